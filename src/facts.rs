@@ -1,0 +1,49 @@
+//! What Envoy told us about this connection and request: plain data,
+//! gathered by the filter glue, read by the policy.
+
+/// A fact the host could not tell us (a hostcall failed, not "absent").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unavailable(pub String);
+
+/// Facts about the request itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestFacts {
+    /// `:path` as received (may include a query string).
+    pub path: String,
+    /// `:method`.
+    pub method: String,
+    /// `xds.route_metadata` → `filter_metadata.onerecord_tls_policy.mtls`, when the route sets it.
+    pub route_mtls: Option<String>,
+}
+
+/// Facts about the downstream connection.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConnectionFacts {
+    /// `connection.tls_version`; `None` on plaintext.
+    pub tls_version: Option<String>,
+    /// Client-certificate facts; `None` when no client certificate was presented.
+    pub peer: Option<PeerFacts>,
+}
+
+/// Facts about a presented client certificate.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PeerFacts {
+    /// `connection.sha256_peer_certificate_digest` (lowercase hex).
+    pub sha256_digest: Option<String>,
+    /// `connection.peer_certificate` (PEM), on Envoy versions that have it.
+    pub certificate_pem: Option<String>,
+    /// `connection.peer_certificate_valid`, on Envoy versions that have it.
+    pub certificate_valid: Option<bool>,
+    /// The `x-forwarded-client-cert` request header Envoy set.
+    pub xfcc: Option<String>,
+}
+
+/// Everything `decide` reads. A fact the host failed to give is an `Err`,
+/// which the policy turns into a deny (fail closed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Facts {
+    pub request: RequestFacts,
+    pub connection: Result<ConnectionFacts, Unavailable>,
+    /// Seconds since the Unix epoch, from the host clock.
+    pub now_unix: u64,
+}

@@ -1,0 +1,1 @@
+//! decide(): rules, requirement, reasons, audit.

@@ -1,0 +1,1 @@
+//! The ONE Record api:Error body and the annotation headers.
