@@ -151,7 +151,11 @@ impl fmt::Display for ConfigError {
         if self.field.is_empty() {
             write!(f, "invalid plugin configuration: {}", self.message)
         } else {
-            write!(f, "invalid plugin configuration: field `{}`: {}", self.field, self.message)
+            write!(
+                f,
+                "invalid plugin configuration: field `{}`: {}",
+                self.field, self.message
+            )
         }
     }
 }
@@ -159,7 +163,10 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 fn err(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
-    ConfigError { field: field.into(), message: message.into() }
+    ConfigError {
+        field: field.into(),
+        message: message.into(),
+    }
 }
 
 impl Config {
@@ -171,7 +178,9 @@ impl Config {
         }
         let value: Value =
             serde_json::from_str(text).map_err(|e| err("", format!("not valid JSON: {e}")))?;
-        let object = value.as_object().ok_or_else(|| err("", "must be a JSON object"))?;
+        let object = value
+            .as_object()
+            .ok_or_else(|| err("", "must be a JSON object"))?;
         Config::from_object(object)
     }
 
@@ -196,7 +205,12 @@ impl Config {
             config.mode = match as_str(v, "mode")? {
                 "enforce" => Mode::Enforce,
                 "audit" => Mode::Audit,
-                other => return Err(err("mode", format!("must be \"enforce\" or \"audit\", got {other:?}"))),
+                other => {
+                    return Err(err(
+                        "mode",
+                        format!("must be \"enforce\" or \"audit\", got {other:?}"),
+                    ));
+                }
             };
         }
         if let Some(v) = present(object, "min_tls_version") {
@@ -206,7 +220,9 @@ impl Config {
                 other if TlsVersion::parse(other).is_some() => {
                     return Err(err(
                         "min_tls_version",
-                        format!("{other} is below TLSv1.2, which the ONE Record specification forbids; use \"TLSv1.2\" or \"TLSv1.3\""),
+                        format!(
+                            "{other} is below TLSv1.2, which the ONE Record specification forbids; use \"TLSv1.2\" or \"TLSv1.3\""
+                        ),
                     ));
                 }
                 other => {
@@ -234,7 +250,9 @@ impl Config {
             config.allowed_clients = Some(allowed_clients(v, "allowed_clients")?);
         }
         if let Some(v) = present(object, "rules") {
-            let items = v.as_array().ok_or_else(|| err("rules", "must be an array of rule objects"))?;
+            let items = v
+                .as_array()
+                .ok_or_else(|| err("rules", "must be an array of rule objects"))?;
             for (i, item) in items.iter().enumerate() {
                 config.rules.push(rule(item, &format!("rules[{i}]"))?);
             }
@@ -242,7 +260,10 @@ impl Config {
             names.sort_unstable();
             if let Some(pair) = names.windows(2).find(|w| w.first() == w.last()) {
                 let name = pair.first().copied().unwrap_or_default();
-                return Err(err("rules", format!("rule name {name:?} is used twice; names label metrics and logs")));
+                return Err(err(
+                    "rules",
+                    format!("rule name {name:?} is used twice; names label metrics and logs"),
+                ));
             }
         }
         if let Some(v) = present(object, "annotation_prefix") {
@@ -253,7 +274,9 @@ impl Config {
             if !(1..=MAX_MAX_CHAIN_LENGTH as u64).contains(&n) {
                 return Err(err(
                     "max_chain_length",
-                    format!("must be between 1 and {MAX_MAX_CHAIN_LENGTH} (certificates from the client certificate up to the trusted CA), got {n}"),
+                    format!(
+                        "must be between 1 and {MAX_MAX_CHAIN_LENGTH} (certificates from the client certificate up to the trusted CA), got {n}"
+                    ),
                 ));
             }
             config.trust.max_chain_length = n as usize;
@@ -299,7 +322,8 @@ impl Config {
 
     /// The allow-list that applies under `rule` (a rule's own list replaces the global one).
     pub fn allowed_clients_for<'a>(&'a self, rule: Option<&'a Rule>) -> Option<&'a AllowedClients> {
-        rule.and_then(|r| r.allowed_clients.as_ref()).or(self.allowed_clients.as_ref())
+        rule.and_then(|r| r.allowed_clients.as_ref())
+            .or(self.allowed_clients.as_ref())
     }
 }
 
@@ -307,7 +331,11 @@ fn present<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     object.get(key).filter(|v| !v.is_null())
 }
 
-fn reject_unknown(object: &Map<String, Value>, known: &[&str], parent: &str) -> Result<(), ConfigError> {
+fn reject_unknown(
+    object: &Map<String, Value>,
+    known: &[&str],
+    parent: &str,
+) -> Result<(), ConfigError> {
     match object.keys().find(|k| !known.contains(&k.as_str())) {
         Some(key) => Err(err(
             format!("{parent}{key}"),
@@ -318,11 +346,17 @@ fn reject_unknown(object: &Map<String, Value>, known: &[&str], parent: &str) -> 
 }
 
 fn as_str<'a>(v: &'a Value, field: &str) -> Result<&'a str, ConfigError> {
-    v.as_str().ok_or_else(|| err(field, format!("must be a string, got {}", kind(v))))
+    v.as_str()
+        .ok_or_else(|| err(field, format!("must be a string, got {}", kind(v))))
 }
 
 fn as_u64(v: &Value, field: &str) -> Result<u64, ConfigError> {
-    v.as_u64().ok_or_else(|| err(field, format!("must be a non-negative integer, got {}", kind(v))))
+    v.as_u64().ok_or_else(|| {
+        err(
+            field,
+            format!("must be a non-negative integer, got {}", kind(v)),
+        )
+    })
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -337,7 +371,12 @@ fn kind(v: &Value) -> &'static str {
 }
 
 fn strings(v: &Value, field: &str) -> Result<Vec<String>, ConfigError> {
-    let items = v.as_array().ok_or_else(|| err(field, format!("must be an array of strings, got {}", kind(v))))?;
+    let items = v.as_array().ok_or_else(|| {
+        err(
+            field,
+            format!("must be an array of strings, got {}", kind(v)),
+        )
+    })?;
     items
         .iter()
         .enumerate()
@@ -362,8 +401,12 @@ fn fingerprints(v: &Value, field: &str) -> Result<Vec<Fingerprint>, ConfigError>
 
 fn requirement(v: &Value, field: &str) -> Result<MtlsRequirement, ConfigError> {
     let s = as_str(v, field)?;
-    MtlsRequirement::parse(s)
-        .ok_or_else(|| err(field, format!("must be \"optional\" or \"required\", got {s:?}")))
+    MtlsRequirement::parse(s).ok_or_else(|| {
+        err(
+            field,
+            format!("must be \"optional\" or \"required\", got {s:?}"),
+        )
+    })
 }
 
 fn pem_certificates(text: &str, field: &str) -> Result<Vec<Vec<u8>>, ConfigError> {
@@ -371,15 +414,28 @@ fn pem_certificates(text: &str, field: &str) -> Result<Vec<Vec<u8>>, ConfigError
     for (i, block) in x509_parser::pem::Pem::iter_from_buffer(text.as_bytes()).enumerate() {
         let pem = block.map_err(|e| err(field, format!("PEM block {i} cannot be read: {e}")))?;
         if pem.label != "CERTIFICATE" {
-            return Err(err(field, format!("PEM block {i} is a {:?}, expected CERTIFICATE", pem.label)));
+            return Err(err(
+                field,
+                format!("PEM block {i} is a {:?}, expected CERTIFICATE", pem.label),
+            ));
         }
-        let (rest, cert) = x509_parser::parse_x509_certificate(&pem.contents)
-            .map_err(|e| err(field, format!("PEM block {i} is not a valid X.509 certificate: {e}")))?;
+        let (rest, cert) = x509_parser::parse_x509_certificate(&pem.contents).map_err(|e| {
+            err(
+                field,
+                format!("PEM block {i} is not a valid X.509 certificate: {e}"),
+            )
+        })?;
         if !rest.is_empty() {
-            return Err(err(field, format!("PEM block {i} has trailing data after the certificate")));
+            return Err(err(
+                field,
+                format!("PEM block {i} has trailing data after the certificate"),
+            ));
         }
         if !cert.is_ca() {
-            return Err(err(field, format!("PEM block {i} ({}) is not a CA certificate", cert.subject())));
+            return Err(err(
+                field,
+                format!("PEM block {i} ({}) is not a CA certificate", cert.subject()),
+            ));
         }
         out.push(pem.contents);
     }
@@ -390,14 +446,25 @@ fn pem_certificates(text: &str, field: &str) -> Result<Vec<Vec<u8>>, ConfigError
 }
 
 fn allowed_clients(v: &Value, field: &str) -> Result<AllowedClients, ConfigError> {
-    let object = v.as_object().ok_or_else(|| err(field, format!("must be an object, got {}", kind(v))))?;
-    reject_unknown(object, &["uri_san", "dns_san", "subject_organization", "sha256"], &format!("{field}."))?;
+    let object = v
+        .as_object()
+        .ok_or_else(|| err(field, format!("must be an object, got {}", kind(v))))?;
+    reject_unknown(
+        object,
+        &["uri_san", "dns_san", "subject_organization", "sha256"],
+        &format!("{field}."),
+    )?;
     let list = |key: &str| -> Result<Vec<String>, ConfigError> {
-        present(object, key).map(|v| strings(v, &format!("{field}.{key}"))).unwrap_or(Ok(Vec::new()))
+        present(object, key)
+            .map(|v| strings(v, &format!("{field}.{key}")))
+            .unwrap_or(Ok(Vec::new()))
     };
     let clients = AllowedClients {
         uri_san: list("uri_san")?,
-        dns_san: list("dns_san")?.into_iter().map(|d| d.to_ascii_lowercase()).collect(),
+        dns_san: list("dns_san")?
+            .into_iter()
+            .map(|d| d.to_ascii_lowercase())
+            .collect(),
         subject_organization: list("subject_organization")?,
         sha256: match present(object, "sha256") {
             Some(v) => fingerprints(v, &format!("{field}.sha256"))?,
@@ -409,29 +476,55 @@ fn allowed_clients(v: &Value, field: &str) -> Result<AllowedClients, ConfigError
         && clients.subject_organization.is_empty()
         && clients.sha256.is_empty()
     {
-        return Err(err(field, "lists no client; it would deny everyone (leave it out to allow every verified client)"));
+        return Err(err(
+            field,
+            "lists no client; it would deny everyone (leave it out to allow every verified client)",
+        ));
     }
     Ok(clients)
 }
 
 fn rule(v: &Value, field: &str) -> Result<Rule, ConfigError> {
-    let object = v.as_object().ok_or_else(|| err(field, format!("must be an object, got {}", kind(v))))?;
+    let object = v
+        .as_object()
+        .ok_or_else(|| err(field, format!("must be an object, got {}", kind(v))))?;
     reject_unknown(
         object,
-        &["name", "path_prefix", "path_exact", "methods", "mtls", "allowed_clients"],
+        &[
+            "name",
+            "path_prefix",
+            "path_exact",
+            "methods",
+            "mtls",
+            "allowed_clients",
+        ],
         &format!("{field}."),
     )?;
     let name = match present(object, "name") {
         Some(v) => as_str(v, &format!("{field}.name"))?.to_string(),
-        None => return Err(err(format!("{field}.name"), "is required (it labels logs and metrics)")),
+        None => {
+            return Err(err(
+                format!("{field}.name"),
+                "is required (it labels logs and metrics)",
+            ));
+        }
     };
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
         return Err(err(
             format!("{field}.name"),
-            format!("must be non-empty and use only letters, digits, '-', '_' and '.', got {name:?}"),
+            format!(
+                "must be non-empty and use only letters, digits, '-', '_' and '.', got {name:?}"
+            ),
         ));
     }
-    let path = match (present(object, "path_prefix"), present(object, "path_exact")) {
+    let path = match (
+        present(object, "path_prefix"),
+        present(object, "path_exact"),
+    ) {
         (Some(_), Some(_)) => {
             return Err(err(field, "set either path_prefix or path_exact, not both"));
         }
@@ -444,18 +537,32 @@ fn rule(v: &Value, field: &str) -> Result<Rule, ConfigError> {
             let methods = strings(v, &format!("{field}.methods"))?;
             for (i, m) in methods.iter().enumerate() {
                 if !m.chars().all(|c| c.is_ascii_alphabetic()) {
-                    return Err(err(format!("{field}.methods[{i}]"), format!("is not an HTTP method: {m:?}")));
+                    return Err(err(
+                        format!("{field}.methods[{i}]"),
+                        format!("is not an HTTP method: {m:?}"),
+                    ));
                 }
             }
-            methods.into_iter().map(|m| m.to_ascii_uppercase()).collect()
+            methods
+                .into_iter()
+                .map(|m| m.to_ascii_uppercase())
+                .collect()
         }
         None => Vec::new(),
     };
-    let mtls = present(object, "mtls").map(|v| requirement(v, &format!("{field}.mtls"))).transpose()?;
+    let mtls = present(object, "mtls")
+        .map(|v| requirement(v, &format!("{field}.mtls")))
+        .transpose()?;
     let allowed = present(object, "allowed_clients")
         .map(|v| allowed_clients(v, &format!("{field}.allowed_clients")))
         .transpose()?;
-    Ok(Rule { name, path, methods, mtls, allowed_clients: allowed })
+    Ok(Rule {
+        name,
+        path,
+        methods,
+        mtls,
+        allowed_clients: allowed,
+    })
 }
 
 fn route_path(v: &Value, field: &str) -> Result<String, ConfigError> {
@@ -464,21 +571,40 @@ fn route_path(v: &Value, field: &str) -> Result<String, ConfigError> {
         return Err(err(field, format!("must start with '/', got {p:?}")));
     }
     if p.contains(['?', '#']) || p.chars().any(|c| c.is_ascii_control() || c == ' ') {
-        return Err(err(field, format!("must be a plain path without query, fragment or spaces, got {p:?}")));
+        return Err(err(
+            field,
+            format!("must be a plain path without query, fragment or spaces, got {p:?}"),
+        ));
     }
     Ok(p.to_string())
 }
 
 fn annotation_prefix(p: &str) -> Result<String, ConfigError> {
     let field = "annotation_prefix";
-    let valid_chars = p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let valid_chars = p
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if p.len() < 3 || !valid_chars {
-        return Err(err(field, format!("must be at least 3 characters of lowercase letters, digits and '-', got {p:?}")));
+        return Err(err(
+            field,
+            format!(
+                "must be at least 3 characters of lowercase letters, digits and '-', got {p:?}"
+            ),
+        ));
     }
     // Stripping client copies of our headers must never strip headers Envoy sets for us.
-    for protected in ["x-forwarded-client-cert", "x-forwarded-for", "x-forwarded-proto", "x-request-id", "x-envoy-"] {
+    for protected in [
+        "x-forwarded-client-cert",
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-request-id",
+        "x-envoy-",
+    ] {
         if protected.starts_with(p) || p.starts_with(protected) {
-            return Err(err(field, format!("{p:?} would also match Envoy's {protected} header")));
+            return Err(err(
+                field,
+                format!("{p:?} would also match Envoy's {protected} header"),
+            ));
         }
     }
     Ok(p.to_string())

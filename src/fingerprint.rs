@@ -73,8 +73,16 @@ mod tests {
 
     #[test]
     fn rejects_wrong_length_and_non_hex() {
-        assert!(Fingerprint::parse("abcd").unwrap_err().contains("64 hex digits"));
+        assert!(
+            Fingerprint::parse("abcd")
+                .unwrap_err()
+                .contains("64 hex digits")
+        );
         let bad = format!("{}zz", &ABC_SHA256[..62]);
-        assert!(Fingerprint::parse(&bad).unwrap_err().contains("not a hex digit"));
+        assert!(
+            Fingerprint::parse(&bad)
+                .unwrap_err()
+                .contains("not a hex digit")
+        );
     }
 }

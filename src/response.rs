@@ -1,1 +1,122 @@
-//! The ONE Record api:Error body and the annotation headers.
+//! What the filter writes: the ONE Record `api:Error` for a deny, and the
+//! annotation headers for the backend.
+
+use crate::policy::{Decision, normalize_path};
+use crate::reason::Reason;
+use serde_json::json;
+
+/// The ONE Record API vocabulary.
+pub const API_NAMESPACE: &str = "https://onerecord.iata.org/ns/api#";
+
+/// Longest request path echoed back in `api:hasResource`.
+const MAX_RESOURCE_LEN: usize = 512;
+
+/// A local reply: status, headers, body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DenyResponse {
+    pub status: u32,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// The 403 reply for `reason` on a request to `path`.
+pub fn deny_response(reason: Reason, path: &str, annotation_prefix: &str) -> DenyResponse {
+    DenyResponse {
+        status: 403,
+        headers: vec![
+            (
+                "content-type".to_string(),
+                "application/ld+json".to_string(),
+            ),
+            ("content-language".to_string(), "en-US".to_string()),
+            ("cache-control".to_string(), "no-store".to_string()),
+            (
+                format!("{annotation_prefix}deny-reason"),
+                reason.code().to_string(),
+            ),
+        ],
+        body: error_body(reason, path),
+    }
+}
+
+/// A ONE Record `api:Error` with one `api:ErrorDetail`. The resource is the
+/// normalised path (no query), bounded, and serialised by serde, so nothing
+/// the client sent reaches the body unescaped.
+pub fn error_body(reason: Reason, path: &str) -> String {
+    let normalized = normalize_path(path);
+    let resource = bounded(&normalized, MAX_RESOURCE_LEN);
+    json!({
+        "@context": { "api": API_NAMESPACE },
+        "@type": "api:Error",
+        "api:hasTitle": "Forbidden: the request does not meet the transport security policy",
+        "api:hasErrorDetail": [{
+            "@type": "api:ErrorDetail",
+            "api:hasCode": "403",
+            "api:hasMessage": reason.message(),
+            "api:hasResource": resource,
+        }],
+    })
+    .to_string()
+}
+
+fn bounded(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.get(..end).unwrap_or_default()
+}
+
+/// Headers for the backend. Values come from verified certificates, but
+/// they still pass through `header_safe` before they reach a header.
+pub fn annotations(decision: &Decision, prefix: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut add = |name: &str, value: String| out.push((format!("{prefix}{name}"), value));
+    if let Some(version) = decision.tls_version {
+        add("tls-version", version.as_str().to_string());
+    }
+    match &decision.client {
+        Some(client) => {
+            add("mtls", "verified".to_string());
+            add("client-sha256", client.leaf_sha256.to_hex());
+            add("client-subject", header_safe(&client.subject));
+            if !client.uri_sans.is_empty() {
+                let uris: Vec<String> = client
+                    .uri_sans
+                    .iter()
+                    .map(|u| header_safe(u).replace(',', "%2C"))
+                    .collect();
+                add("client-uri-san", uris.join(","));
+            }
+            add("trust-anchor-sha256", client.anchor_sha256.to_hex());
+        }
+        None => add("mtls", "none".to_string()),
+    }
+    if let Some(rule) = &decision.rule {
+        add("rule", rule.clone());
+    }
+    if let Some(reason) = decision.deny_reason() {
+        add("policy", format!("audit-deny; reason={}", reason.code()));
+    }
+    out
+}
+
+/// Percent-encodes everything outside printable ASCII (and `%` itself), so a
+/// certificate field can never split or smuggle a header.
+pub fn header_safe(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if (0x20..0x7f).contains(&b) && b != b'%' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

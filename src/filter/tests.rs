@@ -1,0 +1,161 @@
+use super::mock::MockHost;
+use super::{Action, on_request_headers};
+use crate::config::Config;
+use crate::policy::Policy;
+
+fn policy(json: &str) -> Policy {
+    Policy::new(Config::parse(json.as_bytes()).unwrap())
+}
+
+fn body_json(host: &MockHost) -> serde_json::Value {
+    let (_, _, body) = host.sent.as_ref().expect("a reply was sent");
+    serde_json::from_slice(body).unwrap()
+}
+
+#[test]
+fn plaintext_is_denied_with_a_one_record_error() {
+    let mut host = MockHost::plaintext();
+    let (action, _) = on_request_headers(&mut host, &policy(""));
+    assert_eq!(action, Action::Pause);
+    let (status, headers, _) = host.sent.clone().unwrap();
+    assert_eq!(status, 403);
+    assert!(headers.contains(&("x-onerecord-deny-reason".into(), "tls_required".into())));
+    assert!(headers.contains(&("content-type".into(), "application/ld+json".into())));
+    assert_eq!(body_json(&host)["@type"], "api:Error");
+}
+
+#[test]
+fn tls12_passes_with_annotations_and_forged_headers_stripped() {
+    let mut host = MockHost::tls("TLSv1.2");
+    host.headers
+        .push(("x-onerecord-mtls".into(), "verified".into()));
+    host.headers
+        .push(("x-onerecord-client-sha256".into(), "forged".into()));
+    host.headers.push(("x-other".into(), "kept".into()));
+    let (action, _) = on_request_headers(&mut host, &policy(""));
+    assert_eq!(action, Action::Continue);
+    assert!(host.sent.is_none());
+    assert_eq!(host.header("x-onerecord-tls-version"), vec!["TLSv1.2"]);
+    assert_eq!(host.header("x-onerecord-mtls"), vec!["none"]);
+    assert!(host.header("x-onerecord-client-sha256").is_empty());
+    assert_eq!(host.header("x-other"), vec!["kept"]);
+}
+
+#[test]
+fn custom_prefix_is_used_for_strip_annotate_and_deny() {
+    let p = policy(r#"{"annotation_prefix":"x-1r-"}"#);
+    let mut host = MockHost::tls("TLSv1.3");
+    host.headers.push(("x-1r-mtls".into(), "verified".into()));
+    on_request_headers(&mut host, &p);
+    assert_eq!(host.header("x-1r-mtls"), vec!["none"]);
+    let mut host = MockHost::tls("TLSv1.1");
+    on_request_headers(&mut host, &p);
+    let (_, headers, _) = host.sent.clone().unwrap();
+    assert!(headers.contains(&("x-1r-deny-reason".into(), "tls_version_too_low".into())));
+}
+
+#[test]
+fn audit_mode_forwards_with_the_audit_header() {
+    let mut host = MockHost::tls("TLSv1");
+    let (action, decision) = on_request_headers(&mut host, &policy(r#"{"mode":"audit"}"#));
+    assert_eq!(action, Action::Continue);
+    assert!(host.sent.is_none());
+    assert!(!decision.rejects());
+    assert_eq!(
+        host.header("x-onerecord-policy"),
+        vec!["audit-deny; reason=tls_version_too_low"]
+    );
+}
+
+#[test]
+fn failing_property_read_denies() {
+    let mut host = MockHost::tls("TLSv1.3");
+    host.failing_properties
+        .push("connection.tls_version".into());
+    on_request_headers(&mut host, &policy(""));
+    let (status, headers, _) = host.sent.clone().unwrap();
+    assert_eq!(status, 403);
+    assert!(headers.contains(&(
+        "x-onerecord-deny-reason".into(),
+        "connection_facts_unavailable".into()
+    )));
+}
+
+#[test]
+fn malformed_boolean_property_denies() {
+    let mut host = MockHost::tls("TLSv1.3");
+    host.set_property("connection.mtls", &[7, 7]);
+    on_request_headers(&mut host, &policy(""));
+    assert_eq!(host.sent.as_ref().map(|s| s.0), Some(403));
+}
+
+#[test]
+fn header_write_failure_denies_instead_of_forwarding_forgeries() {
+    let mut host = MockHost::tls("TLSv1.3");
+    host.headers
+        .push(("x-onerecord-mtls".into(), "verified".into()));
+    host.fail_header_writes = true;
+    let (action, decision) = on_request_headers(&mut host, &policy(""));
+    assert_eq!(action, Action::Pause);
+    assert!(decision.rejects());
+    assert_eq!(host.sent.as_ref().map(|s| s.0), Some(403));
+}
+
+#[test]
+fn route_metadata_requires_mtls_and_unknown_values_deny() {
+    let p = policy(
+        r#"{"trusted_ca_sha256":["ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"]}"#,
+    );
+    let mut host = MockHost::tls("TLSv1.3");
+    host.set_property(
+        "xds.route_metadata.filter_metadata.onerecord_tls_policy.mtls",
+        b"required",
+    );
+    on_request_headers(&mut host, &p);
+    let (_, headers, _) = host.sent.clone().unwrap();
+    assert!(headers.contains(&(
+        "x-onerecord-deny-reason".into(),
+        "client_certificate_required".into()
+    )));
+
+    let mut host = MockHost::tls("TLSv1.3");
+    host.set_property(
+        "xds.route_metadata.filter_metadata.onerecord_tls_policy.mtls",
+        b"sometimes",
+    );
+    on_request_headers(&mut host, &p);
+    let (_, headers, _) = host.sent.clone().unwrap();
+    assert!(headers.contains(&(
+        "x-onerecord-deny-reason".into(),
+        "route_metadata_invalid".into()
+    )));
+
+    let mut host = MockHost::tls("TLSv1.3");
+    host.failing_properties
+        .push("xds.route_metadata.filter_metadata.onerecord_tls_policy.mtls".into());
+    on_request_headers(&mut host, &p);
+    assert!(
+        host.sent.is_some(),
+        "an unreadable route requirement must deny"
+    );
+}
+
+#[test]
+fn peer_facts_are_read_only_with_a_client_certificate() {
+    let mut host = MockHost::tls("TLSv1.3");
+    host.failing_properties
+        .push("connection.sha256_peer_certificate_digest".into());
+    let (action, _) = on_request_headers(&mut host, &policy(""));
+    assert_eq!(
+        action,
+        Action::Continue,
+        "no client cert: the digest is never read"
+    );
+
+    let mut host = MockHost::tls("TLSv1.3");
+    host.set_property("connection.mtls", &[1]);
+    host.failing_properties
+        .push("connection.sha256_peer_certificate_digest".into());
+    on_request_headers(&mut host, &policy(""));
+    assert_eq!(host.sent.as_ref().map(|s| s.0), Some(403));
+}

@@ -1,0 +1,181 @@
+//! The proxy-wasm hostcalls the filter uses, called directly so that every
+//! status is handled: the SDK's wrappers panic on statuses they don't expect,
+//! and a panic kills the VM. Statuses are read as plain `u32`.
+
+use super::super::HostError;
+use std::ptr::null_mut;
+
+const STATUS_OK: u32 = 0;
+const STATUS_NOT_FOUND: u32 = 1;
+pub const MAP_REQUEST_HEADERS: u32 = 0;
+pub const BUFFER_PLUGIN_CONFIGURATION: u32 = 7;
+pub const LOG_TRACE: u32 = 0;
+
+#[link(wasm_import_module = "env")]
+unsafe extern "C" {
+    fn proxy_log(level: u32, message_data: *const u8, message_size: usize) -> u32;
+    fn proxy_get_current_time_nanoseconds(return_time: *mut u64) -> u32;
+    fn proxy_get_property(
+        path_data: *const u8,
+        path_size: usize,
+        return_value_data: *mut *mut u8,
+        return_value_size: *mut usize,
+    ) -> u32;
+    fn proxy_get_buffer_bytes(
+        buffer_type: u32,
+        start: usize,
+        max_size: usize,
+        return_buffer_data: *mut *mut u8,
+        return_buffer_size: *mut usize,
+    ) -> u32;
+    fn proxy_get_header_map_value(
+        map_type: u32,
+        key_data: *const u8,
+        key_size: usize,
+        return_value_data: *mut *mut u8,
+        return_value_size: *mut usize,
+    ) -> u32;
+    fn proxy_get_header_map_pairs(
+        map_type: u32,
+        return_map_data: *mut *mut u8,
+        return_map_size: *mut usize,
+    ) -> u32;
+    fn proxy_remove_header_map_value(map_type: u32, key_data: *const u8, key_size: usize) -> u32;
+    fn proxy_replace_header_map_value(
+        map_type: u32,
+        key_data: *const u8,
+        key_size: usize,
+        value_data: *const u8,
+        value_size: usize,
+    ) -> u32;
+    #[allow(clippy::too_many_arguments)]
+    fn proxy_send_local_response(
+        status_code: u32,
+        status_code_details_data: *const u8,
+        status_code_details_size: usize,
+        body_data: *const u8,
+        body_size: usize,
+        headers_data: *const u8,
+        headers_size: usize,
+        grpc_status: i32,
+    ) -> u32;
+}
+
+fn failed(call: &str, status: u32) -> HostError {
+    HostError(format!("{call} returned status {status}"))
+}
+
+/// Takes ownership of a buffer the host allocated through the SDK's
+/// `proxy_on_memory_allocate` (a `Vec` allocation of exactly `size`).
+fn take(data: *mut u8, size: usize) -> Vec<u8> {
+    if data.is_null() {
+        return Vec::new();
+    }
+    // SAFETY: the host filled a buffer it obtained from our allocator with `size` bytes.
+    unsafe { Vec::from_raw_parts(data, size, size) }
+}
+
+/// Calls a hostcall that returns a byte buffer; `None` on NOT_FOUND.
+fn bytes_call(
+    call: &str,
+    f: impl FnOnce(*mut *mut u8, *mut usize) -> u32,
+) -> Result<Option<Vec<u8>>, HostError> {
+    let mut data: *mut u8 = null_mut();
+    let mut size: usize = 0;
+    match f(&mut data, &mut size) {
+        STATUS_OK => Ok(Some(take(data, size))),
+        STATUS_NOT_FOUND => Ok(None),
+        status => Err(failed(call, status)),
+    }
+}
+
+pub fn log(level: u32, message: &str) {
+    // SAFETY: pointer and length describe a live string.
+    unsafe {
+        proxy_log(level, message.as_ptr(), message.len());
+    }
+}
+
+pub fn now_unix() -> Result<u64, HostError> {
+    let mut nanos: u64 = 0;
+    // SAFETY: the host writes one u64 to a live local.
+    match unsafe { proxy_get_current_time_nanoseconds(&mut nanos) } {
+        STATUS_OK => Ok(nanos / 1_000_000_000),
+        status => Err(failed("proxy_get_current_time_nanoseconds", status)),
+    }
+}
+
+pub fn property(path: &[&str]) -> Result<Option<Vec<u8>>, HostError> {
+    let serialized = path.join("\0");
+    // SAFETY: pointers describe live buffers; out-params are live locals.
+    bytes_call("proxy_get_property", |data, size| unsafe {
+        proxy_get_property(serialized.as_ptr(), serialized.len(), data, size)
+    })
+}
+
+pub fn plugin_configuration(size: usize) -> Result<Vec<u8>, HostError> {
+    // SAFETY: as above.
+    let bytes = bytes_call("proxy_get_buffer_bytes", |data, out| unsafe {
+        proxy_get_buffer_bytes(BUFFER_PLUGIN_CONFIGURATION, 0, size, data, out)
+    })?;
+    Ok(bytes.unwrap_or_default())
+}
+
+pub fn header(map: u32, name: &str) -> Result<Option<Vec<u8>>, HostError> {
+    // SAFETY: as above.
+    bytes_call("proxy_get_header_map_value", |data, size| unsafe {
+        proxy_get_header_map_value(map, name.as_ptr(), name.len(), data, size)
+    })
+}
+
+pub fn header_pairs(map: u32) -> Result<crate::filter::header_map::HeaderPairs, HostError> {
+    // SAFETY: as above.
+    let bytes = bytes_call("proxy_get_header_map_pairs", |data, size| unsafe {
+        proxy_get_header_map_pairs(map, data, size)
+    })?;
+    crate::filter::header_map::deserialize_pairs(&bytes.unwrap_or_default())
+        .ok_or_else(|| HostError("proxy_get_header_map_pairs returned a malformed map".to_string()))
+}
+
+pub fn remove_header(map: u32, name: &str) -> Result<(), HostError> {
+    // SAFETY: pointers describe live buffers.
+    match unsafe { proxy_remove_header_map_value(map, name.as_ptr(), name.len()) } {
+        STATUS_OK | STATUS_NOT_FOUND => Ok(()),
+        status => Err(failed("proxy_remove_header_map_value", status)),
+    }
+}
+
+pub fn replace_header(map: u32, name: &str, value: &str) -> Result<(), HostError> {
+    // SAFETY: pointers describe live buffers.
+    match unsafe {
+        proxy_replace_header_map_value(map, name.as_ptr(), name.len(), value.as_ptr(), value.len())
+    } {
+        STATUS_OK => Ok(()),
+        status => Err(failed("proxy_replace_header_map_value", status)),
+    }
+}
+
+pub fn send_local_response(
+    status_code: u32,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<(), HostError> {
+    let serialized = crate::filter::header_map::serialize_pairs(headers);
+    let details = "onerecord_tls_policy_denied";
+    // SAFETY: pointers describe live buffers.
+    match unsafe {
+        proxy_send_local_response(
+            status_code,
+            details.as_ptr(),
+            details.len(),
+            body.as_ptr(),
+            body.len(),
+            serialized.as_ptr(),
+            serialized.len(),
+            -1,
+        )
+    } {
+        STATUS_OK => Ok(()),
+        status => Err(failed("proxy_send_local_response", status)),
+    }
+}
