@@ -22,3 +22,8 @@ pub mod reason;
 pub mod response;
 pub mod trust;
 pub mod xfcc;
+
+/// The test PKI generator the end-to-end tests use, shared with unit tests.
+#[cfg(test)]
+#[path = "../tests/support/pki.rs"]
+pub(crate) mod test_pki;

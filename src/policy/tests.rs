@@ -155,8 +155,14 @@ fn allow_list_implies_a_client_certificate() {
     );
 }
 
+/// Facts for a client-certificate connection, at the real time (test
+/// certificates are issued relative to it).
 fn with_peer(peer: PeerFacts) -> Facts {
     let mut f = facts(Some("TLSv1.3"), "/access-delegations/1", "GET");
+    f.now_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     if let Ok(c) = f.connection.as_mut() {
         c.peer = Some(peer);
     }
@@ -185,4 +191,170 @@ fn optional_routes_ignore_a_certificate_that_fails() {
     assert_eq!(d.deny_reason(), None);
     assert_eq!(d.client, None);
     assert_eq!(d.ignored_certificate, Some(Reason::PeerChainUnavailable));
+}
+
+mod with_certificates {
+    use super::*;
+
+    use crate::test_pki::{CertSpec, Issued, issue, pem_bundle, self_signed};
+
+    struct Pki {
+        root: Issued,
+        inter: Issued,
+        leaf: Issued,
+        other_root: Issued,
+        other_leaf: Issued,
+    }
+
+    fn pki() -> Pki {
+        let root = self_signed(&CertSpec::ca("Pinned Root"));
+        let inter = issue(&CertSpec::ca("Pinned Intermediate"), &root);
+        let leaf = issue(&CertSpec::client("client-1").organization(Some("Example Airline")), &inter);
+        let other_root = self_signed(&CertSpec::ca("Other Root"));
+        let other_leaf = issue(&CertSpec::client("intruder"), &other_root);
+        Pki { root, inter, leaf, other_root, other_leaf }
+    }
+
+    fn encode(pem: &str) -> String {
+        pem.replace('\n', "%0A").replace(' ', "%20").replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")
+    }
+
+    fn xfcc(leaf: &Issued, chain: &[&Issued]) -> String {
+        format!(
+            "Hash={};Cert=\"{}\";Chain=\"{}\";Subject=\"CN=x\";URI=",
+            leaf.sha256_hex(),
+            encode(&leaf.pem()),
+            encode(&pem_bundle(chain))
+        )
+    }
+
+    fn peer(leaf: &Issued, chain: &[&Issued]) -> PeerFacts {
+        PeerFacts {
+            sha256_digest: Some(leaf.sha256_hex()),
+            certificate_pem: None,
+            certificate_valid: None,
+            xfcc: Some(xfcc(leaf, chain)),
+        }
+    }
+
+    fn policy_pinning(anchor: &Issued, extra: &str) -> Policy {
+        policy(&format!(
+            r#"{{"trusted_ca_sha256":["{}"],"rules":[{{"name":"delegations","path_prefix":"/access-delegations","mtls":"required"}}]{extra}}}"#,
+            anchor.sha256_hex()
+        ))
+    }
+
+    #[test]
+    fn verified_client_is_allowed_with_identity() {
+        let k = pki();
+        let p = policy_pinning(&k.root, "");
+        let d = p.decide(&with_peer(peer(&k.leaf, &[&k.leaf, &k.inter, &k.root])));
+        assert_eq!(d.deny_reason(), None);
+        let client = d.client.expect("verified client");
+        assert_eq!(client.leaf_sha256.to_hex(), k.leaf.sha256_hex());
+        assert_eq!(client.anchor_sha256.to_hex(), k.root.sha256_hex());
+        assert_eq!(client.organizations, vec!["Example Airline"]);
+    }
+
+    #[test]
+    fn peer_certificate_property_is_preferred_and_must_match_the_digest() {
+        let k = pki();
+        let p = policy_pinning(&k.root, "");
+        let mut facts_ = peer(&k.leaf, &[&k.leaf, &k.inter, &k.root]);
+        facts_.certificate_pem = Some(k.leaf.pem());
+        assert_eq!(p.decide(&with_peer(facts_.clone())).deny_reason(), None);
+
+        // The PEM Envoy reports is another certificate than the handshake digest says.
+        facts_.certificate_pem = Some(k.other_leaf.pem());
+        assert_eq!(p.decide(&with_peer(facts_)).deny_reason(), Some(Reason::CertificateMismatch));
+    }
+
+    #[test]
+    fn xfcc_cert_or_hash_not_matching_the_connection_is_a_mismatch() {
+        let k = pki();
+        let p = policy_pinning(&k.root, "");
+        let mut f = peer(&k.leaf, &[&k.leaf, &k.inter, &k.root]);
+        f.sha256_digest = Some(k.other_leaf.sha256_hex());
+        assert_eq!(p.decide(&with_peer(f)).deny_reason(), Some(Reason::CertificateMismatch));
+
+        let mut f = peer(&k.leaf, &[&k.leaf, &k.inter, &k.root]);
+        f.xfcc = Some(f.xfcc.unwrap().replace(&k.leaf.sha256_hex(), &k.other_leaf.sha256_hex()));
+        assert_eq!(p.decide(&with_peer(f)).deny_reason(), Some(Reason::CertificateMismatch));
+    }
+
+    #[test]
+    fn only_the_last_xfcc_element_counts() {
+        let k = pki();
+        let p = policy_pinning(&k.root, "");
+        let mut f = peer(&k.other_leaf, &[&k.other_leaf, &k.other_root]);
+        // A forwarded element from elsewhere, then Envoy's own for this connection.
+        let own = xfcc(&k.leaf, &[&k.leaf, &k.inter, &k.root]);
+        f.xfcc = Some(format!("{},{own}", f.xfcc.unwrap()));
+        f.sha256_digest = Some(k.leaf.sha256_hex());
+        assert_eq!(p.decide(&with_peer(f)).deny_reason(), None);
+    }
+
+    #[test]
+    fn decoy_anchor_appended_to_a_foreign_chain_is_untrusted() {
+        let k = pki();
+        let p = policy_pinning(&k.root, "");
+        let f = peer(&k.other_leaf, &[&k.other_leaf, &k.other_root, &k.inter, &k.root]);
+        assert_eq!(p.decide(&with_peer(f)).deny_reason(), Some(Reason::UntrustedCa));
+    }
+
+    #[test]
+    fn missing_chain_is_peer_chain_unavailable_unless_the_config_completes_it() {
+        let k = pki();
+        let mut f = peer(&k.leaf, &[]);
+        f.xfcc = None;
+        f.certificate_pem = Some(k.leaf.pem());
+        let p = policy_pinning(&k.root, "");
+        assert_eq!(p.decide(&with_peer(f.clone())).deny_reason(), Some(Reason::PeerChainUnavailable));
+
+        let bundle = serde_json::to_string(&pem_bundle(&[&k.inter, &k.root])).unwrap();
+        let p = policy_pinning(&k.root, &format!(r#","ca_certificates_pem":{bundle}"#));
+        assert_eq!(p.decide(&with_peer(f)).deny_reason(), None);
+    }
+
+    #[test]
+    fn envoy_reporting_the_certificate_invalid_denies() {
+        let k = pki();
+        let p = policy_pinning(&k.root, "");
+        let mut f = peer(&k.leaf, &[&k.leaf, &k.inter, &k.root]);
+        f.certificate_valid = Some(false);
+        assert_eq!(p.decide(&with_peer(f)).deny_reason(), Some(Reason::CertificateInvalid));
+    }
+
+    #[test]
+    fn malformed_xfcc_denies_where_mtls_is_required() {
+        let k = pki();
+        let p = policy_pinning(&k.root, "");
+        let mut f = peer(&k.leaf, &[&k.leaf, &k.inter, &k.root]);
+        f.xfcc = Some("Hash=\"unterminated".into());
+        assert_eq!(p.decide(&with_peer(f)).deny_reason(), Some(Reason::PeerChainUnavailable));
+    }
+
+    #[test]
+    fn allow_list_hit_and_miss() {
+        let k = pki();
+        let hit = policy_pinning(&k.root, r#","allowed_clients":{"subject_organization":["Example Airline"]}"#);
+        let miss = policy_pinning(&k.root, r#","allowed_clients":{"dns_san":["someone.example"]}"#);
+        let f = with_peer(peer(&k.leaf, &[&k.leaf, &k.inter, &k.root]));
+        assert_eq!(hit.decide(&f).deny_reason(), None);
+        assert_eq!(miss.decide(&f).deny_reason(), Some(Reason::ClientNotAllowed));
+        let by_hash = policy_pinning(&k.root, &format!(r#","allowed_clients":{{"sha256":["{}"]}}"#, k.leaf.sha256_hex()));
+        assert_eq!(by_hash.decide(&f).deny_reason(), None);
+    }
+
+    #[test]
+    fn optional_route_passes_an_untrusted_client_without_identity() {
+        let k = pki();
+        let p = policy_pinning(&k.root, "");
+        let mut f = with_peer(peer(&k.other_leaf, &[&k.other_leaf, &k.other_root]));
+        f.request.path = "/logistics-objects/1".into();
+        let d = p.decide(&f);
+        assert_eq!(d.deny_reason(), None);
+        assert_eq!(d.client, None);
+        assert_eq!(d.ignored_certificate, Some(Reason::UntrustedCa));
+    }
 }
