@@ -1,9 +1,78 @@
 //! Client certificate chain → verified path → profile → identity.
-//! (Interface fixed here; implementation lands with the mTLS work.)
+//!
+//! Envoy's `trusted_ca` may be broader than the ONE Record pinned list, and the
+//! chain it reports is the one the client *presented*, so the chain is
+//! verified again here against the pinned anchors only.
+//!
+//! # Trust anchors
+//! A certificate is an anchor when its SHA-256 is in `trusted_ca_sha256`; it may
+//! come from `ca_certificates_der` (prepared once in [`TrustStore::new`]) or from
+//! the presented chain. Every other certificate, presented or configured, is
+//! only a candidate intermediate, so appending a pinned CA to a foreign chain
+//! achieves nothing. Configured intermediates complete chains clients send
+//! short; presented certificates are tried first.
+//!
+//! # What must hold
+//! webpki (with RustCrypto signature verification) builds a path from the leaf
+//! to an anchor: every signature, CA basic constraints and path lengths of
+//! intermediates, name constraints (URI constraints are not supported and fail
+//! closed), EKU clientAuth when an EKU is present (on intermediates too), leaf
+//! and intermediates valid in time, no unknown critical extension. On top of
+//! that, on every certificate of the path including the anchor:
+//! - at most `max_chain_length` certificates, leaf and anchor included;
+//! - the anchor valid in time, a CA (BasicConstraints cA, or a v1 root), and
+//!   its pathLenConstraint respected; issuers with KeyUsage have keyCertSign;
+//! - nothing whose SHA-256 is in `revoked_sha256`;
+//! - keys: RSA ≥ 2048 bits, EC on P-256 or P-384, or Ed25519;
+//! - no MD5- or SHA-1-based signature (the anchor's self-signature included);
+//! - the leaf's KeyUsage, when present, has digitalSignature.
+//!
+//! Times allow `clock_skew_seconds` either side of `now`: webpki checks the
+//! leaf and intermediates at one instant, so on expiry the search is repeated
+//! that much earlier, on not-yet-valid that much later. The checks above run
+//! inside webpki's path search, so a candidate failing them (a revoked
+//! intermediate with a renewed twin, an expired copy of a re-issued root)
+//! sends it on to the next candidate.
+//!
+//! # Which reason
+//! Exactly one reason per outcome; the first that applies, in this order:
+//! 1. no `trusted_ca_sha256` at all → `UntrustedCa`;
+//! 2. leaf not X.509 DER (or its extensions unreadable) → `CertificateInvalid`;
+//! 3. more than `max_chain_length` distinct certificates presented → `ChainTooLong`
+//!    (configured intermediates count only when they end up on the path);
+//! 4. another presented certificate not X.509 DER, or a presented pinned one
+//!    unusable as an anchor → `CertificateInvalid`;
+//! 5. no path passes all checks. If webpki verified some candidate path that
+//!    then failed the checks above, the first such failure, in the order
+//!    listed there: `ChainTooLong`, `CertificateExpired`/`CertificateNotYetValid`
+//!    (anchor), `CertificateInvalid` (anchor constraints, keyCertSign),
+//!    `CertificateRevoked`, `WeakKey`/`WeakSignatureAlgorithm` (leaf first,
+//!    key before signature), `MissingClientAuthUsage`. Otherwise webpki's most
+//!    specific error: no issuer or anchor → `UntrustedCa`; expired / not yet
+//!    valid → `CertificateExpired` / `CertificateNotYetValid`; EKU without
+//!    clientAuth → `MissingClientAuthUsage`; unsupported MD5/SHA-1 signature →
+//!    `WeakSignatureAlgorithm`; anything else (bad signature, CA as leaf, path
+//!    length or name constraints, unknown critical extension, malformed DER) →
+//!    `CertificateInvalid`;
+//! 6. the leaf's subjectAltName unreadable → `CertificateInvalid`.
+
+mod algorithms;
+mod anchors;
+mod configured;
+mod identity;
+mod path;
+mod presented;
+mod profile;
+
+#[cfg(test)]
+mod tests;
 
 use crate::config::TrustSettings;
 use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
+use anchors::Anchor;
+use configured::Configured;
+use presented::{Cert, Presented};
 
 /// What a verified client certificate tells the backend.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,16 +101,55 @@ pub struct PresentedChain {
 #[derive(Clone, Debug)]
 pub struct TrustStore {
     settings: TrustSettings,
+    configured: Configured,
 }
 
 impl TrustStore {
+    /// Parses the configured certificates once. One that cannot be used is
+    /// skipped with a warning (it could never verify anything).
     pub fn new(settings: &TrustSettings) -> Self {
-        TrustStore { settings: settings.clone() }
+        TrustStore {
+            settings: settings.clone(),
+            configured: Configured::new(settings),
+        }
+    }
+
+    /// How many configured certificates are usable anchors (for start-up logs).
+    pub fn configured_anchor_count(&self) -> usize {
+        self.configured.anchors.len()
+    }
+
+    /// How many configured certificates are usable intermediates.
+    pub fn configured_intermediate_count(&self) -> usize {
+        self.configured.intermediates.len()
     }
 
     /// Verifies `chain` against the pinned anchors at `now_unix` (seconds).
-    pub fn verify(&self, _chain: &PresentedChain, _now_unix: u64) -> Result<VerifiedClient, Reason> {
-        let _ = &self.settings;
-        Err(Reason::UntrustedCa)
+    pub fn verify(&self, chain: &PresentedChain, now_unix: u64) -> Result<VerifiedClient, Reason> {
+        let settings = &self.settings;
+        if settings.trusted_ca_sha256.is_empty() {
+            return Err(Reason::UntrustedCa);
+        }
+        let presented = Presented::parse(chain, settings.max_chain_length)?;
+        let configured = &self.configured;
+        let (extra_anchors, mut intermediates) = anchors::split_presented(
+            &presented.others,
+            &settings.trusted_ca_sha256,
+            &configured.anchors,
+        )?;
+        let sent = |c: &Cert<'_>| {
+            c.sha256 == presented.leaf.sha256
+                || presented.others.iter().any(|p| p.sha256 == c.sha256)
+        };
+        intermediates.extend(configured.intermediates.iter().filter(|c| !sent(c)));
+        let anchors: Vec<&Anchor> = configured.anchors.iter().chain(&extra_anchors).collect();
+        let path_sha256 = path::build(
+            &presented.leaf,
+            &intermediates,
+            &anchors,
+            settings,
+            now_unix,
+        )?;
+        identity::client(&presented.leaf_x509, path_sha256)
     }
 }

@@ -51,7 +51,8 @@ pub struct CertSpec {
     pub dns_sans: Vec<String>,
     /// Extra extensions as openssl config strings, e.g.
     /// `("nameConstraints", "critical,permitted;DNS:.example.com")` or
-    /// `("1.3.6.1.4.1.99999.1", "critical,DER:05:00")`.
+    /// `("1.3.6.1.4.1.99999.1", "critical,DER:05:00")`. A `keyUsage` entry
+    /// replaces the default key usage.
     pub extra_extensions: Vec<(String, String)>,
 }
 
@@ -234,17 +235,20 @@ fn build(spec: &CertSpec, key: PKey<Private>, issuer: Option<&Issued>) -> Issued
         }
         b.append_extension(bc.build().expect("bc")).expect("bc");
     }
-    let mut ku = KeyUsage::new();
-    ku.critical();
-    if spec.is_ca {
-        ku.key_cert_sign().crl_sign();
-    } else {
-        ku.digital_signature();
-        if matches!(spec.key, KeyKind::Rsa(_)) {
-            ku.key_encipherment();
+    // A `keyUsage` in `extra_extensions` replaces the default one.
+    if !spec.extra_extensions.iter().any(|(name, _)| name == "keyUsage") {
+        let mut ku = KeyUsage::new();
+        ku.critical();
+        if spec.is_ca {
+            ku.key_cert_sign().crl_sign();
+        } else {
+            ku.digital_signature();
+            if matches!(spec.key, KeyKind::Rsa(_)) {
+                ku.key_encipherment();
+            }
         }
+        b.append_extension(ku.build().expect("ku")).expect("ku");
     }
-    b.append_extension(ku.build().expect("ku")).expect("ku");
     if let Some(ekus) = &spec.eku {
         let mut eku = ExtendedKeyUsage::new();
         for usage in ekus {

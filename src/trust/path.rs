@@ -1,0 +1,196 @@
+//! Path building with webpki, the clock-skew retries, and the mapping of
+//! webpki's errors to reasons.
+//!
+//! The profile runs inside webpki's path callback, so that a candidate path
+//! failing it (a revoked intermediate, a path too long) sends webpki on to the
+//! next candidate instead of ending the search.
+
+use super::algorithms::ALGORITHMS;
+use super::anchors::Anchor;
+use super::presented::Cert;
+use super::profile::{self, PathCert};
+use crate::config::TrustSettings;
+use crate::fingerprint::Fingerprint;
+use crate::reason::Reason;
+use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
+use std::cell::{Cell, RefCell};
+use std::time::Duration;
+use webpki::{EndEntityCert, KeyUsage, VerifiedPath};
+
+/// Builds and checks a path from `leaf` to one of `anchors`; returns the
+/// SHA-256 of each certificate on it, leaf first, anchor last.
+///
+/// webpki checks the time of the leaf and intermediates at a single instant.
+/// When that fails on expiry it retries `clock_skew_seconds` earlier, on
+/// not-yet-valid that much later; every certificate is then valid at some
+/// instant within the skew of `now`. The anchor's own validity is checked
+/// against `now` with the same tolerance by the profile.
+pub(crate) fn build(
+    leaf: &Cert<'_>,
+    intermediates: &[&Cert<'_>],
+    anchors: &[&Anchor],
+    settings: &TrustSettings,
+    now: u64,
+) -> Result<Vec<Fingerprint>, Reason> {
+    let leaf_der = CertificateDer::from(leaf.der.as_ref());
+    let end_entity = EndEntityCert::try_from(&leaf_der).map_err(|e| reason_for(&e))?;
+    let intermediate_ders: Vec<CertificateDer<'_>> = intermediates
+        .iter()
+        .map(|c| CertificateDer::from(c.der.as_ref()))
+        .collect();
+    let trust_anchors: Vec<TrustAnchor<'_>> = anchors.iter().map(|a| a.borrowed()).collect();
+    let search = Search {
+        leaf,
+        intermediates,
+        anchors,
+        trust_anchors: &trust_anchors,
+        settings,
+        now,
+    };
+
+    let attempt = |at: u64| search.run(&end_entity, &intermediate_ders, at);
+    let skew = settings.clock_skew_seconds;
+    match attempt(now) {
+        Ok(path) => Ok(path),
+        Err(Failure::Profile(reason)) => Err(reason),
+        Err(Failure::Webpki(error)) => {
+            let shifted = match error {
+                webpki::Error::CertExpired { .. } if skew > 0 => Some(now.saturating_sub(skew)),
+                webpki::Error::CertNotValidYet { .. } if skew > 0 => Some(now.saturating_add(skew)),
+                _ => None,
+            };
+            match shifted.map(attempt) {
+                Some(Ok(path)) => Ok(path),
+                Some(Err(Failure::Profile(reason))) => Err(reason),
+                // Beyond the skew (or not a time problem): the first error stands.
+                _ => Err(reason_for(&error)),
+            }
+        }
+    }
+}
+
+enum Failure {
+    /// A candidate path verified but failed the profile; the first such reason.
+    Profile(Reason),
+    Webpki(webpki::Error),
+}
+
+struct Search<'s, 'c> {
+    leaf: &'s Cert<'c>,
+    intermediates: &'s [&'s Cert<'c>],
+    anchors: &'s [&'s Anchor],
+    /// Index-aligned with `anchors`: webpki reports the anchor it used by reference.
+    trust_anchors: &'s [TrustAnchor<'s>],
+    settings: &'s TrustSettings,
+    now: u64,
+}
+
+impl Search<'_, '_> {
+    fn run(
+        &self,
+        end_entity: &EndEntityCert<'_>,
+        intermediate_ders: &[CertificateDer<'_>],
+        at: u64,
+    ) -> Result<Vec<Fingerprint>, Failure> {
+        let accepted: RefCell<Option<Vec<Fingerprint>>> = RefCell::new(None);
+        let rejected: Cell<Option<Reason>> = Cell::new(None);
+        let check = |path: &VerifiedPath<'_>| match self.candidate(path) {
+            Ok(fingerprints) => {
+                *accepted.borrow_mut() = Some(fingerprints);
+                Ok(())
+            }
+            Err(reason) => {
+                if rejected.get().is_none() {
+                    rejected.set(Some(reason));
+                }
+                // Lowest-ranked error: it never hides webpki's own findings.
+                Err(webpki::Error::UnknownIssuer)
+            }
+        };
+        let result = end_entity.verify_for_usage(
+            ALGORITHMS,
+            self.trust_anchors,
+            intermediate_ders,
+            UnixTime::since_unix_epoch(Duration::from_secs(at)),
+            KeyUsage::client_auth(),
+            None,
+            Some(&check),
+        );
+        match (result, accepted.into_inner(), rejected.get()) {
+            (Ok(_), Some(fingerprints), _) => Ok(fingerprints),
+            (Ok(_), None, _) => Err(Failure::Profile(Reason::CertificateInvalid)),
+            (Err(_), _, Some(reason)) => Err(Failure::Profile(reason)),
+            (Err(error), _, None) => Err(Failure::Webpki(error)),
+        }
+    }
+
+    /// Maps webpki's candidate back to our certificates and runs the profile.
+    fn candidate(&self, path: &VerifiedPath<'_>) -> Result<Vec<Fingerprint>, Reason> {
+        let anchor_index = self
+            .trust_anchors
+            .iter()
+            .position(|ta| std::ptr::eq(ta, path.anchor()))
+            .ok_or(Reason::CertificateInvalid)?;
+        let anchor = *self
+            .anchors
+            .get(anchor_index)
+            .ok_or(Reason::CertificateInvalid)?;
+        let on_path = path
+            .intermediate_certificates()
+            .map(|cert| {
+                let der = cert.der();
+                self.intermediates
+                    .iter()
+                    .find(|c| c.der.as_ref() == der.as_ref())
+                    .copied()
+                    .ok_or(Reason::CertificateInvalid)
+            })
+            .collect::<Result<Vec<&Cert<'_>>, Reason>>()?;
+
+        let intermediates: Vec<PathCert<'_>> = on_path.iter().map(|c| path_cert(c)).collect();
+        profile::check_path(
+            path_cert(self.leaf),
+            &intermediates,
+            PathCert {
+                sha256: &anchor.sha256,
+                facts: &anchor.facts,
+            },
+            self.settings,
+            self.now,
+        )?;
+
+        let mut fingerprints = Vec::with_capacity(on_path.len().saturating_add(2));
+        fingerprints.push(self.leaf.sha256);
+        fingerprints.extend(on_path.iter().map(|c| c.sha256));
+        fingerprints.push(anchor.sha256);
+        Ok(fingerprints)
+    }
+}
+
+fn path_cert<'a>(cert: &'a Cert<'_>) -> PathCert<'a> {
+    PathCert {
+        sha256: &cert.sha256,
+        facts: &cert.facts,
+    }
+}
+
+/// The reason for a path webpki could not build.
+pub(crate) fn reason_for(error: &webpki::Error) -> Reason {
+    use webpki::Error as E;
+    match error {
+        E::UnknownIssuer => Reason::UntrustedCa,
+        E::CertExpired { .. } => Reason::CertificateExpired,
+        E::CertNotValidYet { .. } => Reason::CertificateNotYetValid,
+        E::CertRevoked => Reason::CertificateRevoked,
+        E::RequiredEkuNotFoundContext(_) => Reason::MissingClientAuthUsage,
+        #[allow(deprecated)]
+        E::RequiredEkuNotFound => Reason::MissingClientAuthUsage,
+        E::MaximumPathDepthExceeded => Reason::ChainTooLong,
+        E::UnsupportedSignatureAlgorithmContext(context)
+            if profile::is_weak_signature_contents(&context.signature_algorithm_id) =>
+        {
+            Reason::WeakSignatureAlgorithm
+        }
+        _ => Reason::CertificateInvalid,
+    }
+}

@@ -1,0 +1,94 @@
+//! The chain as the client presented it: parsed once, duplicates dropped,
+//! counted before any path building.
+
+use super::profile::CertFacts;
+use crate::fingerprint::Fingerprint;
+use crate::reason::Reason;
+use crate::trust::PresentedChain;
+use std::borrow::Cow;
+use x509_parser::certificate::X509Certificate;
+use x509_parser::prelude::FromDer;
+
+/// One certificate with what the checks need from it. Borrowed when presented,
+/// owned when it comes from the configuration.
+#[derive(Clone, Debug)]
+pub(crate) struct Cert<'a> {
+    pub der: Cow<'a, [u8]>,
+    pub sha256: Fingerprint,
+    pub facts: CertFacts,
+}
+
+impl<'a> Cert<'a> {
+    /// Any X.509 DER certificate whose extensions can be read.
+    pub(crate) fn parse(der: &'a [u8]) -> Result<Self, Reason> {
+        let facts = CertFacts::of(&parse_x509(der)?)?;
+        Ok(Cert {
+            der: Cow::Borrowed(der),
+            sha256: Fingerprint::of_der(der),
+            facts,
+        })
+    }
+
+    pub(crate) fn into_owned(self) -> Cert<'static> {
+        Cert {
+            der: Cow::Owned(self.der.into_owned()),
+            sha256: self.sha256,
+            facts: self.facts,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Presented<'a> {
+    pub leaf: Cert<'a>,
+    pub leaf_x509: X509Certificate<'a>,
+    /// Distinct certificates other than the leaf, in the order sent.
+    pub others: Vec<Cert<'a>>,
+}
+
+impl<'a> Presented<'a> {
+    /// Order: unparseable leaf, then too many certificates, then any other
+    /// certificate that is not X.509 DER. A certificate sent twice (Envoy
+    /// repeats the leaf) counts once.
+    pub(crate) fn parse(
+        chain: &'a PresentedChain,
+        max_chain_length: usize,
+    ) -> Result<Self, Reason> {
+        let leaf_x509 = parse_x509(&chain.leaf)?;
+        let leaf = Cert {
+            der: Cow::Borrowed(&chain.leaf),
+            sha256: Fingerprint::of_der(&chain.leaf),
+            facts: CertFacts::of(&leaf_x509)?,
+        };
+
+        let mut distinct: Vec<(&'a [u8], Fingerprint)> = Vec::new();
+        for der in &chain.others {
+            let sha256 = Fingerprint::of_der(der);
+            if sha256 == leaf.sha256 || distinct.iter().any(|(_, seen)| *seen == sha256) {
+                continue;
+            }
+            distinct.push((der, sha256));
+            if distinct.len().saturating_add(1) > max_chain_length {
+                return Err(Reason::ChainTooLong);
+            }
+        }
+
+        let others = distinct
+            .into_iter()
+            .map(|(der, _)| Cert::parse(der))
+            .collect::<Result<Vec<_>, Reason>>()?;
+        Ok(Presented {
+            leaf,
+            leaf_x509,
+            others,
+        })
+    }
+}
+
+/// A whole DER certificate and nothing after it.
+fn parse_x509(der: &[u8]) -> Result<X509Certificate<'_>, Reason> {
+    match X509Certificate::from_der(der) {
+        Ok(([], cert)) => Ok(cert),
+        _ => Err(Reason::CertificateInvalid),
+    }
+}
