@@ -5,6 +5,7 @@ use super::{Host, gather_facts};
 use crate::policy::{Decision, Policy, Verdict};
 use crate::reason::Reason;
 use crate::response::{annotations, deny_response, header_safe};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What to tell Envoy after the request headers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,6 +16,13 @@ pub enum Action {
 
 /// Longest request path written to a log line.
 const MAX_LOGGED_PATH: usize = 256;
+
+/// The chain hint is an operator's fix, not per-request news: say it once per VM.
+static CHAIN_HINT_LOGGED: AtomicBool = AtomicBool::new(false);
+
+const CHAIN_HINT: &str = "onerecord-tls-policy: the client certificate chain is not available to the filter. \
+Configure the HTTP connection manager with forward_client_cert_details: SANITIZE_SET (or APPEND_FORWARD) and \
+set_current_client_cert_details: {cert: true, chain: true}, or complete chains with ca_certificates_pem";
 
 pub fn on_request_headers(host: &mut dyn Host, policy: &Policy) -> (Action, Decision) {
     let facts = gather_facts(host);
@@ -78,6 +86,12 @@ fn annotate(
 }
 
 fn log_decision(decision: &Decision, path: &str) {
+    let chain_missing = Some(Reason::PeerChainUnavailable);
+    if (decision.deny_reason() == chain_missing || decision.ignored_certificate == chain_missing)
+        && !CHAIN_HINT_LOGGED.swap(true, Ordering::Relaxed)
+    {
+        log::warn!("{CHAIN_HINT}");
+    }
     let mut shown = header_safe(path);
     shown.truncate(MAX_LOGGED_PATH);
     let rule = decision.rule.as_deref().unwrap_or("-");

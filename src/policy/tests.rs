@@ -209,14 +209,27 @@ mod with_certificates {
     fn pki() -> Pki {
         let root = self_signed(&CertSpec::ca("Pinned Root"));
         let inter = issue(&CertSpec::ca("Pinned Intermediate"), &root);
-        let leaf = issue(&CertSpec::client("client-1").organization(Some("Example Airline")), &inter);
+        let leaf = issue(
+            &CertSpec::client("client-1").organization(Some("Example Airline")),
+            &inter,
+        );
         let other_root = self_signed(&CertSpec::ca("Other Root"));
         let other_leaf = issue(&CertSpec::client("intruder"), &other_root);
-        Pki { root, inter, leaf, other_root, other_leaf }
+        Pki {
+            root,
+            inter,
+            leaf,
+            other_root,
+            other_leaf,
+        }
     }
 
     fn encode(pem: &str) -> String {
-        pem.replace('\n', "%0A").replace(' ', "%20").replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")
+        pem.replace('\n', "%0A")
+            .replace(' ', "%20")
+            .replace('+', "%2B")
+            .replace('/', "%2F")
+            .replace('=', "%3D")
     }
 
     fn xfcc(leaf: &Issued, chain: &[&Issued]) -> String {
@@ -266,7 +279,10 @@ mod with_certificates {
 
         // The PEM Envoy reports is another certificate than the handshake digest says.
         facts_.certificate_pem = Some(k.other_leaf.pem());
-        assert_eq!(p.decide(&with_peer(facts_)).deny_reason(), Some(Reason::CertificateMismatch));
+        assert_eq!(
+            p.decide(&with_peer(facts_)).deny_reason(),
+            Some(Reason::CertificateMismatch)
+        );
     }
 
     #[test]
@@ -275,11 +291,21 @@ mod with_certificates {
         let p = policy_pinning(&k.root, "");
         let mut f = peer(&k.leaf, &[&k.leaf, &k.inter, &k.root]);
         f.sha256_digest = Some(k.other_leaf.sha256_hex());
-        assert_eq!(p.decide(&with_peer(f)).deny_reason(), Some(Reason::CertificateMismatch));
+        assert_eq!(
+            p.decide(&with_peer(f)).deny_reason(),
+            Some(Reason::CertificateMismatch)
+        );
 
         let mut f = peer(&k.leaf, &[&k.leaf, &k.inter, &k.root]);
-        f.xfcc = Some(f.xfcc.unwrap().replace(&k.leaf.sha256_hex(), &k.other_leaf.sha256_hex()));
-        assert_eq!(p.decide(&with_peer(f)).deny_reason(), Some(Reason::CertificateMismatch));
+        f.xfcc = Some(
+            f.xfcc
+                .unwrap()
+                .replace(&k.leaf.sha256_hex(), &k.other_leaf.sha256_hex()),
+        );
+        assert_eq!(
+            p.decide(&with_peer(f)).deny_reason(),
+            Some(Reason::CertificateMismatch)
+        );
     }
 
     #[test]
@@ -298,8 +324,14 @@ mod with_certificates {
     fn decoy_anchor_appended_to_a_foreign_chain_is_untrusted() {
         let k = pki();
         let p = policy_pinning(&k.root, "");
-        let f = peer(&k.other_leaf, &[&k.other_leaf, &k.other_root, &k.inter, &k.root]);
-        assert_eq!(p.decide(&with_peer(f)).deny_reason(), Some(Reason::UntrustedCa));
+        let f = peer(
+            &k.other_leaf,
+            &[&k.other_leaf, &k.other_root, &k.inter, &k.root],
+        );
+        assert_eq!(
+            p.decide(&with_peer(f)).deny_reason(),
+            Some(Reason::UntrustedCa)
+        );
     }
 
     #[test]
@@ -309,7 +341,10 @@ mod with_certificates {
         f.xfcc = None;
         f.certificate_pem = Some(k.leaf.pem());
         let p = policy_pinning(&k.root, "");
-        assert_eq!(p.decide(&with_peer(f.clone())).deny_reason(), Some(Reason::PeerChainUnavailable));
+        assert_eq!(
+            p.decide(&with_peer(f.clone())).deny_reason(),
+            Some(Reason::PeerChainUnavailable)
+        );
 
         let bundle = serde_json::to_string(&pem_bundle(&[&k.inter, &k.root])).unwrap();
         let p = policy_pinning(&k.root, &format!(r#","ca_certificates_pem":{bundle}"#));
@@ -322,7 +357,10 @@ mod with_certificates {
         let p = policy_pinning(&k.root, "");
         let mut f = peer(&k.leaf, &[&k.leaf, &k.inter, &k.root]);
         f.certificate_valid = Some(false);
-        assert_eq!(p.decide(&with_peer(f)).deny_reason(), Some(Reason::CertificateInvalid));
+        assert_eq!(
+            p.decide(&with_peer(f)).deny_reason(),
+            Some(Reason::CertificateInvalid)
+        );
     }
 
     #[test]
@@ -331,18 +369,36 @@ mod with_certificates {
         let p = policy_pinning(&k.root, "");
         let mut f = peer(&k.leaf, &[&k.leaf, &k.inter, &k.root]);
         f.xfcc = Some("Hash=\"unterminated".into());
-        assert_eq!(p.decide(&with_peer(f)).deny_reason(), Some(Reason::PeerChainUnavailable));
+        assert_eq!(
+            p.decide(&with_peer(f)).deny_reason(),
+            Some(Reason::PeerChainUnavailable)
+        );
     }
 
     #[test]
     fn allow_list_hit_and_miss() {
         let k = pki();
-        let hit = policy_pinning(&k.root, r#","allowed_clients":{"subject_organization":["Example Airline"]}"#);
-        let miss = policy_pinning(&k.root, r#","allowed_clients":{"dns_san":["someone.example"]}"#);
+        let hit = policy_pinning(
+            &k.root,
+            r#","allowed_clients":{"subject_organization":["Example Airline"]}"#,
+        );
+        let miss = policy_pinning(
+            &k.root,
+            r#","allowed_clients":{"dns_san":["someone.example"]}"#,
+        );
         let f = with_peer(peer(&k.leaf, &[&k.leaf, &k.inter, &k.root]));
         assert_eq!(hit.decide(&f).deny_reason(), None);
-        assert_eq!(miss.decide(&f).deny_reason(), Some(Reason::ClientNotAllowed));
-        let by_hash = policy_pinning(&k.root, &format!(r#","allowed_clients":{{"sha256":["{}"]}}"#, k.leaf.sha256_hex()));
+        assert_eq!(
+            miss.decide(&f).deny_reason(),
+            Some(Reason::ClientNotAllowed)
+        );
+        let by_hash = policy_pinning(
+            &k.root,
+            &format!(
+                r#","allowed_clients":{{"sha256":["{}"]}}"#,
+                k.leaf.sha256_hex()
+            ),
+        );
         assert_eq!(by_hash.decide(&f).deny_reason(), None);
     }
 

@@ -87,7 +87,9 @@ impl CertSpec {
             not_before_offset: -3600,
             not_after_offset: 30 * 86_400,
             eku: Some(vec!["clientAuth"]),
-            uri_sans: vec![format!("https://1r.example.com/logistics-agents/{common_name}")],
+            uri_sans: vec![format!(
+                "https://1r.example.com/logistics-agents/{common_name}"
+            )],
             dns_sans: Vec::new(),
             extra_extensions: Vec::new(),
         }
@@ -135,7 +137,8 @@ impl CertSpec {
         self
     }
     pub fn extension(mut self, name: &str, value: &str) -> Self {
-        self.extra_extensions.push((name.to_string(), value.to_string()));
+        self.extra_extensions
+            .push((name.to_string(), value.to_string()));
         self
     }
 }
@@ -154,7 +157,8 @@ impl Issued {
         String::from_utf8(self.cert.to_pem().expect("certificate PEM")).expect("PEM is ASCII")
     }
     pub fn key_pem(&self) -> String {
-        String::from_utf8(self.key.private_key_to_pem_pkcs8().expect("key PEM")).expect("PEM is ASCII")
+        String::from_utf8(self.key.private_key_to_pem_pkcs8().expect("key PEM"))
+            .expect("PEM is ASCII")
     }
     /// Lowercase hex SHA-256 of the DER, as the plugin config wants it.
     pub fn sha256_hex(&self) -> String {
@@ -198,22 +202,29 @@ pub fn issue_with_key(spec: &CertSpec, key: PKey<Private>, issuer: Option<&Issue
 static SERIAL: AtomicU32 = AtomicU32::new(1);
 
 fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64
 }
 
 fn build(spec: &CertSpec, key: PKey<Private>, issuer: Option<&Issued>) -> Issued {
     let mut name = X509NameBuilder::new().expect("name");
-    name.append_entry_by_nid(Nid::COMMONNAME, &spec.common_name).expect("CN");
+    name.append_entry_by_nid(Nid::COMMONNAME, &spec.common_name)
+        .expect("CN");
     if let Some(org) = &spec.organization {
-        name.append_entry_by_nid(Nid::ORGANIZATIONNAME, org).expect("O");
+        name.append_entry_by_nid(Nid::ORGANIZATIONNAME, org)
+            .expect("O");
     }
     let name = name.build();
 
     let mut b = X509Builder::new().expect("builder");
     b.set_version(2).expect("v3");
-    let serial = (u64::from(std::process::id()) << 32) | u64::from(SERIAL.fetch_add(1, Ordering::Relaxed));
+    let serial =
+        (u64::from(std::process::id()) << 32) | u64::from(SERIAL.fetch_add(1, Ordering::Relaxed));
     let serial = BigNum::from_dec_str(&serial.to_string()).expect("serial");
-    b.set_serial_number(&Asn1Integer::from_bn(&serial).expect("serial")).expect("serial");
+    b.set_serial_number(&Asn1Integer::from_bn(&serial).expect("serial"))
+        .expect("serial");
     b.set_subject_name(&name).expect("subject");
     match issuer {
         Some(i) => b.set_issuer_name(i.cert.subject_name()).expect("issuer"),
@@ -221,8 +232,10 @@ fn build(spec: &CertSpec, key: PKey<Private>, issuer: Option<&Issued>) -> Issued
     }
     b.set_pubkey(&key).expect("pubkey");
     let now = unix_now();
-    b.set_not_before(&Asn1Time::from_unix(now + spec.not_before_offset).expect("nbf")).expect("nbf");
-    b.set_not_after(&Asn1Time::from_unix(now + spec.not_after_offset).expect("naf")).expect("naf");
+    b.set_not_before(&Asn1Time::from_unix(now + spec.not_before_offset).expect("nbf"))
+        .expect("nbf");
+    b.set_not_after(&Asn1Time::from_unix(now + spec.not_after_offset).expect("naf"))
+        .expect("naf");
 
     if spec.basic_constraints {
         let mut bc = BasicConstraints::new();
@@ -236,7 +249,11 @@ fn build(spec: &CertSpec, key: PKey<Private>, issuer: Option<&Issued>) -> Issued
         b.append_extension(bc.build().expect("bc")).expect("bc");
     }
     // A `keyUsage` in `extra_extensions` replaces the default one.
-    if !spec.extra_extensions.iter().any(|(name, _)| name == "keyUsage") {
+    if !spec
+        .extra_extensions
+        .iter()
+        .any(|(name, _)| name == "keyUsage")
+    {
         let mut ku = KeyUsage::new();
         ku.critical();
         if spec.is_ca {
@@ -284,14 +301,17 @@ fn build(spec: &CertSpec, key: PKey<Private>, issuer: Option<&Issued>) -> Issued
     {
         let ctx = b.x509v3_context(issuer.map(|i| i.cert.as_ref()), None);
         #[allow(deprecated)]
-        let ski = openssl::x509::X509Extension::new(None, Some(&ctx), "subjectKeyIdentifier", "hash")
-            .expect("ski");
+        let ski =
+            openssl::x509::X509Extension::new(None, Some(&ctx), "subjectKeyIdentifier", "hash")
+                .expect("ski");
         b.append_extension(ski).expect("ski");
     }
     if let Some(i) = issuer {
         let ctx = b.x509v3_context(Some(i.cert.as_ref()), None);
         #[allow(deprecated)]
-        if let Ok(aki) = openssl::x509::X509Extension::new(None, Some(&ctx), "authorityKeyIdentifier", "keyid") {
+        if let Ok(aki) =
+            openssl::x509::X509Extension::new(None, Some(&ctx), "authorityKeyIdentifier", "keyid")
+        {
             b.append_extension(aki).expect("aki");
         }
     }
@@ -307,7 +327,10 @@ fn build(spec: &CertSpec, key: PKey<Private>, issuer: Option<&Issued>) -> Issued
         }
     };
     b.sign(signing_key, digest).expect("sign");
-    Issued { cert: b.build(), key }
+    Issued {
+        cert: b.build(),
+        key,
+    }
 }
 
 /// PEM of several certificates, concatenated in order.

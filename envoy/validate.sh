@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Validates every envoy/*.yaml with `envoy --mode validate`.
+#
+# Usage: envoy/validate.sh ENVOY WASM
+#
+# Each file is copied to a scratch directory with /etc/envoy/ pointed at
+# throwaway certificates and the given wasm. Validation parses the whole
+# bootstrap, reads every certificate and key file, loads the wasm in V8 and
+# runs the plugin's configuration check; it binds no port and contacts no
+# backend. To prove the plugin check really runs, each file is validated a
+# second time with a broken plugin configuration, which must fail.
+set -euo pipefail
+
+envoy=${1:?usage: validate.sh ENVOY WASM}
+wasm=${2:?usage: validate.sh ENVOY WASM}
+here=$(cd "$(dirname "$0")" && pwd)
+
+[[ -x $envoy ]] || { echo "validate.sh: $envoy is not an executable" >&2; exit 1; }
+[[ -f $wasm ]] || { echo "validate.sh: $wasm not found (run make build)" >&2; exit 1; }
+command -v openssl >/dev/null || { echo "validate.sh: needs the openssl command" >&2; exit 1; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+etc=$work/etc
+mkdir -p "$etc/certs"
+cp "$wasm" "$etc/onerecord_tls_policy.wasm"
+
+# Throwaway certificates: a server certificate and a client CA.
+make_cert() { # name subject extensions
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -subj "$2" -addext "$3" -keyout "$etc/certs/$1.key" -out "$etc/certs/$1.pem" 2>/dev/null
+}
+make_cert server /CN=localhost "subjectAltName=DNS:localhost"
+make_cert client-ca "/CN=Throwaway ONE Record Client CA" "basicConstraints=critical,CA:TRUE"
+
+# validate FILE EXPECT LABEL: EXPECT is "ok" or "fail"; prints Envoy's output on surprise.
+validate() {
+  local file=$1 expect=$2 label=$3 out status=0
+  out=$("$envoy" --mode validate --disable-hot-restart -c "$file" 2>&1) || status=$?
+  if [[ $expect == ok && $status -ne 0 ]]; then
+    printf '%s\n' "$out" | tail -20 >&2
+    echo "validate.sh: FAILED: $label" >&2
+    return 1
+  fi
+  if [[ $expect == fail && $status -eq 0 ]]; then
+    echo "validate.sh: FAILED: $label passed with a broken plugin configuration;" \
+      "validation does not check the plugin" >&2
+    return 1
+  fi
+}
+
+shopt -s nullglob
+files=("$here"/*.yaml)
+(( ${#files[@]} > 0 )) || { echo "validate.sh: no envoy/*.yaml found" >&2; exit 1; }
+for src in "${files[@]}"; do
+  name=$(basename "$src")
+  sed "s#/etc/envoy/#$etc/#g" "$src" > "$work/$name"
+  validate "$work/$name" ok "envoy/$name"
+  if grep -q '"mode": "enforce"' "$work/$name"; then
+    sed 's/"mode": "enforce"/"mode": "block"/' "$work/$name" > "$work/broken-$name"
+    validate "$work/broken-$name" fail "envoy/$name"
+  fi
+  echo "validated envoy/$name"
+done

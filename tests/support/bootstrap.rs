@@ -1,0 +1,263 @@
+//! Renders the Envoy bootstrap for one test: three listeners (TLS 1.2+,
+//! plaintext, legacy TLS 1.0+) sharing one HTTP chain with the filter.
+//! Built as JSON, which Envoy reads as YAML, so quoting is never an issue.
+
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Listener names, also the keys Envoy's admin `/listeners` reports.
+pub const TLS: &str = "tls";
+pub const PLAIN: &str = "plain";
+pub const LEGACY: &str = "legacy";
+
+/// Suites BoringSSL offers for TLS 1.0/1.1 (CBC with SHA-1 MACs), plus
+/// modern ones so the legacy listener also takes TLS 1.2.
+const LEGACY_CIPHERS: &[&str] = &[
+    "ECDHE-RSA-AES128-SHA",
+    "ECDHE-RSA-AES256-SHA",
+    "AES128-SHA",
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+];
+
+/// What a test varies.
+#[derive(Clone, Debug)]
+pub struct EnvoySpec {
+    /// Passed to the plugin verbatim (so it may be broken on purpose).
+    pub plugin_config: String,
+    /// Routes before the catch-all, in order.
+    pub routes: Vec<RouteSpec>,
+    /// PEM bundle Envoy validates client certificates against; `None` means
+    /// the test PKI's client CA.
+    pub client_ca_pem: Option<String>,
+    /// Let clients with untrusted certificates finish the handshake, so the
+    /// filter (not Envoy) is what rejects them.
+    pub accept_untrusted_client_certs: bool,
+    pub tls_minimum_protocol_version: String,
+    /// `allow_expired_certificate` in the validation context: Envoy then
+    /// accepts client certificates outside their validity period.
+    pub allow_expired_certificate: bool,
+    /// `set_current_client_cert_details.chain`: whether XFCC carries the
+    /// chain the client presented (`Chain=`).
+    pub xfcc_chain: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct RouteSpec {
+    pub prefix: String,
+    /// `filter_metadata.onerecord_tls_policy.mtls`, verbatim.
+    pub mtls: Option<Value>,
+}
+
+impl EnvoySpec {
+    pub fn new(plugin_config: &Value) -> EnvoySpec {
+        EnvoySpec::raw(&plugin_config.to_string())
+    }
+
+    pub fn raw(plugin_config: &str) -> EnvoySpec {
+        EnvoySpec {
+            plugin_config: plugin_config.to_string(),
+            routes: Vec::new(),
+            client_ca_pem: None,
+            accept_untrusted_client_certs: false,
+            tls_minimum_protocol_version: "TLSv1_2".to_string(),
+            allow_expired_certificate: false,
+            xfcc_chain: true,
+        }
+    }
+
+    /// Adds a route for `prefix` whose metadata sets `mtls` to `value`.
+    pub fn route_mtls(mut self, prefix: &str, value: Value) -> EnvoySpec {
+        self.routes.push(RouteSpec {
+            prefix: prefix.to_string(),
+            mtls: Some(value),
+        });
+        self
+    }
+
+    pub fn accept_untrusted_client_certs(mut self) -> EnvoySpec {
+        self.accept_untrusted_client_certs = true;
+        self
+    }
+
+    pub fn client_ca_pem(mut self, pem: &str) -> EnvoySpec {
+        self.client_ca_pem = Some(pem.to_string());
+        self
+    }
+
+    pub fn allow_expired_certificate(mut self) -> EnvoySpec {
+        self.allow_expired_certificate = true;
+        self
+    }
+
+    /// XFCC without `Chain=`: Envoy forwards only the leaf (and its names).
+    pub fn xfcc_without_chain(mut self) -> EnvoySpec {
+        self.xfcc_chain = false;
+        self
+    }
+}
+
+/// Files the bootstrap points at.
+#[derive(Clone, Debug)]
+pub struct Files {
+    pub wasm: PathBuf,
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    pub legacy_cert: PathBuf,
+    pub legacy_key: PathBuf,
+    pub client_ca: PathBuf,
+}
+
+pub fn render(spec: &EnvoySpec, files: &Files, upstream: SocketAddr) -> Value {
+    let modern = tls_context(
+        spec,
+        &files.server_cert,
+        &files.server_key,
+        &spec.tls_minimum_protocol_version,
+        &[],
+        &files.client_ca,
+    );
+    let legacy = tls_context(
+        spec,
+        &files.legacy_cert,
+        &files.legacy_key,
+        "TLSv1_0",
+        LEGACY_CIPHERS,
+        &files.client_ca,
+    );
+    json!({
+        "admin": { "address": address("127.0.0.1", 0) },
+        "static_resources": {
+            "listeners": [
+                listener(TLS, spec, files, Some(modern)),
+                listener(PLAIN, spec, files, None),
+                listener(LEGACY, spec, files, Some(legacy)),
+            ],
+            "clusters": [{
+                "name": "upstream",
+                "type": "STATIC",
+                "connect_timeout": "5s",
+                "load_assignment": {
+                    "cluster_name": "upstream",
+                    "endpoints": [{ "lb_endpoints": [{ "endpoint": {
+                        "address": address(&upstream.ip().to_string(), upstream.port())
+                    }}]}]
+                }
+            }]
+        }
+    })
+}
+
+fn address(ip: &str, port: u16) -> Value {
+    json!({ "socket_address": { "address": ip, "port_value": port } })
+}
+
+fn listener(name: &str, spec: &EnvoySpec, files: &Files, tls: Option<Value>) -> Value {
+    let mut chain = json!({ "filters": [http_connection_manager(name, spec, files)] });
+    if let Some(tls) = tls {
+        chain["transport_socket"] = json!({
+            "name": "envoy.transport_sockets.tls",
+            "typed_config": tls,
+        });
+    }
+    json!({ "name": name, "address": address("127.0.0.1", 0), "filter_chains": [chain] })
+}
+
+fn tls_context(
+    spec: &EnvoySpec,
+    cert: &Path,
+    key: &Path,
+    min: &str,
+    ciphers: &[&str],
+    client_ca: &Path,
+) -> Value {
+    let mut params = json!({ "tls_minimum_protocol_version": min });
+    if !ciphers.is_empty() {
+        params["cipher_suites"] = json!(ciphers);
+    }
+    let mut validation = json!({ "trusted_ca": { "filename": client_ca } });
+    if spec.accept_untrusted_client_certs {
+        validation["trust_chain_verification"] = json!("ACCEPT_UNTRUSTED");
+    }
+    if spec.allow_expired_certificate {
+        validation["allow_expired_certificate"] = json!(true);
+    }
+    json!({
+        "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
+        "require_client_certificate": false,
+        "common_tls_context": {
+            "tls_params": params,
+            "alpn_protocols": ["h2", "http/1.1"],
+            "tls_certificates": [{
+                "certificate_chain": { "filename": cert },
+                "private_key": { "filename": key },
+            }],
+            "validation_context": validation,
+        }
+    })
+}
+
+fn http_connection_manager(name: &str, spec: &EnvoySpec, files: &Files) -> Value {
+    let mut routes: Vec<Value> = spec
+        .routes
+        .iter()
+        .map(|r| {
+            let mut route =
+                json!({ "match": { "prefix": r.prefix }, "route": { "cluster": "upstream" } });
+            if let Some(mtls) = &r.mtls {
+                route["metadata"] =
+                    json!({ "filter_metadata": { "onerecord_tls_policy": { "mtls": mtls } } });
+            }
+            route
+        })
+        .collect();
+    routes.push(json!({ "match": { "prefix": "/" }, "route": { "cluster": "upstream" } }));
+    json!({
+        "name": "envoy.filters.network.http_connection_manager",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+            "stat_prefix": name,
+            "codec_type": "AUTO",
+            "normalize_path": true,
+            "merge_slashes": true,
+            "forward_client_cert_details": "SANITIZE_SET",
+            "set_current_client_cert_details": { "cert": true, "chain": spec.xfcc_chain, "subject": true, "uri": true, "dns": true },
+            "route_config": {
+                "name": "onerecord",
+                "virtual_hosts": [{ "name": "all", "domains": ["*"], "routes": routes }]
+            },
+            "http_filters": [wasm_filter(spec, &files.wasm), router()],
+        }
+    })
+}
+
+/// The filter under test. FAIL_CLOSED: if the VM cannot run, Envoy answers
+/// 503 instead of passing requests through unchecked.
+pub fn wasm_filter(spec: &EnvoySpec, wasm: &Path) -> Value {
+    json!({
+        "name": "envoy.filters.http.wasm",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
+            "config": {
+                "name": "onerecord_tls_policy",
+                "failure_policy": "FAIL_CLOSED",
+                "vm_config": {
+                    "runtime": "envoy.wasm.runtime.v8",
+                    "code": { "local": { "filename": wasm } },
+                },
+                "configuration": {
+                    "@type": "type.googleapis.com/google.protobuf.StringValue",
+                    "value": spec.plugin_config,
+                }
+            }
+        }
+    })
+}
+
+fn router() -> Value {
+    json!({
+        "name": "envoy.filters.http.router",
+        "typed_config": { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" }
+    })
+}

@@ -1,0 +1,22 @@
+//! End-to-end harness: a generated PKI, an echo upstream, a real Envoy
+//! running the filter, and clients that control TLS precisely.
+//!
+//! Test files include it with `mod support;`; `examples/demo.rs` includes it
+//! by path. Envoy comes from `$ENVOY` and the filter from `$ONERECORD_WASM`
+//! (both exported by the Makefile); `ENVOY_LOG_LEVEL=debug` makes Envoy's
+//! log, kept with the test directory when a test fails, more verbose.
+//! Not every user touches every helper, hence `dead_code`.
+#![allow(dead_code)]
+
+pub mod bootstrap;
+pub mod client;
+pub mod curl;
+pub mod envoy;
+pub mod fixture;
+pub mod http;
+pub mod onerecord;
+pub mod pki;
+pub mod process;
+pub mod stack;
+pub mod tempdir;
+pub mod upstream;

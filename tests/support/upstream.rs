@@ -1,0 +1,225 @@
+//! The backend behind Envoy: answers every request with 200 and a JSON
+//! object of the request headers it received, so a test can see exactly
+//! what the filter let through. Also records each request.
+
+use super::http::{Response, read_body, read_headers, read_line};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::io::{BufReader, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+/// One request as the backend received it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+}
+
+#[derive(Default)]
+struct Shared {
+    stop: AtomicBool,
+    seen: Mutex<Vec<Seen>>,
+    connections: Mutex<Vec<TcpStream>>,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+pub struct Upstream {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    acceptor: Option<JoinHandle<()>>,
+}
+
+impl Upstream {
+    pub fn start() -> Upstream {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind upstream");
+        let addr = listener.local_addr().expect("upstream address");
+        let shared = Arc::new(Shared::default());
+        let acceptor = {
+            let shared = Arc::clone(&shared);
+            std::thread::spawn(move || accept_loop(listener, shared))
+        };
+        Upstream {
+            addr,
+            shared,
+            acceptor: Some(acceptor),
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Every request received so far, in order.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.shared.seen.lock().expect("seen lock").clone()
+    }
+
+    pub fn count(&self) -> usize {
+        self.shared.seen.lock().expect("seen lock").len()
+    }
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr); // wakes accept()
+        if let Some(acceptor) = self.acceptor.take() {
+            let _ = acceptor.join();
+        }
+        for conn in self
+            .shared
+            .connections
+            .lock()
+            .expect("connections lock")
+            .drain(..)
+        {
+            let _ = conn.shutdown(Shutdown::Both);
+        }
+        let workers: Vec<_> = self
+            .shared
+            .workers
+            .lock()
+            .expect("workers lock")
+            .drain(..)
+            .collect();
+        for worker in workers {
+            let _ = worker.join();
+        }
+    }
+}
+
+fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    for conn in listener.incoming() {
+        if shared.stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(conn) = conn else { continue };
+        if let Ok(clone) = conn.try_clone() {
+            shared
+                .connections
+                .lock()
+                .expect("connections lock")
+                .push(clone);
+        }
+        let worker = {
+            let shared = Arc::clone(&shared);
+            std::thread::spawn(move || serve(conn, &shared))
+        };
+        shared.workers.lock().expect("workers lock").push(worker);
+    }
+}
+
+/// Serves requests on one keep-alive connection until the peer closes it.
+fn serve(conn: TcpStream, shared: &Shared) {
+    let Ok(mut out) = conn.try_clone() else {
+        return;
+    };
+    let mut input = BufReader::new(conn);
+    while let Ok(line) = read_line(&mut input) {
+        let mut parts = line.split(' ');
+        let (Some(method), Some(path)) = (parts.next(), parts.next()) else {
+            return;
+        };
+        let Ok(headers) = read_headers(&mut input) else {
+            return;
+        };
+        let framed = headers
+            .iter()
+            .any(|(n, _)| n == "content-length" || n == "transfer-encoding");
+        if framed && read_body(&mut input, &headers).is_err() {
+            return;
+        }
+        let seen = Seen {
+            method: method.to_string(),
+            path: path.to_string(),
+            headers,
+        };
+        let body = echo_json(&seen).to_string();
+        let close = seen
+            .headers
+            .iter()
+            .any(|(n, v)| n == "connection" && v.eq_ignore_ascii_case("close"));
+        shared.seen.lock().expect("seen lock").push(seen);
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        if out.write_all(reply.as_bytes()).is_err() || close {
+            return;
+        }
+    }
+}
+
+/// `{":method": [..], ":path": [..], "<header>": [values..]}`. Pseudo names
+/// cannot collide with real ones: HTTP/1.1 header names have no colon.
+fn echo_json(seen: &Seen) -> Value {
+    let mut map = Map::new();
+    map.insert(":method".into(), Value::from(vec![seen.method.clone()]));
+    map.insert(":path".into(), Value::from(vec![seen.path.clone()]));
+    for (name, value) in &seen.headers {
+        let entry = map
+            .entry(name.clone())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(values) = entry {
+            values.push(Value::from(value.clone()));
+        }
+    }
+    Value::Object(map)
+}
+
+/// What the backend received, read back from its response body.
+#[derive(Clone, Debug)]
+pub struct Echo {
+    pub headers: BTreeMap<String, Vec<String>>,
+}
+
+impl Echo {
+    /// Parses an upstream answer; panics (with the response) if the request
+    /// did not reach the backend.
+    pub fn of(resp: &Response) -> Echo {
+        assert_eq!(
+            resp.status,
+            200,
+            "expected the request to reach the upstream; got {resp:#?} body={}",
+            resp.text()
+        );
+        let headers = serde_json::from_slice(&resp.body)
+            .unwrap_or_else(|e| panic!("upstream echo is not a header map ({e}): {}", resp.text()));
+        Echo { headers }
+    }
+
+    /// The single value of `name`; panics if the header came more than once.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        let values = self.all(name);
+        assert!(
+            values.len() <= 1,
+            "upstream got {name} {} times: {values:?}",
+            values.len()
+        );
+        values.first().map(String::as_str)
+    }
+
+    pub fn all(&self, name: &str) -> &[String] {
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    pub fn path(&self) -> &str {
+        self.get(":path").unwrap_or_default()
+    }
+
+    /// Every header whose name starts with `prefix`, with its values.
+    pub fn with_prefix(&self, prefix: &str) -> BTreeMap<String, Vec<String>> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.starts_with(prefix))
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect()
+    }
+}
