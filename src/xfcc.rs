@@ -17,6 +17,8 @@
 //! values have `\n`, space, `+`, `/` and `=` percent-encoded; nothing else is
 //! escaped, and `By`/`URI`/`DNS` are written unquoted and verbatim.
 
+pub mod envoy_format;
+
 use std::fmt;
 
 /// Headers longer than this are refused before any parsing.

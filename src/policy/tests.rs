@@ -224,21 +224,10 @@ mod with_certificates {
         }
     }
 
-    fn encode(pem: &str) -> String {
-        pem.replace('\n', "%0A")
-            .replace(' ', "%20")
-            .replace('+', "%2B")
-            .replace('/', "%2F")
-            .replace('=', "%3D")
-    }
-
+    /// Envoy's XFCC element for a client presenting `chain`.
     fn xfcc(leaf: &Issued, chain: &[&Issued]) -> String {
-        format!(
-            "Hash={};Cert=\"{}\";Chain=\"{}\";Subject=\"CN=x\";URI=",
-            leaf.sha256_hex(),
-            encode(&leaf.pem()),
-            encode(&pem_bundle(chain))
-        )
+        let ders: Vec<Vec<u8>> = chain.iter().map(|c| c.der()).collect();
+        crate::xfcc::envoy_format::element(&leaf.der(), &ders)
     }
 
     fn peer(leaf: &Issued, chain: &[&Issued]) -> PeerFacts {

@@ -67,7 +67,7 @@ const SHORT_NAMES: &[(Oid<'static>, &str)] = &[
 ];
 
 /// RFC 4514 string form: last RDN first, `,` between RDNs, `+` inside one.
-pub(crate) fn rfc4514(name: &X509Name<'_>) -> String {
+pub fn rfc4514(name: &X509Name<'_>) -> String {
     let rdns: Vec<_> = name.iter().collect();
     let mut out = String::new();
     for (i, rdn) in rdns.iter().rev().enumerate() {

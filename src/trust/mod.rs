@@ -60,6 +60,7 @@ mod algorithms;
 mod anchors;
 mod configured;
 mod identity;
+pub use identity::rfc4514;
 mod path;
 mod presented;
 mod profile;

@@ -65,11 +65,7 @@ fn pki() -> &'static Pki {
 
 /// Exactly what Envoy does to PEM before putting it in XFCC.
 fn envoy_url_encode(pem: &str) -> String {
-    pem.replace('\n', "%0A")
-        .replace(' ', "%20")
-        .replace('+', "%2B")
-        .replace('/', "%2F")
-        .replace('=', "%3D")
+    super::envoy_format::url_encode_pem(pem)
 }
 
 const HASH: &str = "468ed33be74eee6556d90c0149c1309e9ba61d6425303443c0748a02dd8de688";

@@ -1,0 +1,70 @@
+//! `onerecord-tls-policy`: the operator CLI of the ONE Record TLS policy
+//! filter. It runs the filter's own code natively: `Config::parse` for
+//! configuration checks and `Policy::decide` for verdicts, so what it says is
+//! what the filter in Envoy would do with the same facts.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+// The CLI is a native tool; the wasm32 build of this crate is the filter only.
+#[cfg(not(target_arch = "wasm32"))]
+mod args;
+#[cfg(not(target_arch = "wasm32"))]
+mod certs;
+#[cfg(not(target_arch = "wasm32"))]
+mod check_config;
+#[cfg(not(target_arch = "wasm32"))]
+mod explain;
+#[cfg(not(target_arch = "wasm32"))]
+mod fingerprint;
+#[cfg(not(target_arch = "wasm32"))]
+mod report;
+#[cfg(not(target_arch = "wasm32"))]
+mod time;
+
+use std::process::ExitCode;
+
+/// Exit status for a usage, input or configuration error.
+pub const EXIT_ERROR: u8 = 2;
+
+/// A failure that ends the command with [`EXIT_ERROR`]; the message is for the operator.
+#[derive(Debug)]
+pub struct Failure(pub String);
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Self {
+        Failure(message.into())
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() -> ExitCode {
+    use args::{Cli, Command};
+    use clap::Parser;
+
+    let cli = Cli::parse();
+    let outcome = match &cli.command {
+        Command::Fingerprint(a) => fingerprint::run(a),
+        Command::CheckConfig(a) => check_config::run(a),
+        Command::Explain(a) => explain::run(a),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(Failure(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn main() -> ExitCode {
+    eprintln!("error: the onerecord-tls-policy CLI is a native tool; build it without --target");
+    ExitCode::from(EXIT_ERROR)
+}
