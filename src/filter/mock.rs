@@ -15,6 +15,15 @@ pub struct MockHost {
     pub sent: Option<SentReply>,
     pub now: u64,
     pub fail_header_writes: bool,
+    /// Defined counters, `(name, value)`; a counter's id is its index.
+    pub counters: Vec<(String, u64)>,
+    /// `define_counter` and `increment_counter` fail.
+    pub fail_metrics: bool,
+    /// What `set_property` was given, by name.
+    pub set_properties: HashMap<String, Vec<u8>>,
+    pub fail_set_property: bool,
+    /// Keys `claim_shared` marked (shared data, as across Envoy's VMs).
+    pub shared: Vec<String>,
 }
 
 impl MockHost {
@@ -43,6 +52,14 @@ impl MockHost {
 
     pub fn set_property(&mut self, dotted: &str, value: &[u8]) {
         self.properties.insert(dotted.to_string(), value.to_vec());
+    }
+
+    /// A counter's value by name; `None` when it was never defined.
+    pub fn counter(&self, name: &str) -> Option<u64> {
+        self.counters
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, value)| *value)
     }
 
     pub fn header(&self, name: &str) -> Vec<&str> {
@@ -104,5 +121,48 @@ impl Host for MockHost {
 
     fn now_unix(&self) -> Result<u64, HostError> {
         Ok(self.now)
+    }
+
+    /// Like Envoy: defining a name again gives the same counter.
+    fn define_counter(&mut self, name: &str) -> Result<u32, HostError> {
+        if self.fail_metrics {
+            return Err(HostError("define failed".into()));
+        }
+        let index = match self.counters.iter().position(|(n, _)| n == name) {
+            Some(index) => index,
+            None => {
+                self.counters.push((name.to_string(), 0));
+                self.counters.len() - 1
+            }
+        };
+        Ok(u32::try_from(index).expect("few counters"))
+    }
+
+    fn increment_counter(&mut self, id: u32) -> Result<(), HostError> {
+        if self.fail_metrics {
+            return Err(HostError("increment failed".into()));
+        }
+        let counter = self
+            .counters
+            .get_mut(id as usize)
+            .ok_or_else(|| HostError(format!("no counter {id}")))?;
+        counter.1 += 1;
+        Ok(())
+    }
+
+    fn set_property(&mut self, name: &str, value: &[u8]) -> Result<(), HostError> {
+        if self.fail_set_property {
+            return Err(HostError("set_property failed".into()));
+        }
+        self.set_properties.insert(name.to_string(), value.to_vec());
+        Ok(())
+    }
+
+    fn claim_shared(&mut self, key: &str) -> Result<bool, HostError> {
+        if self.shared.iter().any(|k| k == key) {
+            return Ok(false);
+        }
+        self.shared.push(key.to_string());
+        Ok(true)
     }
 }

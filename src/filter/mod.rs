@@ -2,13 +2,19 @@
 //! decision. Host access goes through [`Host`], so this is tested natively
 //! with a mock; the wasm build plugs in the real hostcalls (`wasm` module).
 
+pub mod access_log;
 mod facts;
 pub mod header_map;
+pub mod metrics;
+mod outcome;
+mod plugin;
 mod request;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
 pub use facts::gather_facts;
+pub use outcome::Outcome;
+pub use plugin::{Plugin, configure};
 pub use request::{Action, on_request_headers};
 
 /// A hostcall that returned a status other than OK / not found.
@@ -35,6 +41,15 @@ pub trait Host {
     ) -> Result<(), HostError>;
     /// Seconds since the Unix epoch.
     fn now_unix(&self) -> Result<u64, HostError>;
+    /// Defines a counter and returns its id (Envoy names it `wasmcustom.<name>`).
+    fn define_counter(&mut self, name: &str) -> Result<u32, HostError>;
+    /// Adds one to a counter defined earlier.
+    fn increment_counter(&mut self, id: u32) -> Result<(), HostError>;
+    /// Sets a property of this stream (Envoy: filter state `wasm.<name>`).
+    fn set_property(&mut self, name: &str, value: &[u8]) -> Result<(), HostError>;
+    /// Marks `key` in the data all VMs of this Envoy share; `true` when no
+    /// VM had marked it before.
+    fn claim_shared(&mut self, key: &str) -> Result<bool, HostError>;
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! annotated headers).
 
 use super::{Host, gather_facts};
+use crate::config::NO_RULE;
 use crate::policy::{Decision, Policy, Verdict};
 use crate::reason::Reason;
 use crate::response::{annotations, deny_response, header_safe};
@@ -94,7 +95,7 @@ fn log_decision(decision: &Decision, path: &str) {
     }
     let mut shown = header_safe(path);
     shown.truncate(MAX_LOGGED_PATH);
-    let rule = decision.rule.as_deref().unwrap_or("-");
+    let rule = decision.rule.as_deref().unwrap_or(NO_RULE);
     let tls = decision.tls_version.map_or("-", |v| v.as_str());
     match decision.deny_reason() {
         Some(reason) if decision.rejects() => {

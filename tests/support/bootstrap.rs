@@ -41,6 +41,20 @@ pub struct EnvoySpec {
     /// `set_current_client_cert_details.chain`: whether XFCC carries the
     /// chain the client presented (`Chain=`).
     pub xfcc_chain: bool,
+    /// The bootstrap's `stats_config`, verbatim (e.g. `stats_tags`).
+    pub stats_config: Option<Value>,
+    /// A JSON-lines file access log on every listener.
+    pub access_log: Option<AccessLogSpec>,
+    /// `forward_client_cert_details`: `SANITIZE_SET` unless a test asks for
+    /// `APPEND_FORWARD`, which keeps a client-sent XFCC and appends Envoy's element.
+    pub forward_client_cert_details: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct AccessLogSpec {
+    pub path: PathBuf,
+    /// `log_format.json_format`, verbatim.
+    pub json_format: Value,
 }
 
 #[derive(Clone, Debug)]
@@ -64,7 +78,31 @@ impl EnvoySpec {
             tls_minimum_protocol_version: "TLSv1_2".to_string(),
             allow_expired_certificate: false,
             xfcc_chain: true,
+            stats_config: None,
+            access_log: None,
+            forward_client_cert_details: "SANITIZE_SET".to_string(),
         }
+    }
+
+    /// `forward_client_cert_details: APPEND_FORWARD`: a client-sent XFCC is
+    /// kept and Envoy appends its own element for a client certificate.
+    pub fn xfcc_append_forward(mut self) -> EnvoySpec {
+        self.forward_client_cert_details = "APPEND_FORWARD".to_string();
+        self
+    }
+
+    pub fn stats_config(mut self, stats_config: Value) -> EnvoySpec {
+        self.stats_config = Some(stats_config);
+        self
+    }
+
+    /// Logs every request as one JSON line to `path`.
+    pub fn access_log(mut self, path: &Path, json_format: Value) -> EnvoySpec {
+        self.access_log = Some(AccessLogSpec {
+            path: path.to_path_buf(),
+            json_format,
+        });
+        self
     }
 
     /// Adds a route for `prefix` whose metadata sets `mtls` to `value`.
@@ -126,7 +164,7 @@ pub fn render(spec: &EnvoySpec, files: &Files, upstream: SocketAddr) -> Value {
         LEGACY_CIPHERS,
         &files.client_ca,
     );
-    json!({
+    let mut bootstrap = json!({
         "admin": { "address": address("127.0.0.1", 0) },
         "static_resources": {
             "listeners": [
@@ -146,7 +184,11 @@ pub fn render(spec: &EnvoySpec, files: &Files, upstream: SocketAddr) -> Value {
                 }
             }]
         }
-    })
+    });
+    if let Some(stats_config) = &spec.stats_config {
+        bootstrap["stats_config"] = stats_config.clone();
+    }
+    bootstrap
 }
 
 fn address(ip: &str, port: u16) -> Value {
@@ -213,7 +255,7 @@ fn http_connection_manager(name: &str, spec: &EnvoySpec, files: &Files) -> Value
         })
         .collect();
     routes.push(json!({ "match": { "prefix": "/" }, "route": { "cluster": "upstream" } }));
-    json!({
+    let mut manager = json!({
         "name": "envoy.filters.network.http_connection_manager",
         "typed_config": {
             "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
@@ -221,7 +263,7 @@ fn http_connection_manager(name: &str, spec: &EnvoySpec, files: &Files) -> Value
             "codec_type": "AUTO",
             "normalize_path": true,
             "merge_slashes": true,
-            "forward_client_cert_details": "SANITIZE_SET",
+            "forward_client_cert_details": spec.forward_client_cert_details,
             "set_current_client_cert_details": { "cert": true, "chain": spec.xfcc_chain, "subject": true, "uri": true, "dns": true },
             "route_config": {
                 "name": "onerecord",
@@ -229,7 +271,18 @@ fn http_connection_manager(name: &str, spec: &EnvoySpec, files: &Files) -> Value
             },
             "http_filters": [wasm_filter(spec, &files.wasm), router()],
         }
-    })
+    });
+    if let Some(log) = &spec.access_log {
+        manager["typed_config"]["access_log"] = json!([{
+            "name": "envoy.access_loggers.file",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
+                "path": log.path,
+                "log_format": { "json_format": log.json_format },
+            }
+        }]);
+    }
+    manager
 }
 
 /// The filter under test. FAIL_CLOSED: if the VM cannot run, Envoy answers

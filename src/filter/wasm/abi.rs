@@ -10,6 +10,7 @@ const STATUS_NOT_FOUND: u32 = 1;
 pub const MAP_REQUEST_HEADERS: u32 = 0;
 pub const BUFFER_PLUGIN_CONFIGURATION: u32 = 7;
 pub const LOG_TRACE: u32 = 0;
+const METRIC_COUNTER: u32 = 0;
 
 #[link(wasm_import_module = "env")]
 unsafe extern "C" {
@@ -58,6 +59,33 @@ unsafe extern "C" {
         headers_data: *const u8,
         headers_size: usize,
         grpc_status: i32,
+    ) -> u32;
+    fn proxy_define_metric(
+        metric_type: u32,
+        name_data: *const u8,
+        name_size: usize,
+        return_metric_id: *mut u32,
+    ) -> u32;
+    fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
+    fn proxy_get_shared_data(
+        key_data: *const u8,
+        key_size: usize,
+        return_value_data: *mut *mut u8,
+        return_value_size: *mut usize,
+        return_cas: *mut u32,
+    ) -> u32;
+    fn proxy_set_shared_data(
+        key_data: *const u8,
+        key_size: usize,
+        value_data: *const u8,
+        value_size: usize,
+        cas: u32,
+    ) -> u32;
+    fn proxy_set_property(
+        path_data: *const u8,
+        path_size: usize,
+        value_data: *const u8,
+        value_size: usize,
     ) -> u32;
 }
 
@@ -177,5 +205,53 @@ pub fn send_local_response(
     } {
         STATUS_OK => Ok(()),
         status => Err(failed("proxy_send_local_response", status)),
+    }
+}
+
+/// Defines a counter; Envoy names it `wasmcustom.<name>`.
+pub fn define_counter(name: &str) -> Result<u32, HostError> {
+    let mut id: u32 = 0;
+    // SAFETY: pointers describe a live string; the host writes one u32 to a live local.
+    match unsafe { proxy_define_metric(METRIC_COUNTER, name.as_ptr(), name.len(), &mut id) } {
+        STATUS_OK => Ok(id),
+        status => Err(failed("proxy_define_metric", status)),
+    }
+}
+
+pub fn increment_counter(id: u32) -> Result<(), HostError> {
+    // SAFETY: no pointers.
+    match unsafe { proxy_increment_metric(id, 1) } {
+        STATUS_OK => Ok(()),
+        status => Err(failed("proxy_increment_metric", status)),
+    }
+}
+
+/// Sets a one-segment property; Envoy keeps it as filter state `wasm.<name>`.
+pub fn set_property(name: &str, value: &[u8]) -> Result<(), HostError> {
+    // SAFETY: pointers describe live buffers.
+    match unsafe { proxy_set_property(name.as_ptr(), name.len(), value.as_ptr(), value.len()) } {
+        STATUS_OK => Ok(()),
+        status => Err(failed("proxy_set_property", status)),
+    }
+}
+
+/// Sets `key` in the data every VM of this Envoy shares; `true` when it was
+/// not set before. Not atomic (Envoy ignores `cas` for a new key), which is
+/// enough for configuration time, where the main thread goes first.
+pub fn claim_shared(key: &str) -> Result<bool, HostError> {
+    let mut cas: u32 = 0;
+    // SAFETY: as above; `cas` is a live local.
+    let existing = bytes_call("proxy_get_shared_data", |data, size| unsafe {
+        proxy_get_shared_data(key.as_ptr(), key.len(), data, size, &mut cas)
+    })?;
+    if existing.is_some() {
+        return Ok(false);
+    }
+    let value = b"1";
+    // SAFETY: pointers describe live buffers.
+    match unsafe { proxy_set_shared_data(key.as_ptr(), key.len(), value.as_ptr(), value.len(), 0) }
+    {
+        STATUS_OK => Ok(true),
+        status => Err(failed("proxy_set_shared_data", status)),
     }
 }

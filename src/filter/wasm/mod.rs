@@ -3,58 +3,37 @@
 mod abi;
 mod logger;
 
-use super::{Action as FilterAction, Host, HostError, on_request_headers};
-use crate::config::Config;
-use crate::policy::Policy;
+use super::{Action as FilterAction, Host, HostError, Plugin, configure};
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, ContextType};
 use std::rc::Rc;
 
 proxy_wasm::main! {{
     logger::install();
-    proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(PolicyRoot { policy: None }) });
+    proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(PolicyRoot { plugin: None }) });
 }}
 
 struct PolicyRoot {
-    policy: Option<Rc<Policy>>,
+    plugin: Option<Rc<Plugin>>,
 }
 
 impl Context for PolicyRoot {}
 
 impl RootContext for PolicyRoot {
     fn on_configure(&mut self, plugin_configuration_size: usize) -> bool {
-        let bytes = match abi::plugin_configuration(plugin_configuration_size) {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                log::error!(
-                    "onerecord-tls-policy: cannot read the plugin configuration: {}",
-                    e.0
-                );
-                return false;
-            }
-        };
-        match Config::parse(&bytes) {
-            Ok(config) => {
-                log::info!(
-                    "onerecord-tls-policy: configuration loaded (mode={:?}, min_tls_version={}, rules={}, trusted CAs={})",
-                    config.mode,
-                    config.min_tls_version.as_str(),
-                    config.rules.len(),
-                    config.trust.trusted_ca_sha256.len()
-                );
-                self.policy = Some(Rc::new(Policy::new(config)));
+        let configuration = abi::plugin_configuration(plugin_configuration_size);
+        match configure(&mut WasmHost, configuration) {
+            Some(plugin) => {
+                self.plugin = Some(Rc::new(plugin));
                 true
             }
-            Err(e) => {
-                log::error!("onerecord-tls-policy: {e}");
-                false
-            }
+            None => false,
         }
     }
 
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
         Some(Box::new(PolicyHttp {
-            policy: self.policy.clone(),
+            plugin: self.plugin.clone(),
         }))
     }
 
@@ -64,7 +43,7 @@ impl RootContext for PolicyRoot {
 }
 
 struct PolicyHttp {
-    policy: Option<Rc<Policy>>,
+    plugin: Option<Rc<Plugin>>,
 }
 
 impl Context for PolicyHttp {}
@@ -72,13 +51,13 @@ impl Context for PolicyHttp {}
 impl HttpContext for PolicyHttp {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
         let mut host = WasmHost;
-        let Some(policy) = self.policy.as_deref() else {
+        let Some(plugin) = self.plugin.as_deref() else {
             // No valid configuration: Envoy should not have created us; refuse.
             log::error!("onerecord-tls-policy: no configuration; refusing the request");
             let _ = host.send_response(503, &[], b"");
             return Action::Pause;
         };
-        match on_request_headers(&mut host, policy).0 {
+        match plugin.on_request_headers(&mut host).0 {
             FilterAction::Continue => Action::Continue,
             FilterAction::Pause => Action::Pause,
         }
@@ -128,5 +107,21 @@ impl Host for WasmHost {
 
     fn now_unix(&self) -> Result<u64, HostError> {
         abi::now_unix()
+    }
+
+    fn define_counter(&mut self, name: &str) -> Result<u32, HostError> {
+        abi::define_counter(name)
+    }
+
+    fn increment_counter(&mut self, id: u32) -> Result<(), HostError> {
+        abi::increment_counter(id)
+    }
+
+    fn set_property(&mut self, name: &str, value: &[u8]) -> Result<(), HostError> {
+        abi::set_property(name, value)
+    }
+
+    fn claim_shared(&mut self, key: &str) -> Result<bool, HostError> {
+        abi::claim_shared(key)
     }
 }

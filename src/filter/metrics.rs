@@ -1,0 +1,216 @@
+//! Envoy counters for verdicts and configuration loads.
+//!
+//! Names carry their labels as `.reason.<code>` and `.rule.<name>` segments,
+//! which the [`STATS_TAGS`] regexes turn into Prometheus labels. Every
+//! counter is defined when a configuration loads; a request only looks up
+//! an id.
+
+use super::{Host, HostError, Outcome};
+use crate::config::{Config, Mode, NO_RULE};
+use crate::reason::Reason;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The first segment of every counter name.
+pub const PREFIX: &str = "onerecord_tls_policy";
+/// Per-request families: `<PREFIX>.<family>[.reason.<code>].rule.<rule>`.
+pub const ALLOWED: &str = "allowed_total";
+pub const DENIED: &str = "denied_total";
+pub const AUDIT_DENIED: &str = "audit_denied_total";
+pub const CONFIG_LOADS: &str = "onerecord_tls_policy.config_loads_total";
+pub const CONFIG_FAILURES: &str = "onerecord_tls_policy.config_failures_total";
+
+/// `stats_config.stats_tags` entries, `(tag_name, regex)`. Envoy matches them
+/// against the full stat name, `wasmcustom.` namespace included; the first
+/// group is cut from the name, the second is the label value. Rule names
+/// may contain dots, so the rule comes last and takes the rest of the name.
+pub const STATS_TAGS: [(&str, &str); 2] = [
+    (
+        "reason",
+        r"^wasmcustom\.onerecord_tls_policy\.\w+(\.reason\.(\w+))",
+    ),
+    (
+        "rule",
+        r"^wasmcustom\.onerecord_tls_policy\.\w+(?:\.reason\.\w+)?(\.rule\.(.+))$",
+    ),
+];
+
+const REASONS: usize = Reason::ALL.len();
+
+/// A failing increment is an operator's problem, not per-request news.
+static INCREMENT_FAILURE_LOGGED: AtomicBool = AtomicBool::new(false);
+
+/// `onerecord_tls_policy.<family>[.reason.<code>].rule.<rule>`.
+pub fn counter_name(family: &str, reason: Option<Reason>, rule: &str) -> String {
+    match reason {
+        Some(reason) => format!("{PREFIX}.{family}.reason.{}.rule.{rule}", reason.code()),
+        None => format!("{PREFIX}.{family}.rule.{rule}"),
+    }
+}
+
+/// The counter ids of one rule, or of "no rule matched". Indexed by
+/// `Reason as usize`, which follows `Reason::ALL`.
+#[derive(Clone, Debug, Default)]
+struct RuleCounters {
+    allowed: Option<u32>,
+    denied: [Option<u32>; REASONS],
+    /// Defined in audit mode only: enforce mode never forwards a denial.
+    audit_denied: [Option<u32>; REASONS],
+}
+
+impl RuleCounters {
+    fn id(&self, outcome: Outcome) -> Option<u32> {
+        match outcome {
+            Outcome::Allowed => self.allowed,
+            Outcome::Denied(reason) => self.denied.get(reason as usize).copied().flatten(),
+            Outcome::AuditDenied(reason) => {
+                self.audit_denied.get(reason as usize).copied().flatten()
+            }
+        }
+    }
+}
+
+/// The counters of one configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Metrics {
+    no_rule: RuleCounters,
+    by_rule: HashMap<String, RuleCounters>,
+}
+
+impl Metrics {
+    /// Defines every counter `config` can increment. One that cannot be
+    /// defined is left out, with one log line: metrics never decide whether
+    /// a configuration loads.
+    pub fn define(host: &mut dyn Host, config: &Config) -> Metrics {
+        let mut definer = Definer {
+            host,
+            audit: config.mode == Mode::Audit,
+            failures: 0,
+            last_error: None,
+        };
+        let no_rule = definer.rule(NO_RULE);
+        let by_rule = config
+            .rules
+            .iter()
+            .map(|rule| (rule.name.clone(), definer.rule(&rule.name)))
+            .collect();
+        if let Some(e) = definer.last_error {
+            log::error!(
+                "onerecord-tls-policy: {} counters could not be defined ({}); they will not count",
+                definer.failures,
+                e.0
+            );
+        }
+        Metrics { no_rule, by_rule }
+    }
+
+    /// Adds one to the counter of `outcome` on `rule`: two lookups, no
+    /// formatting. A failure is logged once and changes nothing else.
+    pub fn count(&self, host: &mut dyn Host, outcome: Outcome, rule: Option<&str>) {
+        let counters = match rule {
+            None => Some(&self.no_rule),
+            Some(name) => self.by_rule.get(name),
+        };
+        let Some(id) = counters.and_then(|c| c.id(outcome)) else {
+            return;
+        };
+        if let Err(e) = host.increment_counter(id)
+            && !INCREMENT_FAILURE_LOGGED.swap(true, Ordering::Relaxed)
+        {
+            log::error!(
+                "onerecord-tls-policy: cannot count a request ({}); verdicts are unaffected, further failures are not logged",
+                e.0
+            );
+        }
+    }
+}
+
+struct Definer<'a> {
+    host: &'a mut dyn Host,
+    audit: bool,
+    failures: usize,
+    last_error: Option<HostError>,
+}
+
+impl Definer<'_> {
+    fn rule(&mut self, rule: &str) -> RuleCounters {
+        let mut counters = RuleCounters {
+            allowed: self.define(&counter_name(ALLOWED, None, rule)),
+            ..RuleCounters::default()
+        };
+        for (slot, reason) in counters.denied.iter_mut().zip(Reason::ALL) {
+            *slot = self.define(&counter_name(DENIED, Some(reason), rule));
+        }
+        if self.audit {
+            for (slot, reason) in counters.audit_denied.iter_mut().zip(Reason::ALL) {
+                *slot = self.define(&counter_name(AUDIT_DENIED, Some(reason), rule));
+            }
+        }
+        counters
+    }
+
+    fn define(&mut self, name: &str) -> Option<u32> {
+        match self.host.define_counter(name) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                self.failures += 1;
+                self.last_error = Some(e);
+                None
+            }
+        }
+    }
+}
+
+/// Counts a configuration that loaded, once per Envoy process: Envoy
+/// configures every VM that runs it (a validation copy and one per thread),
+/// so each VM counting would multiply loads by the thread count. A
+/// configuration is known by the SHA-256 of its text; shared data remembers
+/// which ones were counted.
+pub fn count_load(host: &mut dyn Host, configuration: &[u8]) {
+    let (loads, _) = define_configuration_counters(host);
+    let key = format!(
+        "{PREFIX}.loaded.{}",
+        hex::encode(Sha256::digest(configuration))
+    );
+    match host.claim_shared(&key) {
+        Ok(true) => {}
+        Ok(false) => return,
+        // Counting twice beats never showing a reload.
+        Err(e) => log::error!(
+            "onerecord-tls-policy: cannot tell whether this configuration was counted ({})",
+            e.0
+        ),
+    }
+    increment_configuration_counter(host, loads, "load");
+}
+
+/// Counts a configuration that was refused. Only Envoy's validation copy
+/// sees a refusal (Envoy then rejects the configuration), so each refused
+/// attempt counts once.
+pub fn count_failure(host: &mut dyn Host) {
+    let (_, failures) = define_configuration_counters(host);
+    increment_configuration_counter(host, failures, "failure");
+}
+
+/// Both are defined every time, so that a count of zero shows too.
+fn define_configuration_counters(
+    host: &mut dyn Host,
+) -> (Result<u32, HostError>, Result<u32, HostError>) {
+    (
+        host.define_counter(CONFIG_LOADS),
+        host.define_counter(CONFIG_FAILURES),
+    )
+}
+
+fn increment_configuration_counter(host: &mut dyn Host, id: Result<u32, HostError>, what: &str) {
+    if let Err(e) = id.and_then(|id| host.increment_counter(id)) {
+        log::error!(
+            "onerecord-tls-policy: cannot count the configuration {what} ({})",
+            e.0
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,45 @@
+//! What happened to a request, as metrics and access logs report it.
+
+use super::Action;
+use crate::policy::Decision;
+use crate::reason::Reason;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Forwarded: the policy passed it.
+    Allowed,
+    /// Answered with a 403.
+    Denied(Reason),
+    /// Forwarded in audit mode although enforce mode would have denied it.
+    AuditDenied(Reason),
+}
+
+impl Outcome {
+    /// Follows the action, not only the verdict: audit mode forwards denials,
+    /// and a failed header rewrite denies what the policy allowed.
+    pub fn of(action: Action, decision: &Decision) -> Outcome {
+        match (action, decision.deny_reason()) {
+            (Action::Pause, reason) => {
+                Outcome::Denied(reason.unwrap_or(Reason::ConnectionFactsUnavailable))
+            }
+            (Action::Continue, Some(reason)) => Outcome::AuditDenied(reason),
+            (Action::Continue, None) => Outcome::Allowed,
+        }
+    }
+
+    /// `allow`, `deny` or `audit-deny`, as in the `x-onerecord-policy` header.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allowed => "allow",
+            Outcome::Denied(_) => "deny",
+            Outcome::AuditDenied(_) => "audit-deny",
+        }
+    }
+
+    pub fn reason(self) -> Option<Reason> {
+        match self {
+            Outcome::Allowed => None,
+            Outcome::Denied(reason) | Outcome::AuditDenied(reason) => Some(reason),
+        }
+    }
+}

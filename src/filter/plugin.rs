@@ -1,0 +1,74 @@
+//! One loaded configuration: the policy and its counters. [`configure`]
+//! builds it and counts the load; each request then goes through
+//! [`Plugin::on_request_headers`], which decides, applies and reports.
+
+use super::metrics::{self, Metrics};
+use super::{Action, Host, HostError, Outcome, access_log, request};
+use crate::config::Config;
+use crate::policy::Policy;
+
+pub struct Plugin {
+    policy: Policy,
+    metrics: Metrics,
+}
+
+/// The plugin for a configuration, or `None` (logged) when it must be
+/// refused. Either way the load or failure is counted.
+pub fn configure(host: &mut dyn Host, configuration: Result<Vec<u8>, HostError>) -> Option<Plugin> {
+    let bytes = match configuration {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            log::error!(
+                "onerecord-tls-policy: cannot read the plugin configuration: {}",
+                e.0
+            );
+            metrics::count_failure(host);
+            return None;
+        }
+    };
+    let plugin = load(host, &bytes);
+    match plugin {
+        Some(_) => metrics::count_load(host, &bytes),
+        None => metrics::count_failure(host),
+    }
+    plugin
+}
+
+fn load(host: &mut dyn Host, bytes: &[u8]) -> Option<Plugin> {
+    match Config::parse(bytes) {
+        Ok(config) => {
+            log::info!(
+                "onerecord-tls-policy: configuration loaded (mode={:?}, min_tls_version={}, rules={}, trusted CAs={})",
+                config.mode,
+                config.min_tls_version.as_str(),
+                config.rules.len(),
+                config.trust.trusted_ca_sha256.len()
+            );
+            let metrics = Metrics::define(host, &config);
+            Some(Plugin {
+                policy: Policy::new(config),
+                metrics,
+            })
+        }
+        Err(e) => {
+            log::error!("onerecord-tls-policy: {e}");
+            None
+        }
+    }
+}
+
+impl Plugin {
+    /// Decides and applies (see [`request::on_request_headers`]), then counts
+    /// the outcome and sets the access-log property. Neither report can
+    /// change the outcome.
+    pub fn on_request_headers(&self, host: &mut dyn Host) -> (Action, Outcome) {
+        let (action, decision) = request::on_request_headers(host, &self.policy);
+        let outcome = Outcome::of(action, &decision);
+        self.metrics.count(host, outcome, decision.rule.as_deref());
+        access_log::record(host, outcome, &decision);
+        (action, outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests;
