@@ -109,15 +109,24 @@ pub struct Config {
     pub allowed_clients: Option<AllowedClients>,
     pub rules: Vec<Rule>,
     pub annotation_prefix: String,
+    /// Successful client verifications kept per VM; 0 disables the cache.
+    pub verdict_cache_size: usize,
 }
 
 pub const DEFAULT_ANNOTATION_PREFIX: &str = "x-onerecord-";
+/// The rule name logs, metrics and access logs show when no rule matched;
+/// reserved, so that it can never be mistaken for a rule.
+pub const NO_RULE: &str = "-";
 pub const DEFAULT_MAX_CHAIN_LENGTH: usize = 5;
 pub const DEFAULT_CLOCK_SKEW_SECONDS: u64 = 60;
 /// Beyond this no real PKI goes, and path building cost grows with it.
 pub const MAX_MAX_CHAIN_LENGTH: usize = 8;
 /// A day of skew already hides real expiry; more is a typo.
 pub const MAX_CLOCK_SKEW_SECONDS: u64 = 86_400;
+pub const DEFAULT_VERDICT_CACHE_SIZE: usize = 1024;
+/// Each entry holds a client identity (about half a kilobyte) in every
+/// worker's VM; more distinct clients than this is a typo, not a deployment.
+pub const MAX_VERDICT_CACHE_SIZE: usize = 65_536;
 
 impl Default for Config {
     fn default() -> Self {
@@ -135,6 +144,7 @@ impl Default for Config {
             allowed_clients: None,
             rules: Vec::new(),
             annotation_prefix: DEFAULT_ANNOTATION_PREFIX.to_string(),
+            verdict_cache_size: DEFAULT_VERDICT_CACHE_SIZE,
         }
     }
 }
@@ -197,6 +207,7 @@ impl Config {
             "annotation_prefix",
             "max_chain_length",
             "clock_skew_seconds",
+            "verdict_cache_size",
         ];
         reject_unknown(object, KNOWN, "")?;
         let mut config = Config::default();
@@ -290,6 +301,18 @@ impl Config {
                 ));
             }
             config.trust.clock_skew_seconds = n;
+        }
+        if let Some(v) = present(object, "verdict_cache_size") {
+            let n = as_u64(v, "verdict_cache_size")?;
+            if n > MAX_VERDICT_CACHE_SIZE as u64 {
+                return Err(err(
+                    "verdict_cache_size",
+                    format!(
+                        "must be at most {MAX_VERDICT_CACHE_SIZE} (0 disables the cache), got {n}"
+                    ),
+                ));
+            }
+            config.verdict_cache_size = n as usize;
         }
         config.check_trust_is_possible()?;
         Ok(config)
@@ -509,6 +532,12 @@ fn rule(v: &Value, field: &str) -> Result<Rule, ConfigError> {
             ));
         }
     };
+    if name == NO_RULE {
+        return Err(err(
+            format!("{field}.name"),
+            format!("{NO_RULE:?} is reserved: it labels requests no rule matched"),
+        ));
+    }
     if name.is_empty()
         || !name
             .chars()

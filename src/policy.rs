@@ -1,13 +1,14 @@
 //! `decide()`: facts in, decision out. No host calls, no clock reads.
 
 use crate::config::{AllowedClients, Config, Mode, MtlsRequirement, PathMatch, Rule, TlsVersion};
-use crate::facts::{Facts, PeerFacts};
-use crate::fingerprint::Fingerprint;
+use crate::facts::Facts;
 use crate::reason::Reason;
-use crate::trust::{PresentedChain, TrustStore, VerifiedClient};
-use crate::xfcc;
+use crate::trust::{TrustStore, VerifiedClient};
 
+mod cache;
 mod path;
+mod peer;
+pub use cache::CacheStats;
 pub use path::normalize_path;
 
 /// The configuration with everything prepared that requests need.
@@ -15,6 +16,8 @@ pub use path::normalize_path;
 pub struct Policy {
     pub config: Config,
     trust: TrustStore,
+    /// Verified client chains of this configuration; a reload starts empty.
+    cache: cache::VerdictCache,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,7 +61,17 @@ pub const ROUTE_METADATA_NAMESPACE: &str = "onerecord_tls_policy";
 impl Policy {
     pub fn new(config: Config) -> Self {
         let trust = TrustStore::new(&config.trust);
-        Policy { config, trust }
+        let cache = cache::VerdictCache::new(config.verdict_cache_size);
+        Policy {
+            config,
+            trust,
+            cache,
+        }
+    }
+
+    /// The verdict cache's size and counters.
+    pub fn verdict_cache_stats(&self) -> CacheStats {
+        self.cache.stats()
     }
 
     /// The first rule matching this request, on the normalised path.
@@ -150,72 +163,6 @@ impl Policy {
         }
         Ok(rule.and_then(|r| r.mtls).unwrap_or(self.config.mtls))
     }
-
-    /// The leaf must be the handshake's certificate; the rest of the chain
-    /// is only candidate material for the verifier.
-    fn verify_peer(&self, peer: &PeerFacts, now_unix: u64) -> Result<VerifiedClient, Reason> {
-        let element = match peer.xfcc.as_deref() {
-            Some(header) => {
-                Some(xfcc::parse_last_element(header).map_err(|_| Reason::PeerChainUnavailable)?)
-            }
-            None => None,
-        };
-        let leaf_pem = peer
-            .certificate_pem
-            .as_deref()
-            .or_else(|| element.as_ref().and_then(|e| e.cert.as_deref()))
-            .ok_or(Reason::PeerChainUnavailable)?;
-        let leaf = single_certificate(leaf_pem)?;
-        let leaf_sha256 = Fingerprint::of_der(&leaf);
-
-        let connection_digest = peer
-            .sha256_digest
-            .as_deref()
-            .ok_or(Reason::ConnectionFactsUnavailable)?;
-        if !digest_matches(connection_digest, &leaf_sha256) {
-            return Err(Reason::CertificateMismatch);
-        }
-        let xfcc_hash = element.as_ref().and_then(|e| e.hash.as_deref());
-        if xfcc_hash.is_some_and(|hash| !digest_matches(hash, &leaf_sha256)) {
-            return Err(Reason::CertificateMismatch);
-        }
-
-        let presented = element.as_ref().and_then(|e| e.chain.as_deref());
-        let others = match presented {
-            Some(pem) => xfcc::pem_to_der_certificates(pem)
-                .map_err(|_| Reason::CertificateInvalid)?
-                .into_iter()
-                .filter(|der| *der != leaf)
-                .collect(),
-            None => Vec::new(),
-        };
-        let chain = PresentedChain { leaf, others };
-        let client = match self.trust.verify(&chain, now_unix) {
-            // Without the presented chain an intermediate may simply be missing.
-            Err(Reason::UntrustedCa) if presented.is_none() => Err(Reason::PeerChainUnavailable),
-            other => other,
-        }?;
-        // Envoy's own verdict counts too, but only after ours, so the client
-        // gets the precise reason (e.g. expiry Envoy was told to tolerate).
-        if peer.certificate_valid == Some(false) {
-            return Err(Reason::CertificateInvalid);
-        }
-        Ok(client)
-    }
-}
-
-fn single_certificate(pem: &str) -> Result<Vec<u8>, Reason> {
-    let mut certs = xfcc::pem_to_der_certificates(pem)
-        .map_err(|_| Reason::CertificateInvalid)?
-        .into_iter();
-    match (certs.next(), certs.next()) {
-        (Some(leaf), None) => Ok(leaf),
-        _ => Err(Reason::CertificateInvalid),
-    }
-}
-
-fn digest_matches(reported: &str, actual: &Fingerprint) -> bool {
-    Fingerprint::parse(reported).is_ok_and(|f| f == *actual)
 }
 
 /// A client passes when any one of its identities is on the list.
@@ -229,5 +176,7 @@ pub fn is_allowed(client: &VerifiedClient, allowed: &AllowedClients) -> bool {
             .any(|o| allowed.subject_organization.contains(o))
 }
 
+#[cfg(test)]
+mod cache_tests;
 #[cfg(test)]
 mod tests;

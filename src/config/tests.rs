@@ -134,6 +134,10 @@ fn errors_name_the_field() {
         "rules[0].name"
     );
     assert_eq!(
+        field_of(r#"{"rules":[{"name":"-","path_prefix":"/a"}]}"#),
+        "rules[0].name"
+    );
+    assert_eq!(
         field_of(r#"{"rules":[{"name":"a","path_prefix":"/a","colour":1}]}"#),
         "rules[0].colour"
     );
@@ -220,4 +224,31 @@ fn ca_bundle_must_hold_ca_certificates() {
     let key = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
     let e = parse(&serde_json::json!({ "ca_certificates_pem": key }).to_string()).unwrap_err();
     assert!(e.message.contains("expected CERTIFICATE"), "{e}");
+}
+
+#[test]
+fn verdict_cache_size_defaults_allows_zero_and_is_bounded() {
+    assert_eq!(Config::default().verdict_cache_size, 1024);
+    assert_eq!(
+        parse(r#"{"verdict_cache_size":0}"#)
+            .unwrap()
+            .verdict_cache_size,
+        0
+    );
+    assert_eq!(
+        parse(r#"{"verdict_cache_size":65536}"#)
+            .unwrap()
+            .verdict_cache_size,
+        65_536
+    );
+    for bad in ["65537", "-1", "1.5", "\"1024\"", "true"] {
+        let e = parse(&format!(r#"{{"verdict_cache_size":{bad}}}"#)).unwrap_err();
+        assert_eq!(e.field, "verdict_cache_size", "{bad}: {e}");
+    }
+    assert!(
+        parse(r#"{"verdict_cache_size":100000}"#)
+            .unwrap_err()
+            .message
+            .contains("at most 65536")
+    );
 }

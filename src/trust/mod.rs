@@ -90,6 +90,36 @@ pub struct VerifiedClient {
     pub path_sha256: Vec<Fingerprint>,
 }
 
+/// When every certificate on a verified path, the anchor included, is within
+/// its validity period: the latest notBefore to the earliest notAfter (Unix
+/// seconds, both inclusive).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PathValidity {
+    pub not_before: i64,
+    pub not_after: i64,
+}
+
+impl PathValidity {
+    fn of<'a>(certs: impl Iterator<Item = &'a profile::CertFacts>) -> Self {
+        certs.fold(
+            PathValidity {
+                not_before: i64::MIN,
+                not_after: i64::MAX,
+            },
+            |window, cert| PathValidity {
+                not_before: window.not_before.max(cert.not_before),
+                not_after: window.not_after.min(cert.not_after),
+            },
+        )
+    }
+
+    /// Every certificate valid at `now` itself, without clock skew.
+    pub fn contains(&self, now: u64) -> bool {
+        let now = i128::from(now);
+        i128::from(self.not_before) <= now && now <= i128::from(self.not_after)
+    }
+}
+
 /// The certificates Envoy reported for this connection, as DER.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PresentedChain {
@@ -127,6 +157,15 @@ impl TrustStore {
 
     /// Verifies `chain` against the pinned anchors at `now_unix` (seconds).
     pub fn verify(&self, chain: &PresentedChain, now_unix: u64) -> Result<VerifiedClient, Reason> {
+        self.verify_path(chain, now_unix).map(|(client, _)| client)
+    }
+
+    /// [`verify`](Self::verify), with the validity window of the path it found.
+    pub fn verify_path(
+        &self,
+        chain: &PresentedChain,
+        now_unix: u64,
+    ) -> Result<(VerifiedClient, PathValidity), Reason> {
         let settings = &self.settings;
         if settings.trusted_ca_sha256.is_empty() {
             return Err(Reason::UntrustedCa);
@@ -144,13 +183,14 @@ impl TrustStore {
         };
         intermediates.extend(configured.intermediates.iter().filter(|c| !sent(c)));
         let anchors: Vec<&Anchor> = configured.anchors.iter().chain(&extra_anchors).collect();
-        let path_sha256 = path::build(
+        let path = path::build(
             &presented.leaf,
             &intermediates,
             &anchors,
             settings,
             now_unix,
         )?;
-        identity::client(&presented.leaf_x509, path_sha256)
+        let client = identity::client(&presented.leaf_x509, path.sha256)?;
+        Ok((client, path.validity))
     }
 }

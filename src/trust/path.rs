@@ -5,6 +5,7 @@
 //! failing it (a revoked intermediate, a path too long) sends webpki on to the
 //! next candidate instead of ending the search.
 
+use super::PathValidity;
 use super::algorithms::ALGORITHMS;
 use super::anchors::Anchor;
 use super::presented::Cert;
@@ -17,8 +18,14 @@ use std::cell::{Cell, RefCell};
 use std::time::Duration;
 use webpki::{EndEntityCert, KeyUsage, VerifiedPath};
 
-/// Builds and checks a path from `leaf` to one of `anchors`; returns the
-/// SHA-256 of each certificate on it, leaf first, anchor last.
+/// A path that passed every check.
+pub(crate) struct BuiltPath {
+    /// SHA-256 of each certificate on it, leaf first, anchor last.
+    pub sha256: Vec<Fingerprint>,
+    pub validity: PathValidity,
+}
+
+/// Builds and checks a path from `leaf` to one of `anchors`.
 ///
 /// webpki checks the time of the leaf and intermediates at a single instant.
 /// When that fails on expiry it retries `clock_skew_seconds` earlier, on
@@ -31,7 +38,7 @@ pub(crate) fn build(
     anchors: &[&Anchor],
     settings: &TrustSettings,
     now: u64,
-) -> Result<Vec<Fingerprint>, Reason> {
+) -> Result<BuiltPath, Reason> {
     let leaf_der = CertificateDer::from(leaf.der.as_ref());
     let end_entity = EndEntityCert::try_from(&leaf_der).map_err(|e| reason_for(&e))?;
     let intermediate_ders: Vec<CertificateDer<'_>> = intermediates
@@ -91,12 +98,12 @@ impl Search<'_, '_> {
         end_entity: &EndEntityCert<'_>,
         intermediate_ders: &[CertificateDer<'_>],
         at: u64,
-    ) -> Result<Vec<Fingerprint>, Failure> {
-        let accepted: RefCell<Option<Vec<Fingerprint>>> = RefCell::new(None);
+    ) -> Result<BuiltPath, Failure> {
+        let accepted: RefCell<Option<BuiltPath>> = RefCell::new(None);
         let rejected: Cell<Option<Reason>> = Cell::new(None);
         let check = |path: &VerifiedPath<'_>| match self.candidate(path) {
-            Ok(fingerprints) => {
-                *accepted.borrow_mut() = Some(fingerprints);
+            Ok(built) => {
+                *accepted.borrow_mut() = Some(built);
                 Ok(())
             }
             Err(reason) => {
@@ -117,7 +124,7 @@ impl Search<'_, '_> {
             Some(&check),
         );
         match (result, accepted.into_inner(), rejected.get()) {
-            (Ok(_), Some(fingerprints), _) => Ok(fingerprints),
+            (Ok(_), Some(built), _) => Ok(built),
             (Ok(_), None, _) => Err(Failure::Profile(Reason::CertificateInvalid)),
             (Err(_), _, Some(reason)) => Err(Failure::Profile(reason)),
             (Err(error), _, None) => Err(Failure::Webpki(error)),
@@ -125,7 +132,7 @@ impl Search<'_, '_> {
     }
 
     /// Maps webpki's candidate back to our certificates and runs the profile.
-    fn candidate(&self, path: &VerifiedPath<'_>) -> Result<Vec<Fingerprint>, Reason> {
+    fn candidate(&self, path: &VerifiedPath<'_>) -> Result<BuiltPath, Reason> {
         let anchor_index = self
             .trust_anchors
             .iter()
@@ -159,11 +166,17 @@ impl Search<'_, '_> {
             self.now,
         )?;
 
-        let mut fingerprints = Vec::with_capacity(on_path.len().saturating_add(2));
-        fingerprints.push(self.leaf.sha256);
-        fingerprints.extend(on_path.iter().map(|c| c.sha256));
-        fingerprints.push(anchor.sha256);
-        Ok(fingerprints)
+        let mut sha256 = Vec::with_capacity(on_path.len().saturating_add(2));
+        sha256.push(self.leaf.sha256);
+        sha256.extend(on_path.iter().map(|c| c.sha256));
+        sha256.push(anchor.sha256);
+        let all = std::iter::once(&self.leaf.facts)
+            .chain(on_path.iter().map(|c| &c.facts))
+            .chain(std::iter::once(&anchor.facts));
+        Ok(BuiltPath {
+            sha256,
+            validity: PathValidity::of(all),
+        })
     }
 }
 

@@ -127,6 +127,13 @@ fn summary(config: &Config) -> String {
         &trust.clock_skew_seconds.to_string(),
     ));
     lines.push(row("annotation_prefix", &config.annotation_prefix));
+    lines.push(row(
+        "verdict_cache_size",
+        &match config.verdict_cache_size {
+            0 => "0 (off: every request verifies its client chain in full)".to_string(),
+            n => format!("{n} verified client chain(s) per worker"),
+        },
+    ));
     lines.iter().map(|l| format!("{l}\n")).collect()
 }
 

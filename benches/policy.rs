@@ -1,0 +1,168 @@
+//! Micro-benchmarks of `Policy::decide` on the facts Envoy gives the filter:
+//! cold client verification (RSA-2048 and P-256, chains of 2 and 3), the same
+//! request served from the verdict cache, XFCC parsing, and requests without
+//! a client certificate. `make bench-micro` runs them; a plain `cargo bench`
+//! needs `CARGO_PROFILE_RELEASE_PANIC=unwind` as well, because the CLI built
+//! with release's `panic = "abort"` cannot share the library with a benchmark.
+
+// Its self-test module is compiled without the test harness here.
+#[allow(unused_imports)]
+#[path = "../tests/support/pki.rs"]
+mod pki;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use onerecord_tls_policy::config::Config;
+use onerecord_tls_policy::facts::{ConnectionFacts, Facts, PeerFacts, RequestFacts};
+use onerecord_tls_policy::policy::Policy;
+use onerecord_tls_policy::xfcc::{self, envoy_format};
+use pki::{CertSpec, Issued, KeyKind, issue, self_signed};
+use std::hint::black_box;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Envoy's own URI SAN, which it writes first in its XFCC element.
+const ENVOY_BY: &str = "By=spiffe://onerecord.example.com/envoy";
+
+/// A client PKI of `key` throughout; `inter` puts an intermediate between root and leaf.
+struct Client {
+    root: Issued,
+    chain: Vec<Issued>,
+}
+
+impl Client {
+    fn new(key: KeyKind, inter: bool) -> Self {
+        let root = self_signed(&CertSpec::ca("ONE Record Root CA").key(key));
+        let mut chain = Vec::new();
+        let issuer = if inter {
+            chain.push(issue(
+                &CertSpec::ca("ONE Record Issuing CA").key(key),
+                &root,
+            ));
+            chain.last().unwrap_or(&root)
+        } else {
+            &root
+        };
+        let leaf_spec = CertSpec::client("forwarder-42")
+            .key(key)
+            .dns_sans(&["forwarder-42.example.com"]);
+        chain.insert(0, issue(&leaf_spec, issuer));
+        Client { root, chain }
+    }
+
+    /// What Envoy reports: `connection.peer_certificate`, its digest and the
+    /// XFCC element with the whole presented chain (the root included).
+    fn peer(&self) -> PeerFacts {
+        let mut ders: Vec<Vec<u8>> = self.chain.iter().map(Issued::der).collect();
+        ders.push(self.root.der());
+        let mut peer = envoy_format::peer_facts(&ders).expect("a leaf");
+        peer.xfcc = peer.xfcc.map(|element| format!("{ENVOY_BY};{element}"));
+        peer.certificate_valid = Some(true);
+        peer
+    }
+
+    fn policy(&self, cache_size: usize) -> Policy {
+        let json = format!(
+            r#"{{"trusted_ca_sha256":["{}"],"verdict_cache_size":{cache_size},
+                "rules":[{{"name":"access-delegations","path_prefix":"/access-delegations","mtls":"required"}},
+                         {{"name":"action-requests","path_prefix":"/action-requests","methods":["POST","PATCH"],"mtls":"required"}},
+                         {{"name":"logistics-objects","path_prefix":"/logistics-objects","mtls":"optional"}}]}}"#,
+            self.root.sha256_hex()
+        );
+        Policy::new(Config::parse(json.as_bytes()).expect("valid configuration"))
+    }
+}
+
+fn request(tls_version: Option<&str>, peer: Option<PeerFacts>) -> Facts {
+    let now_unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs();
+    Facts {
+        request: RequestFacts {
+            path: "/access-delegations/4f6c2a?embedded=true".into(),
+            method: "GET".into(),
+            route_mtls: None,
+        },
+        connection: Ok(ConnectionFacts {
+            tls_version: tls_version.map(str::to_string),
+            peer,
+        }),
+        now_unix,
+    }
+}
+
+const PKIS: [(&str, KeyKind, bool); 4] = [
+    ("rsa2048/chain2", KeyKind::Rsa(2048), false),
+    ("rsa2048/chain3", KeyKind::Rsa(2048), true),
+    ("p256/chain2", KeyKind::P256, false),
+    ("p256/chain3", KeyKind::P256, true),
+];
+
+fn evaluation(c: &mut Criterion) {
+    let clients: Vec<(&str, Client)> = PKIS
+        .iter()
+        .map(|(name, key, inter)| (*name, Client::new(*key, *inter)))
+        .collect();
+
+    let mut cold = c.benchmark_group("cold");
+    for (name, client) in &clients {
+        let policy = client.policy(0);
+        let facts = request(Some("TLSv1.3"), Some(client.peer()));
+        assert!(policy.decide(&facts).client.is_some(), "{name} verifies");
+        cold.bench_function(*name, |b| b.iter(|| policy.decide(black_box(&facts))));
+    }
+    cold.finish();
+
+    let mut warm = c.benchmark_group("warm");
+    for (name, client) in &clients {
+        let policy = client.policy(1024);
+        let facts = request(Some("TLSv1.3"), Some(client.peer()));
+        assert!(policy.decide(&facts).client.is_some(), "{name} verifies");
+        let hits = policy.verdict_cache_stats().hits;
+        warm.bench_function(*name, |b| b.iter(|| policy.decide(black_box(&facts))));
+        assert!(policy.verdict_cache_stats().hits > hits, "{name} hits");
+    }
+    warm.finish();
+}
+
+fn xfcc_parsing(c: &mut Criterion) {
+    let mut group = c.benchmark_group("xfcc");
+    for (name, key, inter) in [PKIS[1], PKIS[3]] {
+        let header = Client::new(key, inter)
+            .peer()
+            .xfcc
+            .expect("an XFCC element");
+        assert!(xfcc::parse_last_element(&header).is_ok());
+        // Reported as bytes per second too; the size varies a little per run.
+        group.throughput(Throughput::Bytes(header.len() as u64));
+        group.bench_function(format!("parse/{name}"), |b| {
+            b.iter(|| xfcc::parse_last_element(black_box(&header)))
+        });
+    }
+    group.finish();
+}
+
+fn without_client_certificate(c: &mut Criterion) {
+    let client = Client::new(KeyKind::P256, false);
+    let policy = client.policy(1024);
+    let mut group = c.benchmark_group("no_client_cert");
+    let plaintext = request(None, None);
+    assert!(policy.decide(&plaintext).rejects());
+    group.bench_function("plaintext_deny", |b| {
+        b.iter(|| policy.decide(black_box(&plaintext)))
+    });
+    let mut tls_only = request(Some("TLSv1.3"), None);
+    tls_only.request.path = "/logistics-objects/4f6c2a".into();
+    assert!(!policy.decide(&tls_only).rejects());
+    group.bench_function("tls_only_allow", |b| {
+        b.iter(|| policy.decide(black_box(&tls_only)))
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    evaluation,
+    xfcc_parsing,
+    without_client_certificate
+);
+criterion_main!(benches);

@@ -1,0 +1,290 @@
+//! The verdict cache seen through `decide`: a hit must decide exactly as a
+//! full verification would.
+
+use super::*;
+use crate::facts::{ConnectionFacts, PeerFacts, RequestFacts};
+use crate::test_pki::{CertSpec, Issued, issue, self_signed};
+use crate::xfcc::envoy_format;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+struct Pki {
+    root: Issued,
+    inter: Issued,
+    leaf: Issued,
+    other_root: Issued,
+}
+
+fn pki_with_leaf(leaf: CertSpec) -> Pki {
+    let root = self_signed(&CertSpec::ca("Pinned Root"));
+    let inter = issue(&CertSpec::ca("Pinned Intermediate"), &root);
+    let leaf = issue(&leaf, &inter);
+    let other_root = self_signed(&CertSpec::ca("Other Root"));
+    Pki {
+        root,
+        inter,
+        leaf,
+        other_root,
+    }
+}
+
+fn pki() -> Pki {
+    pki_with_leaf(CertSpec::client("client-1"))
+}
+
+/// A policy pinning `root` and requiring mTLS everywhere; `extra` adds fields.
+fn policy(root: &Issued, extra: &str) -> Policy {
+    let json = format!(
+        r#"{{"trusted_ca_sha256":["{}"],"mtls":"required"{extra}}}"#,
+        root.sha256_hex()
+    );
+    Policy::new(Config::parse(json.as_bytes()).unwrap())
+}
+
+/// What Envoy reports for a client presenting `chain`.
+fn peer(chain: &[&Issued]) -> PeerFacts {
+    let ders: Vec<Vec<u8>> = chain.iter().map(|c| c.der()).collect();
+    envoy_format::peer_facts(&ders).unwrap()
+}
+
+fn request(peer: PeerFacts, at: u64) -> Facts {
+    Facts {
+        request: RequestFacts {
+            path: "/access-delegations/1".into(),
+            method: "GET".into(),
+            route_mtls: None,
+        },
+        connection: Ok(ConnectionFacts {
+            tls_version: Some("TLSv1.3".into()),
+            peer: Some(peer),
+        }),
+        now_unix: at,
+    }
+}
+
+fn reason(p: &Policy, peer: PeerFacts, at: u64) -> Option<Reason> {
+    p.decide(&request(peer, at)).deny_reason()
+}
+
+fn stats(p: &Policy) -> (usize, u64, u64) {
+    let s = p.verdict_cache_stats();
+    (s.entries, s.hits, s.misses)
+}
+
+#[test]
+fn a_second_request_is_a_hit_with_the_same_decision() {
+    let k = pki();
+    let p = policy(&k.root, "");
+    let f = request(peer(&[&k.leaf, &k.inter, &k.root]), now());
+    let cold = p.decide(&f);
+    assert_eq!(cold.deny_reason(), None);
+    assert!(cold.client.is_some());
+    assert_eq!(stats(&p), (1, 0, 1));
+    assert_eq!(p.decide(&f), cold);
+    assert_eq!(stats(&p), (1, 1, 1));
+}
+
+#[test]
+fn denials_are_never_cached() {
+    let k = pki();
+    let p = policy(&k.root, "");
+    let foreign = issue(&CertSpec::client("intruder"), &k.other_root);
+    for _ in 0..2 {
+        let f = peer(&[&foreign, &k.other_root, &k.root]);
+        assert_eq!(reason(&p, f, now()), Some(Reason::UntrustedCa));
+    }
+    assert_eq!(stats(&p), (0, 0, 2));
+}
+
+#[test]
+fn a_certificate_expiring_after_a_hit_is_denied_as_expired() {
+    let k = pki_with_leaf(CertSpec::client("short-lived").validity(-3600, 100));
+    let p = policy(&k.root, r#","clock_skew_seconds":60"#);
+    let cached = policy(&k.root, r#","clock_skew_seconds":60"#);
+    let uncached = policy(
+        &k.root,
+        r#","clock_skew_seconds":60,"verdict_cache_size":0"#,
+    );
+    let t0 = now();
+    let chain = || peer(&[&k.leaf, &k.inter, &k.root]);
+    assert_eq!(reason(&p, chain(), t0), None);
+    assert_eq!(stats(&p).0, 1);
+    assert_eq!(
+        reason(&p, chain(), t0 + 100 + 60 + 5),
+        Some(Reason::CertificateExpired)
+    );
+    assert_eq!(stats(&p), (0, 1, 1), "the hit was re-verified and dropped");
+
+    // Every instant around the end of the leaf, skew included, decides as
+    // without a cache, whatever the cache holds from the instant before.
+    assert_eq!(reason(&cached, chain(), t0), None);
+    for at in (t0..t0 + 300)
+        .step_by(7)
+        .chain([t0 + 100, t0 + 160, t0 + 161])
+    {
+        assert_eq!(
+            reason(&cached, chain(), at),
+            reason(&uncached, chain(), at),
+            "at now + {}",
+            at - t0
+        );
+    }
+}
+
+#[test]
+fn a_certificate_becoming_valid_within_the_skew_decides_as_uncached() {
+    let k = pki_with_leaf(CertSpec::client("early").validity(30, 86_400));
+    let cached = policy(&k.root, "");
+    let uncached = policy(&k.root, r#","verdict_cache_size":0"#);
+    let t0 = now();
+    let chain = || peer(&[&k.leaf, &k.inter, &k.root]);
+    for at in [t0 - 60, t0, t0 + 29, t0 + 31, t0 + 32, t0 - 40] {
+        assert_eq!(
+            reason(&cached, chain(), at),
+            reason(&uncached, chain(), at),
+            "at now {:+}",
+            at as i64 - t0 as i64
+        );
+    }
+    assert_eq!(
+        reason(&cached, chain(), t0),
+        None,
+        "allowed within the skew"
+    );
+}
+
+#[test]
+fn a_reload_drops_the_cache_and_a_new_revocation_denies() {
+    let k = pki();
+    let p = policy(&k.root, "");
+    let chain = || peer(&[&k.leaf, &k.inter, &k.root]);
+    assert_eq!(reason(&p, chain(), now()), None);
+    assert_eq!(stats(&p).0, 1);
+
+    let reloaded = Policy::new(p.config.clone());
+    assert_eq!(stats(&reloaded), (0, 0, 0));
+    assert_eq!(reason(&reloaded, chain(), now()), None);
+    assert_eq!(stats(&reloaded), (1, 0, 1), "a miss: nothing carried over");
+
+    for revoked in [&k.leaf, &k.inter, &k.root] {
+        let extra = format!(r#","revoked_sha256":["{}"]"#, revoked.sha256_hex());
+        let revoking = policy(&k.root, &extra);
+        assert_eq!(
+            reason(&revoking, chain(), now()),
+            Some(Reason::CertificateRevoked)
+        );
+    }
+    // The old policy, still serving in-flight requests, keeps its own verdicts.
+    assert_eq!(reason(&p, chain(), now()), None);
+}
+
+#[test]
+fn the_same_leaf_with_another_chain_is_another_key() {
+    let k = pki();
+    let p = policy(&k.root, r#","max_chain_length":3"#);
+    let good = || peer(&[&k.leaf, &k.inter, &k.root]);
+    assert_eq!(reason(&p, good(), now()), None);
+    assert_eq!(reason(&p, good(), now()), None);
+    assert_eq!(stats(&p), (1, 1, 1));
+
+    // The decoy appended: one certificate too many.
+    let decoy = peer(&[&k.leaf, &k.inter, &k.root, &k.other_root]);
+    assert_eq!(reason(&p, decoy, now()), Some(Reason::ChainTooLong));
+    // The chain swapped for one without the intermediate.
+    let short = peer(&[&k.leaf, &k.root]);
+    assert_eq!(reason(&p, short, now()), Some(Reason::UntrustedCa));
+    // The same certificates in another order verify, under their own key.
+    let reordered = peer(&[&k.leaf, &k.root, &k.inter]);
+    assert_eq!(reason(&p, reordered, now()), None);
+    assert_eq!(stats(&p), (2, 1, 4));
+
+    // The leaf alone in `connection.peer_certificate`, the chain gone from XFCC.
+    let mut no_chain = good();
+    no_chain.xfcc = None;
+    assert_eq!(
+        reason(&p, no_chain, now()),
+        Some(Reason::PeerChainUnavailable)
+    );
+}
+
+#[test]
+fn a_hit_is_checked_against_the_handshake() {
+    let k = pki();
+    let p = policy(&k.root, "");
+    let other_leaf = issue(&CertSpec::client("client-2"), &k.inter);
+    let good = || peer(&[&k.leaf, &k.inter, &k.root]);
+    assert_eq!(reason(&p, good(), now()), None);
+
+    let mut mismatch = good();
+    mismatch.sha256_digest = Some(other_leaf.sha256_hex());
+    assert_eq!(
+        reason(&p, mismatch, now()),
+        Some(Reason::CertificateMismatch)
+    );
+    let mut no_digest = good();
+    no_digest.sha256_digest = None;
+    assert_eq!(
+        reason(&p, no_digest, now()),
+        Some(Reason::ConnectionFactsUnavailable)
+    );
+    let mut envoy_says_invalid = good();
+    envoy_says_invalid.certificate_valid = Some(false);
+    assert_eq!(
+        reason(&p, envoy_says_invalid, now()),
+        Some(Reason::CertificateInvalid)
+    );
+    assert_eq!(stats(&p), (1, 3, 1), "all three were hits");
+    assert_eq!(reason(&p, good(), now()), None);
+}
+
+#[test]
+fn rules_and_allow_lists_apply_after_a_hit() {
+    let k = pki();
+    let extra = r#","rules":[{"name":"partners","path_prefix":"/partners","allowed_clients":{"dns_san":["partner.example"]}}]"#;
+    let p = policy(&k.root, extra);
+    let mut f = request(peer(&[&k.leaf, &k.inter, &k.root]), now());
+    assert_eq!(p.decide(&f).deny_reason(), None);
+    f.request.path = "/partners/1".into();
+    let d = p.decide(&f);
+    assert_eq!(d.deny_reason(), Some(Reason::ClientNotAllowed));
+    assert_eq!(d.rule.as_deref(), Some("partners"));
+    assert_eq!(stats(&p), (1, 1, 1));
+}
+
+#[test]
+fn the_least_recently_used_client_is_evicted_at_capacity() {
+    let k = pki();
+    let p = policy(&k.root, r#","verdict_cache_size":2"#);
+    let leaves: Vec<Issued> = ["a", "b", "c"]
+        .iter()
+        .map(|name| issue(&CertSpec::client(name), &k.inter))
+        .collect();
+    let [a, b, c] = [0, 1, 2].map(|i| peer(&[&leaves[i], &k.inter, &k.root]));
+    let decide = |f: &PeerFacts| reason(&p, f.clone(), now());
+    for f in [&a, &b, &a, &c] {
+        assert_eq!(decide(f), None);
+    }
+    let s = p.verdict_cache_stats();
+    assert_eq!((s.entries, s.hits, s.misses, s.evictions), (2, 1, 3, 1));
+    assert_eq!(decide(&a), None);
+    assert_eq!(decide(&c), None);
+    assert_eq!(stats(&p), (2, 3, 3), "a and c stayed");
+    assert_eq!(decide(&b), None);
+    assert_eq!(stats(&p), (2, 3, 4), "b was evicted");
+}
+
+#[test]
+fn size_zero_disables_the_cache() {
+    let k = pki();
+    let p = policy(&k.root, r#","verdict_cache_size":0"#);
+    for _ in 0..2 {
+        assert_eq!(reason(&p, peer(&[&k.leaf, &k.inter, &k.root]), now()), None);
+    }
+    assert_eq!(stats(&p), (0, 0, 0));
+}

@@ -1,0 +1,144 @@
+//! The client certificate: the handshake's leaf, verified against the pinned
+//! anchors, through the verdict cache when the same bytes were verified before.
+
+use super::Policy;
+use super::cache::{CacheKey, CachedVerdict};
+use crate::facts::PeerFacts;
+use crate::fingerprint::Fingerprint;
+use crate::reason::Reason;
+use crate::trust::{PresentedChain, VerifiedClient};
+use crate::xfcc;
+
+impl Policy {
+    pub(super) fn verify_peer(
+        &self,
+        peer: &PeerFacts,
+        now_unix: u64,
+    ) -> Result<VerifiedClient, Reason> {
+        let client = self.verified_chain(peer, now_unix)?;
+        // Envoy's own verdict counts too, but only after ours, so the client
+        // gets the precise reason (e.g. expiry Envoy was told to tolerate).
+        if peer.certificate_valid == Some(false) {
+            return Err(Reason::CertificateInvalid);
+        }
+        Ok(client)
+    }
+
+    /// A cached verification where it still holds for this request, else a
+    /// full one, remembered when it succeeds.
+    fn verified_chain(&self, peer: &PeerFacts, now_unix: u64) -> Result<VerifiedClient, Reason> {
+        let key = self.cache.key(peer);
+        let cached = key.and_then(|key| self.cache.get(key));
+        if let Some(outcome) = cached.and_then(|cached| self.reuse(cached, peer, now_unix)) {
+            return outcome;
+        }
+        let outcome = self.verify_chain(peer, now_unix);
+        if let Some(key) = key {
+            self.remember(key, &outcome, now_unix);
+        }
+        outcome.map(|verdict| verdict.client)
+    }
+
+    /// The per-request checks on a cached verification. `None` means the
+    /// entry does not decide this request: the full verification runs and
+    /// decides exactly as if nothing were cached.
+    fn reuse(
+        &self,
+        cached: CachedVerdict,
+        peer: &PeerFacts,
+        now_unix: u64,
+    ) -> Option<Result<VerifiedClient, Reason>> {
+        // Equal bytes parse to the same leaf, so this is the full
+        // verification's first check that can differ, with its outcome. XFCC
+        // `Hash=` is inside the keyed bytes: it matched this leaf when stored.
+        let Some(digest) = peer.sha256_digest.as_deref() else {
+            return Some(Err(Reason::ConnectionFactsUnavailable));
+        };
+        if !digest_matches(digest, &cached.client.leaf_sha256) {
+            return Some(Err(Reason::CertificateMismatch));
+        }
+        // Outside the window, even within the clock skew, only the full
+        // verification knows the answer (it retries at now ± skew, and may
+        // find another path); the same for a revoked certificate on the path.
+        let revoked = &self.config.trust.revoked_sha256;
+        let holds = cached.validity.contains(now_unix)
+            && !cached
+                .client
+                .path_sha256
+                .iter()
+                .any(|f| revoked.contains(f));
+        holds.then_some(Ok(cached.client))
+    }
+
+    /// Keeps only what a hit could use: a success valid right now. A deny,
+    /// or a success that needed the clock skew, drops any entry for the key.
+    fn remember(&self, key: CacheKey, outcome: &Result<CachedVerdict, Reason>, now_unix: u64) {
+        match outcome {
+            Ok(verdict) if verdict.validity.contains(now_unix) => {
+                self.cache.insert(key, verdict.clone());
+            }
+            _ => self.cache.remove(key),
+        }
+    }
+
+    /// The full verification. The leaf must be the handshake's certificate;
+    /// the rest of the chain is only candidate material for the verifier.
+    fn verify_chain(&self, peer: &PeerFacts, now_unix: u64) -> Result<CachedVerdict, Reason> {
+        let element = match peer.xfcc.as_deref() {
+            Some(header) => {
+                Some(xfcc::parse_last_element(header).map_err(|_| Reason::PeerChainUnavailable)?)
+            }
+            None => None,
+        };
+        let leaf_pem = peer
+            .certificate_pem
+            .as_deref()
+            .or_else(|| element.as_ref().and_then(|e| e.cert.as_deref()))
+            .ok_or(Reason::PeerChainUnavailable)?;
+        let leaf = single_certificate(leaf_pem)?;
+        let leaf_sha256 = Fingerprint::of_der(&leaf);
+
+        let connection_digest = peer
+            .sha256_digest
+            .as_deref()
+            .ok_or(Reason::ConnectionFactsUnavailable)?;
+        if !digest_matches(connection_digest, &leaf_sha256) {
+            return Err(Reason::CertificateMismatch);
+        }
+        let xfcc_hash = element.as_ref().and_then(|e| e.hash.as_deref());
+        if xfcc_hash.is_some_and(|hash| !digest_matches(hash, &leaf_sha256)) {
+            return Err(Reason::CertificateMismatch);
+        }
+
+        let presented = element.as_ref().and_then(|e| e.chain.as_deref());
+        let others = match presented {
+            Some(pem) => xfcc::pem_to_der_certificates(pem)
+                .map_err(|_| Reason::CertificateInvalid)?
+                .into_iter()
+                .filter(|der| *der != leaf)
+                .collect(),
+            None => Vec::new(),
+        };
+        let chain = PresentedChain { leaf, others };
+        let (client, validity) = match self.trust.verify_path(&chain, now_unix) {
+            // Without the presented chain an intermediate may simply be missing.
+            Err(Reason::UntrustedCa) if presented.is_none() => Err(Reason::PeerChainUnavailable),
+            other => other,
+        }?;
+        Ok(CachedVerdict { client, validity })
+    }
+}
+
+fn single_certificate(pem: &str) -> Result<Vec<u8>, Reason> {
+    let mut certs = xfcc::pem_to_der_certificates(pem)
+        .map_err(|_| Reason::CertificateInvalid)?
+        .into_iter();
+    match (certs.next(), certs.next()) {
+        (Some(leaf), None) => Ok(leaf),
+        _ => Err(Reason::CertificateInvalid),
+    }
+}
+
+fn digest_matches(reported: &str, actual: &Fingerprint) -> bool {
+    Fingerprint::parse(reported).is_ok_and(|f| f == *actual)
+}
