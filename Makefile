@@ -53,6 +53,13 @@ test: build envoy
 unit:
 	cargo test --lib
 
+# Criterion micro-benchmarks of Policy::decide (benches/policy.rs). Benchmarks
+# link the library built with unwinding, so the CLI is built that way too
+# rather than with release's panic=abort (one library build, not two clashing).
+.PHONY: bench-micro
+bench-micro:
+	CARGO_PROFILE_RELEASE_PANIC=unwind cargo bench --bench policy
+
 e2e: build envoy
 	cargo test --test '*'
 
@@ -68,8 +75,10 @@ lint:
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --release --target $(WASM_TARGET) --lib -- -D warnings
 
+# The demo on ports 8443/8000/8444/8445 (Envoy), 9901 (admin), 8080 (backend);
+# DEMO_ARGS=--any-ports picks free ones instead.
 run: build envoy
-	cargo run --quiet --example demo
+	cargo run --quiet --example demo -- $(DEMO_ARGS)
 
 clean:
 	cargo clean

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Validates every envoy/*.yaml with `envoy --mode validate`.
+# Validates every Envoy bootstrap envoy/*.yaml (a file with a top-level
+# static_resources) with `envoy --mode validate`; the other YAML files, such
+# as docker-compose.yaml, are checked by tests/deployment.rs.
 #
 # Usage: envoy/validate.sh ENVOY WASM
 #
@@ -52,8 +54,10 @@ validate() {
 shopt -s nullglob
 files=("$here"/*.yaml)
 (( ${#files[@]} > 0 )) || { echo "validate.sh: no envoy/*.yaml found" >&2; exit 1; }
+validated=0
 for src in "${files[@]}"; do
   name=$(basename "$src")
+  grep -q '^static_resources:' "$src" || continue
   sed "s#/etc/envoy/#$etc/#g" "$src" > "$work/$name"
   validate "$work/$name" ok "envoy/$name"
   if grep -q '"mode": "enforce"' "$work/$name"; then
@@ -61,4 +65,6 @@ for src in "${files[@]}"; do
     validate "$work/broken-$name" fail "envoy/$name"
   fi
   echo "validated envoy/$name"
+  validated=$((validated + 1))
 done
+(( validated > 0 )) || { echo "validate.sh: no Envoy bootstrap among envoy/*.yaml" >&2; exit 1; }

@@ -34,6 +34,16 @@ impl Connection {
             .unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 
+    /// Writes `head` (request line and headers, up to and including the
+    /// blank line) byte for byte, for requests `Request` cannot spell (bytes
+    /// that are not UTF-8), and reads the response.
+    pub fn send_raw(&mut self, head: &[u8]) -> std::io::Result<Response> {
+        let out = self.io.get_mut();
+        out.write_all(head)?;
+        out.flush()?;
+        read_response(&mut self.io, false)
+    }
+
     /// The negotiated protocol as OpenSSL names it (`TLSv1.2`); `None` on plaintext.
     pub fn tls_version(&self) -> Option<&str> {
         self.tls_version.as_deref()

@@ -95,8 +95,8 @@ impl Curl {
     }
 }
 
-/// Parses `curl -D -` output: header block(s), then the body.
-fn parse_dump(bytes: &[u8]) -> Result<Response, String> {
+/// Parses `curl -D -` (or `curl -i`) output: header block(s), then the body.
+pub fn parse_dump(bytes: &[u8]) -> Result<Response, String> {
     let mut input = bytes;
     loop {
         let status_line = read_line(&mut input).map_err(|e| e.to_string())?;

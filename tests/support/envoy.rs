@@ -203,6 +203,11 @@ impl Envoy {
             .unwrap_or_else(|| panic!("admin GET {path} failed; log:\n{}", self.log_tail(40)))
     }
 
+    /// Where the admin API listens.
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin
+    }
+
     /// The bound address of listener `name`.
     pub fn listener(&self, name: &str) -> SocketAddr {
         *self

@@ -1,7 +1,7 @@
 //! End-to-end harness: a generated PKI, an echo upstream, a real Envoy
 //! running the filter, and clients that control TLS precisely.
 //!
-//! Test files include it with `mod support;`; `examples/demo.rs` includes it
+//! Test files include it with `mod support;`; `examples/demo/main.rs` includes it
 //! by path. Envoy comes from `$ENVOY` and the filter from `$ONERECORD_WASM`
 //! (both exported by the Makefile); `ENVOY_LOG_LEVEL=debug` makes Envoy's
 //! log, kept with the test directory when a test fails, more verbose.
@@ -20,3 +20,4 @@ pub mod process;
 pub mod stack;
 pub mod tempdir;
 pub mod upstream;
+pub mod vm;

@@ -37,6 +37,11 @@ impl Group {
         self.child.id()
     }
 
+    /// The child's stdout, if it was piped and not taken yet.
+    pub fn take_stdout(&mut self) -> Option<std::process::ChildStdout> {
+        self.child.stdout.take()
+    }
+
     /// The exit status if the process has ended (and reaps it).
     pub fn try_wait(&mut self) -> Option<ExitStatus> {
         if self.exited.is_none() {

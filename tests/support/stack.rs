@@ -43,6 +43,26 @@ impl Stack {
         }
     }
 
+    /// Starts Envoy on the bootstrap for `spec` after `edit` changed it;
+    /// `edit` also gets the test directory, for files the change refers to.
+    pub fn start_edited(spec: EnvoySpec, edit: impl FnOnce(&mut Value, &TempDir)) -> Stack {
+        let (dir, files, upstream, mut config) = prepare(&spec);
+        edit(&mut config, &dir);
+        match Envoy::start(dir, &config) {
+            Ok(envoy) => Stack {
+                envoy,
+                upstream,
+                pki: TestPki::shared(),
+                files,
+            },
+            Err(exited) => panic!(
+                "Envoy exited during start ({}); log:\n{}",
+                exited.status,
+                envoy::tail(&exited.log, 40)
+            ),
+        }
+    }
+
     /// Starts Envoy with a configuration it must refuse; returns how it exited.
     pub fn start_expecting_exit(spec: EnvoySpec) -> Exited {
         let (dir, _files, _upstream, config) = prepare(&spec);

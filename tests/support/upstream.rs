@@ -1,6 +1,7 @@
 //! The backend behind Envoy: answers every request with 200 and a JSON
 //! object of the request headers it received, so a test can see exactly
-//! what the filter let through. Also records each request.
+//! what the filter let through. Also records each request. `Upstream::serve`
+//! runs the same server with another answer (the demo's ONE Record backend).
 
 use super::http::{Response, read_body, read_headers, read_line};
 use serde_json::{Map, Value};
@@ -19,8 +20,20 @@ pub struct Seen {
     pub headers: Vec<(String, String)>,
 }
 
-#[derive(Default)]
+/// What a backend started with `Upstream::serve` answers.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    pub status: u16,
+    /// Sent as given; `content-length` is added.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Computes the answer to one request.
+pub type Handler = dyn Fn(&Seen) -> Reply + Send + Sync;
+
 struct Shared {
+    handler: Arc<Handler>,
     stop: AtomicBool,
     seen: Mutex<Vec<Seen>>,
     connections: Mutex<Vec<TcpStream>>,
@@ -34,19 +47,31 @@ pub struct Upstream {
 }
 
 impl Upstream {
+    /// The echo backend on a free loopback port.
     pub fn start() -> Upstream {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind upstream");
-        let addr = listener.local_addr().expect("upstream address");
-        let shared = Arc::new(Shared::default());
+        Upstream::serve(([127, 0, 0, 1], 0).into(), Arc::new(echo)).expect("bind upstream")
+    }
+
+    /// A backend on `addr` (port 0: any free one) answering with `handler`.
+    pub fn serve(addr: SocketAddr, handler: Arc<Handler>) -> std::io::Result<Upstream> {
+        let listener = TcpListener::bind(addr)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            handler,
+            stop: AtomicBool::new(false),
+            seen: Mutex::default(),
+            connections: Mutex::default(),
+            workers: Mutex::default(),
+        });
         let acceptor = {
             let shared = Arc::clone(&shared);
             std::thread::spawn(move || accept_loop(listener, shared))
         };
-        Upstream {
+        Ok(Upstream {
             addr,
             shared,
             acceptor: Some(acceptor),
-        }
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -138,19 +163,52 @@ fn serve(conn: TcpStream, shared: &Shared) {
             path: path.to_string(),
             headers,
         };
-        let body = echo_json(&seen).to_string();
+        let reply = (shared.handler)(&seen);
         let close = seen
             .headers
             .iter()
             .any(|(n, v)| n == "connection" && v.eq_ignore_ascii_case("close"));
         shared.seen.lock().expect("seen lock").push(seen);
-        let reply = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        if out.write_all(reply.as_bytes()).is_err() || close {
+        if out.write_all(&encode(&reply)).is_err() || close {
             return;
         }
+    }
+}
+
+/// The status line, the reply's headers, `content-length` and the body.
+fn encode(reply: &Reply) -> Vec<u8> {
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\n",
+        reply.status,
+        reason_phrase(reply.status)
+    );
+    for (name, value) in &reply.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("content-length: {}\r\n\r\n", reply.body.len()));
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(&reply.body);
+    bytes
+}
+
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        _ => "Status",
+    }
+}
+
+/// The default answer: 200 with every request header (`echo_json`).
+fn echo(seen: &Seen) -> Reply {
+    Reply {
+        status: 200,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: echo_json(seen).to_string().into_bytes(),
     }
 }
 
