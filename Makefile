@@ -65,7 +65,7 @@ e2e: build envoy
 
 # The suites that depend on which properties Envoy offers, on the older pinned Envoy.
 e2e-compat: build $(call envoy_bin,$(ENVOY_COMPAT_VERSION))
-	ENVOY=$(ENVOY_COMPAT) cargo test --test mtls --test tls_enforcement
+	ENVOY=$(ENVOY_COMPAT) cargo test --test mtls --test tls_enforcement --test observability --test demo
 
 validate-examples: build envoy
 	bash envoy/validate.sh "$(ENVOY)" "$(ONERECORD_WASM)"

@@ -41,8 +41,8 @@ pub struct VmHealth {
     pub created: u64,
     /// `wasm.envoy.wasm.runtime.v8.active`.
     pub active: u64,
-    /// `wasm.wasm_vm_count`.
-    pub vm_count: u64,
+    /// `wasm.wasm_vm_count` (Envoy 1.40; 1.36 does not have it).
+    pub vm_count: Option<u64>,
     /// `wasm.<plugin>.vm_reload*`: reloads of a failed VM (FAIL_RELOAD only,
     /// but a non-zero value means a VM failed whatever the policy).
     pub reloads: u64,
@@ -60,7 +60,7 @@ impl VmHealth {
         VmHealth {
             created: get("wasm.envoy.wasm.runtime.v8.created"),
             active: get("wasm.envoy.wasm.runtime.v8.active"),
-            vm_count: get("wasm.wasm_vm_count"),
+            vm_count: all.get("wasm.wasm_vm_count").copied(),
             reloads: all
                 .iter()
                 .filter(|(name, _)| name.starts_with("wasm.") && name.contains(".vm_reload"))
