@@ -7,7 +7,7 @@ use crate::facts::PeerFacts;
 use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
 use crate::trust::{PresentedChain, VerifiedClient};
-use crate::xfcc;
+use crate::xfcc::{self, XfccError};
 
 impl Policy {
     pub(super) fn verify_peer(
@@ -113,7 +113,11 @@ impl Policy {
         let presented = element.as_ref().and_then(|e| e.chain.as_deref());
         let others = match presented {
             Some(pem) => xfcc::pem_to_der_certificates(pem)
-                .map_err(|_| Reason::CertificateInvalid)?
+                .map_err(|e| match e {
+                    // More than the parser will take is far more than any path allows.
+                    XfccError::TooManyCertificates => Reason::ChainTooLong,
+                    _ => Reason::CertificateInvalid,
+                })?
                 .into_iter()
                 .filter(|der| *der != leaf)
                 .collect(),

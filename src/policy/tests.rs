@@ -341,6 +341,16 @@ mod with_certificates {
     }
 
     #[test]
+    fn more_certificates_than_the_parser_takes_is_chain_too_long() {
+        let k = pki();
+        let p = policy_pinning(&k.root, "");
+        let mut chain = vec![&k.leaf];
+        chain.extend(std::iter::repeat_n(&k.inter, crate::xfcc::MAX_CERTIFICATES));
+        let f = peer(&k.leaf, &chain);
+        assert_eq!(p.decide(&with_peer(f)).deny_reason(), Some(Reason::ChainTooLong));
+    }
+
+    #[test]
     fn envoy_reporting_the_certificate_invalid_denies() {
         let k = pki();
         let p = policy_pinning(&k.root, "");

@@ -127,6 +127,13 @@ impl TlsClient {
 
     /// Connects and completes the handshake; the error text says why not.
     pub fn connect(&self, addr: SocketAddr) -> Result<Connection, String> {
+        self.prepare()?.connect(addr)
+    }
+
+    /// The OpenSSL context for this configuration, built once for many
+    /// connections (building one reads the system's CA store, which costs
+    /// more than a handshake).
+    pub fn prepare(&self) -> Result<PreparedClient, String> {
         let mut builder =
             SslConnector::builder(SslMethod::tls_client()).map_err(|e| e.to_string())?;
         builder
@@ -158,16 +165,8 @@ impl TlsClient {
         builder
             .set_alpn_protos(b"\x08http/1.1")
             .map_err(|e| e.to_string())?;
-        let connector = builder.build();
-
-        let tcp = tcp(addr).map_err(|e| format!("connect {addr}: {e}"))?;
-        let stream = connector
-            .connect(SERVER_NAME, tcp)
-            .map_err(|e| format!("TLS handshake with {addr}: {e}"))?;
-        let tls_version = Some(stream.ssl().version_str().to_string());
-        Ok(Connection {
-            io: BufReader::new(Box::new(stream)),
-            tls_version,
+        Ok(PreparedClient {
+            connector: builder.build(),
         })
     }
 
@@ -185,6 +184,27 @@ impl TlsClient {
 
     pub fn get(&self, addr: SocketAddr, path: &str) -> Response {
         self.send(addr, &Request::get(path))
+    }
+}
+
+/// A `TlsClient` ready to connect, for many connections.
+pub struct PreparedClient {
+    connector: SslConnector,
+}
+
+impl PreparedClient {
+    /// Connects and completes the handshake; the error text says why not.
+    pub fn connect(&self, addr: SocketAddr) -> Result<Connection, String> {
+        let tcp = tcp(addr).map_err(|e| format!("connect {addr}: {e}"))?;
+        let stream = self
+            .connector
+            .connect(SERVER_NAME, tcp)
+            .map_err(|e| format!("TLS handshake with {addr}: {e}"))?;
+        let tls_version = Some(stream.ssl().version_str().to_string());
+        Ok(Connection {
+            io: BufReader::new(Box::new(stream)),
+            tls_version,
+        })
     }
 }
 

@@ -86,6 +86,12 @@ impl Upstream {
     pub fn count(&self) -> usize {
         self.shared.seen.lock().expect("seen lock").len()
     }
+
+    /// Removes and returns the requests received so far, so that a long run
+    /// need not keep them all; `seen` and `count` start again from nothing.
+    pub fn take_seen(&self) -> Vec<Seen> {
+        std::mem::take(&mut *self.shared.seen.lock().expect("seen lock"))
+    }
 }
 
 impl Drop for Upstream {
