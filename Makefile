@@ -85,6 +85,46 @@ clean:
 	cargo clean
 	rm -rf $(CACHE)
 
+# ---- Fuzzing -----------------------------------------------------------------
+# cargo-fuzz (libFuzzer) targets in fuzz/, a crate of its own. cargo-fuzz
+# passes nightly-only flags (-Zsanitizer=address); RUSTC_BOOTSTRAP=1 lets the
+# stable toolchain accept them. Seeds are generated from the test PKI into
+# fuzz/corpus/<target>; crashes land in fuzz/artifacts/<target> (both ignored
+# by git). FUZZ_SECONDS is per target.
+FUZZ_TARGETS := xfcc chain config decide
+FUZZ_SECONDS ?= 60
+FUZZ_MAX_LEN ?= 32768
+FUZZ_CARGO   := RUSTC_BOOTSTRAP=1 cargo fuzz
+# Release code with debug assertions, so overflows panic as in a debug build.
+FUZZ_BUILD   := -O -a
+FUZZ_HOST    := $(shell rustc -vV | sed -n 's/^host: //p')
+
+.PHONY: fuzz fuzz-smoke fuzz-build fuzz-seeds fuzz-tool
+
+fuzz-tool:
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+
+fuzz-build: fuzz-tool
+	$(FUZZ_CARGO) build $(FUZZ_BUILD)
+
+fuzz-seeds: fuzz-build
+	fuzz/target/$(FUZZ_HOST)/release/seeds fuzz/corpus
+
+# Runs every target even after a crash, then fails naming the ones that crashed.
+fuzz: fuzz-seeds
+	@failed=; for t in $(FUZZ_TARGETS); do \
+		dict=; test -f fuzz/dict/$$t.dict && dict=-dict=fuzz/dict/$$t.dict; \
+		echo "== fuzz $$t: $(FUZZ_SECONDS) s"; \
+		$(FUZZ_CARGO) run $(FUZZ_BUILD) $$t fuzz/corpus/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) -timeout=20 \
+			-rss_limit_mb=4096 -verbosity=0 -print_final_stats=1 $$dict \
+			|| failed="$$failed $$t"; \
+	done; \
+	test -z "$$failed" || { echo "fuzz: crashes in:$$failed (inputs in fuzz/artifacts/)"; exit 1; }
+
+fuzz-smoke:
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
+
 # ---- Hostile input: the soak --------------------------------------------------
 # tests/adversarial.rs and tests/reload.rs run with `make test` (both Envoys).
 # The soak (tests/soak.rs) is #[ignore]d there: one Envoy; good, unpinned,
@@ -102,3 +142,37 @@ soak: build envoy
 # The CI size: well under two minutes on two cores.
 soak-short: build envoy
 	SOAK_REQUESTS=$(SOAK_SHORT_REQUESTS) cargo test --test soak -- --ignored --nocapture
+
+# ---- Macro benchmark: make bench ----------------------------------------------
+# Envoy with no filter, a no-op wasm filter, RBAC, Lua and this plugin, side
+# by side under oha (benches/macro; method and results in docs/benchmarks.md,
+# which it updates). Several minutes; wants two CPUs and an otherwise idle
+# machine (it waits up to 2 minutes for a load average below 1.5). Not in CI.
+# `make bench-profile` runs the plugin's hostcalls step by step instead.
+# BENCH_ARGS passes options, e.g. BENCH_ARGS="--rounds 3 --duration 4".
+OHA_VERSION  ?= 1.16.0
+BENCH_TOOLS  := $(CACHE)/tools
+OHA          := $(BENCH_TOOLS)/bin/oha
+BENCH_NOOP   := target/bench-noop/$(WASM_TARGET)/release
+BENCH_DRIVER := target/bench-macro/release/macro-bench
+BENCH_ARGS   ?=
+BENCH_ENV     = OHA=$(abspath $(OHA)) NOOP_WASM=$(abspath $(BENCH_NOOP)/noop_filter.wasm) \
+		PROBE_WASM=$(abspath $(BENCH_NOOP)/examples/hostcall_probe.wasm)
+
+.PHONY: bench bench-profile bench-deps
+
+# oha from crates.io, into the project's cache (compiles for a few minutes, once).
+$(OHA):
+	cargo install oha --locked --version $(OHA_VERSION) --root $(BENCH_TOOLS)
+
+bench-deps: build envoy wasm-target $(OHA)
+	CARGO_TARGET_DIR=$(abspath target/bench-noop) cargo build --release \
+		--manifest-path benches/noop-filter/Cargo.toml --target $(WASM_TARGET) --lib --example hostcall_probe
+	CARGO_TARGET_DIR=$(abspath target/bench-macro) cargo build --release \
+		--manifest-path benches/macro/Cargo.toml
+
+bench: bench-deps
+	$(BENCH_ENV) $(BENCH_DRIVER) --write docs/benchmarks.md $(BENCH_ARGS)
+
+bench-profile: bench-deps
+	$(BENCH_ENV) $(BENCH_DRIVER) --profile --rounds 3 --write docs/benchmarks.md $(BENCH_ARGS)

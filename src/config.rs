@@ -361,7 +361,7 @@ fn reject_unknown(
 ) -> Result<(), ConfigError> {
     match object.keys().find(|k| !known.contains(&k.as_str())) {
         Some(key) => Err(err(
-            format!("{parent}{key}"),
+            format!("{parent}{}", key.escape_debug()),
             format!("unknown field; expected one of: {}", known.join(", ")),
         )),
         None => Ok(()),
@@ -457,7 +457,10 @@ fn pem_certificates(text: &str, field: &str) -> Result<Vec<Vec<u8>>, ConfigError
         if !cert.is_ca() {
             return Err(err(
                 field,
-                format!("PEM block {i} ({}) is not a CA certificate", cert.subject()),
+                format!(
+                    "PEM block {i} ({}) is not a CA certificate",
+                    crate::trust::rfc4514(cert.subject())
+                ),
             ));
         }
         out.push(pem.contents);

@@ -36,8 +36,10 @@ fn decode_unreserved(path: &str) -> String {
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         if b == b'%' {
+            // Exactly two hex digits: `from_str_radix` alone would take `+1`.
             let hex = bytes
                 .get(i + 1..i + 3)
+                .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
                 .and_then(|h| std::str::from_utf8(h).ok());
             if let Some(value) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 if value.is_ascii_alphanumeric() || matches!(value, b'-' | b'.' | b'_' | b'~') {
@@ -89,6 +91,7 @@ mod tests {
         assert_eq!(normalize_path("/a%2fb"), "/a%2Fb");
         assert_eq!(normalize_path("/a%zz"), "/a%zz");
         assert_eq!(normalize_path("/a%"), "/a%");
+        assert_eq!(normalize_path("/a%+1"), "/a%+1");
     }
 
     #[test]

@@ -41,7 +41,8 @@ impl Policy {
 
     /// The per-request checks on a cached verification. `None` means the
     /// entry does not decide this request: the full verification runs and
-    /// decides exactly as if nothing were cached.
+    /// decides exactly as if nothing were cached. (Where several valid paths
+    /// exist, a hit reports the path found when the entry was stored.)
     fn reuse(
         &self,
         cached: CachedVerdict,
