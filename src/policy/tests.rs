@@ -347,7 +347,10 @@ mod with_certificates {
         let mut chain = vec![&k.leaf];
         chain.extend(std::iter::repeat_n(&k.inter, crate::xfcc::MAX_CERTIFICATES));
         let f = peer(&k.leaf, &chain);
-        assert_eq!(p.decide(&with_peer(f)).deny_reason(), Some(Reason::ChainTooLong));
+        assert_eq!(
+            p.decide(&with_peer(f)).deny_reason(),
+            Some(Reason::ChainTooLong)
+        );
     }
 
     #[test]
