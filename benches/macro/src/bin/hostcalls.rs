@@ -1,0 +1,355 @@
+//! `make bench-profile`, second half: the plugin's own per-request code run
+//! natively against a host that counts every hostcall it makes (with the
+//! bytes crossing the wasm boundary each way), for one warm mTLS request
+//! like the ones the macro benchmark sends. It also times the warm path
+//! natively, split into fact gathering, the decision and the rest, which
+//! shows how much of the plugin's cost is its own computation rather than
+//! the hostcalls. Built only with `--features hostcalls`.
+
+#[allow(unused_imports)]
+#[path = "../../../../tests/support/pki.rs"]
+mod pki;
+#[path = "../splice.rs"]
+mod splice;
+
+use onerecord_tls_policy::config::Config;
+use onerecord_tls_policy::filter::{
+    Action, Host, HostError, Outcome, access_log, configure, gather_facts, header_map,
+};
+use onerecord_tls_policy::policy::Policy;
+use onerecord_tls_policy::response;
+use onerecord_tls_policy::xfcc::envoy_format;
+use pki::{CertSpec, issue, self_signed};
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Per hostcall: calls, bytes the host hands the wasm module, bytes the module hands the host.
+#[derive(Clone, Copy, Default)]
+struct Tally {
+    calls: u64,
+    to_wasm: u64,
+    to_host: u64,
+}
+
+thread_local! {
+    static TALLY: RefCell<BTreeMap<String, Tally>> = RefCell::default();
+    /// Off while timing, so the tally's own work is not in the numbers.
+    static COUNTING: Cell<bool> = const { Cell::new(true) };
+}
+
+fn count(call: impl FnOnce() -> String, to_wasm: usize, to_host: usize) {
+    if !COUNTING.with(Cell::get) {
+        return;
+    }
+    TALLY.with(|t| {
+        let mut t = t.borrow_mut();
+        let entry = t.entry(call()).or_default();
+        entry.calls += 1;
+        entry.to_wasm += to_wasm as u64;
+        entry.to_host += to_host as u64;
+    });
+}
+
+/// The connection and request as Envoy presents them to the filter.
+struct CountingHost {
+    properties: HashMap<String, Vec<u8>>,
+    headers: Vec<(String, String)>,
+    counters: u32,
+}
+
+impl Host for CountingHost {
+    fn property(&self, path: &[&str]) -> Result<Option<Vec<u8>>, HostError> {
+        let name = path.join(".");
+        let value = self.properties.get(&name).cloned();
+        let size = value.as_ref().map_or(0, Vec::len);
+        count(|| format!("proxy_get_property {name}"), size, name.len());
+        Ok(value)
+    }
+
+    fn request_header(&self, name: &str) -> Result<Option<String>, HostError> {
+        let value = self
+            .headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone());
+        let size = value.as_ref().map_or(0, String::len);
+        count(
+            || format!("proxy_get_header_map_value {name}"),
+            size,
+            name.len(),
+        );
+        Ok(value)
+    }
+
+    fn request_header_names(&self) -> Result<Vec<String>, HostError> {
+        // As the wasm side does it: the whole map (names and values) arrives
+        // serialised and is decoded in the module.
+        let wire = header_map::serialize_pairs(&self.headers);
+        count(|| "proxy_get_header_map_pairs".into(), wire.len(), 0);
+        let pairs = header_map::deserialize_pairs(&wire)
+            .ok_or_else(|| HostError("malformed header map".into()))?;
+        Ok(pairs
+            .into_iter()
+            .map(|(name, _)| String::from_utf8_lossy(&name).into_owned())
+            .collect())
+    }
+
+    fn remove_request_header(&mut self, name: &str) -> Result<(), HostError> {
+        count(|| "proxy_remove_header_map_value".into(), 0, name.len());
+        self.headers.retain(|(n, _)| n != name);
+        Ok(())
+    }
+
+    fn set_request_header(&mut self, name: &str, value: &str) -> Result<(), HostError> {
+        if !COUNTING.with(Cell::get) {
+            // Timing: Envoy's side of the call is not the plugin's own work.
+            return Ok(());
+        }
+        count(
+            || "proxy_replace_header_map_value".into(),
+            0,
+            name.len() + value.len(),
+        );
+        self.headers.retain(|(n, _)| n != name);
+        self.headers.push((name.to_string(), value.to_string()));
+        Ok(())
+    }
+
+    fn send_response(
+        &mut self,
+        _status: u32,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<(), HostError> {
+        let size = headers
+            .iter()
+            .map(|(n, v)| n.len() + v.len())
+            .sum::<usize>()
+            + body.len();
+        count(|| "proxy_send_local_response".into(), 0, size);
+        Ok(())
+    }
+
+    fn now_unix(&self) -> Result<u64, HostError> {
+        count(|| "proxy_get_current_time_nanoseconds".into(), 0, 0);
+        Ok(SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()))
+    }
+
+    fn define_counter(&mut self, name: &str) -> Result<u32, HostError> {
+        count(|| "proxy_define_metric".into(), 0, name.len());
+        self.counters += 1;
+        Ok(self.counters - 1)
+    }
+
+    fn increment_counter(&mut self, _id: u32) -> Result<(), HostError> {
+        count(|| "proxy_increment_metric".into(), 0, 0);
+        Ok(())
+    }
+
+    fn set_property(&mut self, name: &str, value: &[u8]) -> Result<(), HostError> {
+        count(|| "proxy_set_property".into(), 0, name.len() + value.len());
+        Ok(())
+    }
+
+    fn claim_shared(&mut self, key: &str) -> Result<bool, HostError> {
+        count(|| "proxy_get_shared_data".into(), 0, key.len());
+        Ok(true)
+    }
+}
+
+/// The filter's wasm logger passes every record to `proxy_log` (Envoy drops
+/// the ones below its level after the call); this one counts them the same way.
+struct CountingLogger;
+
+impl log::Log for CountingLogger {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        let line = record.args().to_string();
+        count(
+            || format!("proxy_log ({})", record.level().as_str().to_lowercase()),
+            0,
+            line.len(),
+        );
+    }
+
+    fn flush(&self) {}
+}
+
+static LOGGER: CountingLogger = CountingLogger;
+
+/// Timing: requests per run, and runs (the median is reported).
+const ROUNDS: u32 = 20_000;
+const REPEATS: usize = 9;
+
+fn main() {
+    if log::set_logger(&LOGGER).is_ok() {
+        log::set_max_level(log::LevelFilter::Trace);
+    }
+    // The macro benchmark's client: P-256 leaf + intermediate, pinned root.
+    let root = self_signed(&CertSpec::ca("Test ONE Record Client CA"));
+    let issuing = issue(&CertSpec::ca("Bench ONE Record Issuing CA"), &root);
+    let leaf = issue(&CertSpec::client("forwarder-42"), &issuing);
+    let config = serde_json::json!({
+        "mtls": "required",
+        "trusted_ca_sha256": [root.sha256_hex()],
+        "ca_certificates_pem": root.pem(),
+    })
+    .to_string();
+
+    let peer = envoy_format::peer_facts(&[leaf.der(), issuing.der()]).expect("a leaf");
+    let mut properties = HashMap::new();
+    properties.insert("connection.tls_version".into(), b"TLSv1.3".to_vec());
+    properties.insert("connection.mtls".into(), vec![1]);
+    properties.insert("connection.peer_certificate_valid".into(), vec![1]);
+    let digest = peer.sha256_digest.clone().unwrap_or_default();
+    properties.insert(
+        "connection.sha256_peer_certificate_digest".into(),
+        digest.into_bytes(),
+    );
+    properties.insert(
+        "connection.peer_certificate".into(),
+        peer.certificate_pem
+            .clone()
+            .unwrap_or_default()
+            .into_bytes(),
+    );
+    let request_headers: Vec<(String, String)> = [
+        (":authority", "localhost:10000"),
+        (":path", "/direct"),
+        (":method", "GET"),
+        (":scheme", "https"),
+        ("user-agent", "oha/1.16.0"),
+        ("accept", "*/*"),
+        ("x-forwarded-proto", "https"),
+        ("x-request-id", "1f0c7a52-2b7e-4a0e-9a4e-5d1b1f0e6c3a"),
+    ]
+    .iter()
+    .map(|(n, v)| (n.to_string(), v.to_string()))
+    .chain([(
+        "x-forwarded-client-cert".to_string(),
+        peer.xfcc.clone().unwrap_or_default(),
+    )])
+    .collect();
+    let mut host = CountingHost {
+        properties,
+        headers: request_headers.clone(),
+        counters: 0,
+    };
+
+    let plugin =
+        configure(&mut host, Ok(config.clone().into_bytes())).expect("configuration loads");
+    // The first request verifies the chain in full and fills the verdict cache.
+    plugin.on_request_headers(&mut host);
+    TALLY.with(|t| t.borrow_mut().clear());
+    host.headers = request_headers.clone();
+    let (action, outcome) = plugin.on_request_headers(&mut host);
+    assert_eq!(
+        (action, outcome.as_str()),
+        (Action::Continue, "allow"),
+        "the warm request must be allowed"
+    );
+    let tally = TALLY.with(|t| t.borrow().clone());
+    let mut md = String::from(
+        "### Hostcalls of one warm request\n\n\
+         Counted by `benches/macro/src/bin/hostcalls.rs`, which runs the plugin's own code natively \
+         against a counting host, for a request like the benchmark's (client certificate and \
+         intermediate, verdict cached).\n\n\
+         | hostcall | calls | bytes to wasm | bytes to host |\n| --- | ---: | ---: | ---: |\n",
+    );
+    let mut total = Tally::default();
+    for (call, t) in &tally {
+        let _ = writeln!(
+            md,
+            "| `{call}` | {} | {} | {} |",
+            t.calls, t.to_wasm, t.to_host
+        );
+        total.calls += t.calls;
+        total.to_wasm += t.to_wasm;
+        total.to_host += t.to_host;
+    }
+    let _ = writeln!(
+        md,
+        "| total | {} | {} | {} |",
+        total.calls, total.to_wasm, total.to_host
+    );
+
+    // Native time of the warm path, hostcalls served from memory.
+    COUNTING.with(|c| c.set(false));
+    let policy = Policy::new(Config::parse(config.as_bytes()).expect("configuration"));
+    let facts = gather_facts(&host);
+    policy.decide(&facts);
+    let time = |f: &mut dyn FnMut()| {
+        let mut runs: Vec<f64> = (0..REPEATS)
+            .map(|_| {
+                let start = Instant::now();
+                for _ in 0..ROUNDS {
+                    f();
+                }
+                start.elapsed().as_secs_f64() * 1e6 / f64::from(ROUNDS)
+            })
+            .collect();
+        runs.sort_by(f64::total_cmp);
+        runs[runs.len() / 2]
+    };
+    let whole = time(&mut || {
+        host.headers.clone_from(&request_headers);
+        black_box(plugin.on_request_headers(&mut host));
+    });
+    let gathering = time(&mut || {
+        black_box(gather_facts(&host));
+    });
+    let deciding = time(&mut || {
+        black_box(policy.decide(black_box(&facts)));
+    });
+    let resetting = time(&mut || {
+        host.headers.clone_from(&request_headers);
+    });
+    let whole = whole - resetting;
+    // Pieces of the rest, each as the filter does it.
+    let decision = policy.decide(&facts);
+    let wire = header_map::serialize_pairs(&request_headers);
+    let decoding = time(&mut || {
+        black_box(header_map::deserialize_pairs(black_box(&wire)));
+    });
+    let annotating = time(&mut || {
+        black_box(response::annotations(black_box(&decision), "x-onerecord-"));
+    });
+    let outcome = Outcome::of(Action::Continue, &decision);
+    let recording = time(&mut || {
+        black_box(access_log::value(outcome, black_box(&decision)));
+    });
+    let logging = time(&mut || {
+        let client = decision
+            .client
+            .as_ref()
+            .map_or_else(|| "-".to_string(), |c| c.leaf_sha256.to_hex());
+        let shown = response::header_safe("/direct");
+        log::debug!("onerecord-tls-policy: allow rule=- tls=TLSv1.3 client={client} path={shown}");
+    });
+    let _ = write!(
+        md,
+        "\nThe same code natively, per warm request (median of {REPEATS} runs of {ROUNDS}; hostcalls \
+         answered from memory): whole filter {whole:.2} µs = gathering facts {gathering:.2} µs + \
+         decision {deciding:.2} µs + the rest {:.2} µs, of which decoding all request headers \
+         {decoding:.2} µs, annotation values {annotating:.2} µs, access-log value {recording:.2} µs \
+         and the debug log line {logging:.2} µs.\n",
+        whole - gathering - deciding
+    );
+    println!("{md}");
+    let mut args = std::env::args().skip(1);
+    if let (Some(flag), Some(path)) = (args.next(), args.next()) {
+        assert_eq!(flag, "--write", "usage: hostcalls [--write PATH]");
+        let doc = std::fs::read_to_string(&path).unwrap_or_default();
+        std::fs::write(&path, splice::splice(&doc, "macro-bench-hostcalls", &md))
+            .unwrap_or_else(|e| panic!("write {path}: {e}"));
+        println!("written to {path}");
+    }
+}

@@ -1,0 +1,213 @@
+//! The five filter configurations and their Envoy bootstraps. Each starts
+//! from the end-to-end harness's bootstrap (same TLS context, XFCC settings
+//! and path normalisation as the tests), keeps only its TLS listener, and
+//! swaps in this configuration's HTTP filters and the benchmark routes.
+
+use crate::support::bootstrap::{self, EnvoySpec, Files, TLS};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::path::Path;
+
+/// Path prefixes of the three routes every configuration has.
+pub const DIRECT: &str = "/direct";
+pub const PROXIED: &str = "/proxied";
+/// To the harness's echo backend, for the correctness check only.
+pub const ECHO: &str = "/echo";
+
+/// Principals the RBAC configuration admits: the client's URI SAN prefix.
+pub const CLIENT_URI_PREFIX: &str = "https://1r.example.com/";
+
+/// The header the Lua configuration adds.
+pub const LUA_HEADER: &str = "x-bench-tls";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    NoFilter,
+    NoopWasm,
+    Rbac,
+    Lua,
+    Plugin,
+    /// The hostcall probe running the first `n` steps of [`LADDER`].
+    Probe(usize),
+}
+
+/// The hostcall probe's steps (benches/noop-filter/examples/hostcall_probe.rs),
+/// in the order the plugin makes those calls on its warm allow path.
+pub const LADDER: [(&str, &str); 10] = [
+    ("headers", "`:path`, `:method`"),
+    ("route", "route metadata property"),
+    (
+        "connection",
+        "`connection.tls_version`, `.mtls`, `.sha256_peer_certificate_digest`, `.peer_certificate_valid`, clock",
+    ),
+    ("peer_certificate", "`connection.peer_certificate` (PEM)"),
+    ("xfcc", "`x-forwarded-client-cert` header (cert + chain)"),
+    ("pairs", "all request headers (`get_header_map_pairs`)"),
+    ("annotate", "6 annotation headers set"),
+    ("count", "counter increment"),
+    ("state", "access-log property set"),
+    ("log", "debug log line (dropped by Envoy at info)"),
+];
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::NoFilter,
+        Kind::NoopWasm,
+        Kind::Rbac,
+        Kind::Lua,
+        Kind::Plugin,
+    ];
+
+    /// A, B, the probe after each step, and the plugin: `make bench-profile`.
+    pub fn ladder() -> Vec<Kind> {
+        let mut kinds = vec![Kind::NoFilter, Kind::NoopWasm];
+        kinds.extend((1..=LADDER.len()).map(Kind::Probe));
+        kinds.push(Kind::Plugin);
+        kinds
+    }
+
+    pub fn key(self) -> String {
+        match self {
+            Kind::NoFilter => "A".into(),
+            Kind::NoopWasm => "B".into(),
+            Kind::Rbac => "C".into(),
+            Kind::Lua => "D".into(),
+            Kind::Plugin => "E".into(),
+            Kind::Probe(n) => format!("P{n}"),
+        }
+    }
+
+    pub fn label(self) -> String {
+        match self {
+            Kind::NoFilter => "no filter (ceiling)".into(),
+            Kind::NoopWasm => "no-op wasm filter".into(),
+            Kind::Rbac => "RBAC, authenticated principal".into(),
+            Kind::Lua => "Lua, TLS version + peer digest header".into(),
+            Kind::Plugin => "onerecord_tls_policy (mTLS required, pinned)".into(),
+            Kind::Probe(n) => format!("probe: + {}", LADDER[n - 1].1),
+        }
+    }
+}
+
+/// What the bootstraps point at.
+pub struct Inputs<'a> {
+    pub files: Files,
+    pub noop_wasm: &'a Path,
+    pub probe_wasm: &'a Path,
+    /// The pinned client root, as fingerprint and PEM.
+    pub client_root_sha256: String,
+    pub client_root_pem: String,
+    pub lean_upstream: SocketAddr,
+    pub echo_upstream: SocketAddr,
+}
+
+/// The plugin's configuration: mTLS required everywhere, the client root
+/// pinned and supplied as PEM (clients send leaf + intermediate, as usual).
+pub fn plugin_config(inputs: &Inputs) -> Value {
+    json!({
+        "mtls": "required",
+        "trusted_ca_sha256": [inputs.client_root_sha256],
+        "ca_certificates_pem": inputs.client_root_pem,
+    })
+}
+
+pub fn bootstrap(kind: Kind, inputs: &Inputs) -> Value {
+    let spec = EnvoySpec::new(&plugin_config(inputs));
+    let mut bootstrap = bootstrap::render(&spec, &inputs.files, inputs.lean_upstream);
+    let resources = &mut bootstrap["static_resources"];
+    if let Some(listeners) = resources["listeners"].as_array_mut() {
+        listeners.retain(|l| l["name"] == TLS);
+    }
+    let manager = &mut resources["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"];
+    manager["route_config"]["virtual_hosts"][0]["routes"] = routes();
+    let router = manager["http_filters"]
+        .as_array()
+        .and_then(|filters| filters.last().cloned())
+        .expect("the harness's filter chain ends with the router");
+    let mut filters = http_filters(kind, &spec, inputs);
+    filters.push(router);
+    manager["http_filters"] = Value::Array(filters);
+    resources["clusters"]
+        .as_array_mut()
+        .expect("clusters")
+        .push(cluster("echo", inputs.echo_upstream));
+    bootstrap
+}
+
+fn routes() -> Value {
+    json!([
+        { "match": { "prefix": DIRECT },
+          "direct_response": { "status": 200, "body": { "inline_string": "ok" } } },
+        { "match": { "prefix": PROXIED }, "route": { "cluster": "upstream" } },
+        { "match": { "prefix": ECHO }, "route": { "cluster": "echo" } },
+    ])
+}
+
+fn cluster(name: &str, addr: SocketAddr) -> Value {
+    json!({
+        "name": name,
+        "type": "STATIC",
+        "connect_timeout": "5s",
+        "load_assignment": {
+            "cluster_name": name,
+            "endpoints": [{ "lb_endpoints": [{ "endpoint": { "address": { "socket_address": {
+                "address": addr.ip().to_string(), "port_value": addr.port()
+            }}}}]}]
+        }
+    })
+}
+
+fn http_filters(kind: Kind, spec: &EnvoySpec, inputs: &Inputs) -> Vec<Value> {
+    match kind {
+        Kind::NoFilter => vec![],
+        Kind::NoopWasm => {
+            let mut filter = bootstrap::wasm_filter(&EnvoySpec::raw(""), inputs.noop_wasm);
+            filter["typed_config"]["config"]["name"] = json!("noop");
+            vec![filter]
+        }
+        Kind::Rbac => vec![json!({
+            "name": "envoy.filters.http.rbac",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC",
+                "rules": {
+                    "action": "ALLOW",
+                    "policies": { "onerecord-clients": {
+                        "permissions": [{ "any": true }],
+                        "principals": [{ "authenticated": {
+                            "principal_name": { "prefix": CLIENT_URI_PREFIX }
+                        }}]
+                    }}
+                }
+            }
+        })],
+        Kind::Lua => vec![json!({
+            "name": "envoy.filters.http.lua",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua",
+                "default_source_code": { "inline_string": lua_source() }
+            }
+        })],
+        Kind::Plugin => vec![bootstrap::wasm_filter(spec, &inputs.files.wasm)],
+        Kind::Probe(n) => {
+            let steps: Vec<&str> = LADDER[..n].iter().map(|(step, _)| *step).collect();
+            let probe = EnvoySpec::raw(&steps.join(","));
+            let mut filter = bootstrap::wasm_filter(&probe, inputs.probe_wasm);
+            filter["typed_config"]["config"]["name"] = json!("probe");
+            vec![filter]
+        }
+    }
+}
+
+/// Reads what the plugin's cheapest checks read, through Envoy's Lua API.
+fn lua_source() -> String {
+    format!(
+        r#"
+function envoy_on_request(handle)
+  local ssl = handle:streamInfo():downstreamSslConnection()
+  if ssl ~= nil then
+    handle:headers():add("{LUA_HEADER}", ssl:tlsVersion() .. " " .. ssl:sha256PeerCertificateDigest())
+  end
+end
+"#
+    )
+}
