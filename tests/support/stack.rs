@@ -27,20 +27,7 @@ impl Stack {
     }
 
     pub fn start_spec(spec: EnvoySpec) -> Stack {
-        let (dir, files, upstream, config) = prepare(&spec);
-        match Envoy::start(dir, &config) {
-            Ok(envoy) => Stack {
-                envoy,
-                upstream,
-                pki: TestPki::shared(),
-                files,
-            },
-            Err(exited) => panic!(
-                "Envoy exited during start ({}); log:\n{}",
-                exited.status,
-                envoy::tail(&exited.log, 40)
-            ),
-        }
+        Stack::start_edited(spec, |_, _| {})
     }
 
     /// Starts Envoy on the bootstrap for `spec` after `edit` changed it;
