@@ -28,9 +28,14 @@ pub struct ConnectionFacts {
 /// Facts about a presented client certificate.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PeerFacts {
+    /// `connection.id`: Envoy's number for the downstream connection, unique
+    /// for the life of the process; `None` when not read.
+    pub connection_id: Option<u64>,
     /// `connection.sha256_peer_certificate_digest` (lowercase hex).
     pub sha256_digest: Option<String>,
     /// `connection.peer_certificate` (PEM), on Envoy versions that have it.
+    /// Like `xfcc`, read only when the verdict cache cannot decide
+    /// ([`Policy::needs_certificate`](crate::policy::Policy::needs_certificate)).
     pub certificate_pem: Option<String>,
     /// `connection.peer_certificate_valid`, on Envoy versions that have it.
     pub certificate_valid: Option<bool>,

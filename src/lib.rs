@@ -17,6 +17,7 @@ pub mod config;
 pub mod facts;
 pub mod filter;
 pub mod fingerprint;
+mod lru;
 pub mod policy;
 pub mod reason;
 pub mod response;

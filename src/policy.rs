@@ -179,4 +179,6 @@ pub fn is_allowed(client: &VerifiedClient, allowed: &AllowedClients) -> bool {
 #[cfg(test)]
 mod cache_tests;
 #[cfg(test)]
+pub(crate) mod test_fixture;
+#[cfg(test)]
 mod tests;

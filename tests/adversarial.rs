@@ -605,12 +605,14 @@ fn malformed_xfcc_prefixes_never_yield_another_identity() {
         ),
     ];
     let forwarder = |rule| identity(&p.forwarder, "forwarder-1", rule, "TLSv1.3");
-    let mut conn = t.presenting(&p.forwarder, &[]).open(t.tls());
-    for (what, prefix, outcome) in cases {
+    // Each case on a new connection: the first request on a connection is
+    // the one whose XFCC the filter reads (see below for later ones).
+    for (what, prefix, outcome) in &cases {
+        let mut conn = t.presenting(&p.forwarder, &[]).open(t.tls());
         for path in [DELEGATION, OBJECT] {
             let rule = (path == DELEGATION).then_some("access-delegations");
             let send = || {
-                conn.send_raw(&raw_head(path, &prefix))
+                conn.send_raw(&raw_head(path, prefix))
                     .unwrap_or_else(|e| panic!("{what}: {e}"))
             };
             match outcome {
@@ -628,6 +630,27 @@ fn malformed_xfcc_prefixes_never_yield_another_identity() {
                 }
             }
         }
+    }
+
+    // Once a connection's certificate is verified, later requests on it are
+    // decided from that verification without reading XFCC (the handshake
+    // cannot change): whatever a client prefixes, it stays itself.
+    let mut conn = t.presenting(&p.forwarder, &[]).open(t.tls());
+    let verified = forwarder(Some("access-delegations"));
+    let harmless = br#"Cert="%ZZ""#;
+    t.expect_allow(&verified, || {
+        conn.send_raw(&raw_head(DELEGATION, harmless))
+            .expect("a first request")
+    });
+    // (Not the non-UTF-8 one: the echo backend cannot answer it.)
+    let unparseable = cases
+        .iter()
+        .filter(|(_, _, outcome)| matches!(outcome, Prefix::Unparseable));
+    for (what, prefix, _) in unparseable {
+        t.expect_allow(&verified, || {
+            conn.send_raw(&raw_head(DELEGATION, prefix))
+                .unwrap_or_else(|e| panic!("{what} on a verified connection: {e}"))
+        });
     }
     t.assert_vm_intact();
 }
@@ -976,6 +999,7 @@ fn garbage_certificates_never_verify() {
         let digest = onerecord_tls_policy::fingerprint::Fingerprint::of_der(der).to_hex();
         // As `connection.peer_certificate` (Envoy 1.40).
         let peer = PeerFacts {
+            connection_id: None,
             sha256_digest: Some(digest.clone()),
             certificate_pem: Some(text.clone()),
             certificate_valid: None,
@@ -984,6 +1008,7 @@ fn garbage_certificates_never_verify() {
         offline.assert_refused(&peer, Reason::CertificateInvalid, what);
         // As XFCC `Cert=` (Envoy 1.36 has no peer_certificate).
         let peer = PeerFacts {
+            connection_id: None,
             sha256_digest: Some(digest),
             certificate_pem: None,
             certificate_valid: None,

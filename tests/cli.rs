@@ -747,6 +747,7 @@ fn envoy_peer(chain: &[&Issued]) -> PeerFacts {
     }
     let leaf = chain[0];
     PeerFacts {
+        connection_id: None,
         sha256_digest: Some(leaf.sha256_hex()),
         certificate_pem: Some(leaf.pem()),
         certificate_valid: None,

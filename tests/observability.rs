@@ -250,6 +250,67 @@ fn the_access_log_prints_the_decision() {
     );
 }
 
+/// Allowed requests log at debug. The filter asks Envoy's level before it
+/// builds a line, so the line appears exactly when an operator turns the
+/// wasm logger to debug at run time, from the next request on.
+#[test]
+fn allows_are_logged_once_envoy_logs_wasm_at_debug() {
+    const ALLOW_LINE: &str = "onerecord-tls-policy: allow rule=access-delegations";
+    let s = Stack::start_spec(EnvoySpec::new(&delegations_rule(json!({}))));
+    let client = s.client().cert(&s.pki.client).chain(&[&s.pki.client_ca]);
+    let denied_line = |path: &str| {
+        format!("onerecord-tls-policy: deny reason=tls_required rule=- tls=- path={path}")
+    };
+
+    assert_allowed(&client.get(s.tls(), DELEGATION));
+    let plain = |path: &str| plain_send(s.plain(), &Request::get(path));
+    assert_denied(
+        &plain("/logistics-objects/at-info"),
+        "tls_required",
+        "/logistics-objects/at-info",
+    );
+    wait_for_log(&s.envoy, &denied_line("/logistics-objects/at-info"));
+    assert!(
+        !s.envoy.log().contains(ALLOW_LINE),
+        "at info no allow is logged:\n{}",
+        s.envoy.log_tail(20)
+    );
+
+    let changed = s.envoy.admin_post("/logging?wasm=debug");
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    assert_allowed(&client.get(s.tls(), DELEGATION));
+    wait_for_log(&s.envoy, ALLOW_LINE);
+
+    let changed = s.envoy.admin_post("/logging?wasm=info");
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    let before = s.envoy.log().matches(ALLOW_LINE).count();
+    assert_allowed(&client.get(s.tls(), DELEGATION));
+    assert_denied(
+        &plain("/logistics-objects/back-at-info"),
+        "tls_required",
+        "/logistics-objects/back-at-info",
+    );
+    // The deny after the allow is written, so the allow would be too.
+    wait_for_log(&s.envoy, &denied_line("/logistics-objects/back-at-info"));
+    assert_eq!(
+        s.envoy.log().matches(ALLOW_LINE).count(),
+        before,
+        "back at info"
+    );
+}
+
+fn wait_for_log(envoy: &Envoy, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !envoy.log().contains(text) {
+        assert!(
+            Instant::now() < deadline,
+            "no log line with {text:?}:\n{}",
+            envoy.log_tail(30)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 // --- reload over file-based LDS ---------------------------------------------
 
 /// Envoy whose TLS listener comes from `lds.json`, so that a test can push

@@ -40,7 +40,9 @@ use onerecord_tls_policy::config::{
     AllowedClients, Config, Mode, MtlsRequirement, NO_RULE, PathMatch, Rule, TlsVersion,
 };
 use onerecord_tls_policy::facts::{ConnectionFacts, Facts, PeerFacts, RequestFacts, Unavailable};
-use onerecord_tls_policy::filter::{Action, Outcome, access_log, configure, gather_facts, metrics};
+use onerecord_tls_policy::filter::{
+    Action, Handshakes, Outcome, access_log, configure, gather_facts, metrics,
+};
 use onerecord_tls_policy::fingerprint::Fingerprint;
 use onerecord_tls_policy::policy::{Decision, Policy, Verdict, is_allowed, normalize_path};
 use onerecord_tls_policy::reason::Reason;
@@ -531,6 +533,7 @@ fn peer(choice: &PeerChoice, certs: &Certs<'_>) -> Option<PeerFacts> {
     match choice {
         PeerChoice::NoCertificate => None,
         PeerChoice::Custom(spec) => Some(PeerFacts {
+            connection_id: None,
             sha256_digest: spec.digest.as_ref().map(|d| digest(d, certs)),
             certificate_pem: spec.pem.as_ref().map(|p| pem(p, certs)),
             certificate_valid: spec.valid,
@@ -849,7 +852,13 @@ fn check_effects(
     );
 
     let mut host = FuzzHost::serving(facts, forged, prefix);
-    let gathered = gather_facts(&host);
+    // A fresh policy and no memo: the host is asked for every fact.
+    let gathered = gather_facts(
+        &host,
+        &Policy::new(policy.config.clone()),
+        &Handshakes::new(0),
+    )
+    .facts;
     let expected = if representable(facts) {
         assert_eq!(&gathered, facts, "the host reports the facts");
         decision.clone()

@@ -3,6 +3,7 @@
 //! and records everything the filter does to the request.
 
 use onerecord_tls_policy::facts::Facts;
+use onerecord_tls_policy::filter::header_map::HeaderMap;
 use onerecord_tls_policy::filter::{Host, HostError};
 use onerecord_tls_policy::response::DenyResponse;
 use std::collections::HashMap;
@@ -28,15 +29,8 @@ impl Host for FuzzHost {
     fn property(&self, path: &[&str]) -> Result<Option<Vec<u8>>, HostError> {
         self.properties.get(&path.join(".")).cloned().transpose()
     }
-    fn request_header(&self, name: &str) -> Result<Option<String>, HostError> {
-        Ok(self
-            .headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone()))
-    }
-    fn request_header_names(&self) -> Result<Vec<String>, HostError> {
-        Ok(self.headers.iter().map(|(k, _)| k.clone()).collect())
+    fn request_headers(&self) -> Result<HeaderMap, HostError> {
+        Ok(HeaderMap::from_pairs(&self.headers))
     }
     fn remove_request_header(&mut self, name: &str) -> Result<(), HostError> {
         self.headers.retain(|(k, _)| k != name);
@@ -107,10 +101,6 @@ impl FuzzHost {
                 if let Some(tls) = &connection.tls_version {
                     set("connection.tls_version", Ok(tls.as_bytes().to_vec()));
                 }
-                set(
-                    "connection.mtls",
-                    Ok(vec![u8::from(connection.peer.is_some())]),
-                );
                 if let Some(peer) = &connection.peer {
                     if let Some(d) = &peer.sha256_digest {
                         set(
@@ -161,6 +151,11 @@ pub fn representable(facts: &Facts) -> bool {
         Some(_) => connection
             .peer
             .as_ref()
-            .is_none_or(|p| p.certificate_pem.as_deref() != Some("")),
+            // Envoy says "a client certificate" with a non-empty digest.
+            .is_none_or(|p| {
+                p.certificate_pem.as_deref() != Some("")
+                    && p.sha256_digest.as_deref().is_some_and(|d| !d.is_empty())
+                    && p.connection_id.is_none()
+            }),
     }
 }

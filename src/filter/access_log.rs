@@ -36,7 +36,12 @@ pub fn value(outcome: Outcome, decision: &Decision) -> String {
 /// Sets the property: one host call. A failure is logged once per VM and
 /// changes nothing else.
 pub fn record(host: &mut dyn Host, outcome: Outcome, decision: &Decision) {
-    if let Err(e) = host.set_property(PROPERTY, value(outcome, decision).as_bytes())
+    record_value(host, &value(outcome, decision));
+}
+
+/// Sets the property to a value made by [`value`] earlier.
+pub fn record_value(host: &mut dyn Host, value: &str) {
+    if let Err(e) = host.set_property(PROPERTY, value.as_bytes())
         && !FAILURE_LOGGED.swap(true, Ordering::Relaxed)
     {
         log::error!(

@@ -1,36 +1,60 @@
-//! Reads the facts the policy needs from the host, fetching the client
-//! certificate facts only when the connection has one.
+//! Reads the facts the policy needs from the host, and no more: the request
+//! headers once, the handshake facts once per connection, and the client
+//! certificate (PEM and XFCC) only when the policy cannot decide without it.
 
+use super::handshakes::{Handshake, HandshakePeer, Handshakes};
+use super::header_map::HeaderMap;
 use super::{Host, HostError};
 use crate::facts::{ConnectionFacts, Facts, PeerFacts, RequestFacts, Unavailable};
-use crate::policy::ROUTE_METADATA_NAMESPACE;
+use crate::policy::{Policy, ROUTE_METADATA_NAMESPACE};
 
 /// The header Envoy sets with the client certificate details.
 pub const XFCC_HEADER: &str = "x-forwarded-client-cert";
 
-pub fn gather_facts(host: &dyn Host) -> Facts {
+/// The facts of one request, and the request headers they came from (the
+/// filter strips client-sent annotations from the same map).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gathered {
+    pub facts: Facts,
+    pub headers: Result<HeaderMap, HostError>,
+}
+
+pub fn gather_facts(host: &dyn Host, policy: &Policy, handshakes: &Handshakes) -> Gathered {
+    let headers = host.request_headers();
+    let text = |name: &str| {
+        headers
+            .as_ref()
+            .ok()
+            .and_then(|map| map.get(name))
+            .and_then(|value| std::str::from_utf8(value).ok())
+            .unwrap_or_default()
+            .to_string()
+    };
     let request = RequestFacts {
-        path: host
-            .request_header(":path")
-            .ok()
-            .flatten()
-            .unwrap_or_default(),
-        method: host
-            .request_header(":method")
-            .ok()
-            .flatten()
-            .unwrap_or_default(),
+        path: text(":path"),
+        method: text(":method"),
         route_mtls: route_mtls(host),
     };
-    let (connection, now_unix) = match (connection_facts(host), host.now_unix()) {
-        (Ok(connection), Ok(now)) => (Ok(connection), now),
-        (Err(e), _) | (_, Err(e)) => (Err(Unavailable(e.0)), 0),
+    let facts = match host.now_unix() {
+        Err(e) => Facts {
+            request,
+            connection: Err(Unavailable(e.0)),
+            now_unix: 0,
+        },
+        Ok(now_unix) => {
+            let connection = headers
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|map| connection_facts(host, map, policy, handshakes, now_unix))
+                .map_err(|e| Unavailable(e.0));
+            Facts {
+                request,
+                connection,
+                now_unix,
+            }
+        }
     };
-    Facts {
-        request,
-        connection,
-        now_unix,
-    }
+    Gathered { facts, headers }
 }
 
 /// A route's own requirement. An unreadable value is reported as invalid
@@ -52,32 +76,86 @@ fn route_mtls(host: &dyn Host) -> Option<String> {
     }
 }
 
-fn connection_facts(host: &dyn Host) -> Result<ConnectionFacts, HostError> {
-    let tls_version =
-        string_property(host, &["connection", "tls_version"])?.filter(|v| !v.is_empty());
-    if tls_version.is_none() {
-        return Ok(ConnectionFacts {
-            tls_version,
-            peer: None,
-        });
-    }
-    let has_client_cert = bool_property(host, &["connection", "mtls"])?.unwrap_or(false);
-    let peer = if has_client_cert {
-        Some(peer_facts(host)?)
+fn connection_facts(
+    host: &dyn Host,
+    headers: &HeaderMap,
+    policy: &Policy,
+    handshakes: &Handshakes,
+    now_unix: u64,
+) -> Result<ConnectionFacts, HostError> {
+    // The memo is an optimisation: an unreadable id only means reading the
+    // handshake facts again.
+    let connection_id = if handshakes.enabled() {
+        connection_id(host)
     } else {
         None
     };
-    Ok(ConnectionFacts { tls_version, peer })
+    let handshake = match connection_id.and_then(|id| handshakes.get(id)) {
+        Some(remembered) => remembered,
+        None => {
+            let read = handshake(host)?;
+            if let Some(id) = connection_id {
+                handshakes.insert(id, read.clone());
+            }
+            read
+        }
+    };
+    let peer = match handshake.peer {
+        None => None,
+        Some(presented) => {
+            let mut peer = PeerFacts {
+                connection_id,
+                sha256_digest: Some(presented.sha256_digest),
+                certificate_valid: presented.certificate_valid,
+                certificate_pem: None,
+                xfcc: None,
+            };
+            if policy.needs_certificate(&peer, now_unix) {
+                peer.certificate_pem = string_property(host, &["connection", "peer_certificate"])?
+                    .filter(|p| !p.is_empty());
+                peer.xfcc = headers
+                    .get(XFCC_HEADER)
+                    .map(|value| {
+                        String::from_utf8(value.to_vec()).map_err(|_| {
+                            HostError(format!("request header {XFCC_HEADER} is not UTF-8"))
+                        })
+                    })
+                    .transpose()?;
+            }
+            Some(peer)
+        }
+    };
+    Ok(ConnectionFacts {
+        tls_version: handshake.tls_version,
+        peer,
+    })
 }
 
-fn peer_facts(host: &dyn Host) -> Result<PeerFacts, HostError> {
-    Ok(PeerFacts {
-        sha256_digest: string_property(host, &["connection", "sha256_peer_certificate_digest"])?,
-        certificate_pem: string_property(host, &["connection", "peer_certificate"])?
-            .filter(|p| !p.is_empty()),
-        certificate_valid: bool_property(host, &["connection", "peer_certificate_valid"])?,
-        xfcc: host.request_header(XFCC_HEADER)?,
-    })
+/// The handshake facts, read from the host. A client certificate is
+/// recognised by its digest: Envoy reports none (or an empty one) without.
+fn handshake(host: &dyn Host) -> Result<Handshake, HostError> {
+    let tls_version =
+        string_property(host, &["connection", "tls_version"])?.filter(|v| !v.is_empty());
+    if tls_version.is_none() {
+        return Ok(Handshake::default());
+    }
+    let digest = string_property(host, &["connection", "sha256_peer_certificate_digest"])?
+        .filter(|d| !d.is_empty());
+    let peer = match digest {
+        None => None,
+        Some(sha256_digest) => Some(HandshakePeer {
+            sha256_digest,
+            certificate_valid: bool_property(host, &["connection", "peer_certificate_valid"])?,
+        }),
+    };
+    Ok(Handshake { tls_version, peer })
+}
+
+/// `connection.id`, which Envoy serialises as 8 little-endian bytes.
+fn connection_id(host: &dyn Host) -> Option<u64> {
+    let bytes = host.property(&["connection", "id"]).ok()??;
+    let raw: [u8; 8] = bytes.as_slice().try_into().ok()?;
+    Some(u64::from_le_bytes(raw))
 }
 
 fn string_property(host: &dyn Host, path: &[&str]) -> Result<Option<String>, HostError> {

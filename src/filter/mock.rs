@@ -1,6 +1,8 @@
 //! An in-memory host for testing the glue without Envoy.
 
+use super::header_map::HeaderMap;
 use super::{Host, HostError};
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 /// A local reply the filter sent: status, headers, body.
@@ -15,6 +17,7 @@ pub struct MockHost {
     pub sent: Option<SentReply>,
     pub now: u64,
     pub fail_header_writes: bool,
+    pub fail_header_reads: bool,
     /// Defined counters, `(name, value)`; a counter's id is its index.
     pub counters: Vec<(String, u64)>,
     /// `define_counter` and `increment_counter` fail.
@@ -24,6 +27,8 @@ pub struct MockHost {
     pub fail_set_property: bool,
     /// Keys `claim_shared` marked (shared data, as across Envoy's VMs).
     pub shared: Vec<String>,
+    /// Every read, in order: property paths (dotted), `headers` for the map.
+    pub reads: RefCell<Vec<String>>,
 }
 
 impl MockHost {
@@ -33,7 +38,6 @@ impl MockHost {
             ..MockHost::default()
         };
         host.set_property("connection.tls_version", version.as_bytes());
-        host.set_property("connection.mtls", &[0]);
         host.headers
             .push((":path".into(), "/logistics-objects/1".into()));
         host.headers.push((":method".into(), "GET".into()));
@@ -74,22 +78,19 @@ impl MockHost {
 impl Host for MockHost {
     fn property(&self, path: &[&str]) -> Result<Option<Vec<u8>>, HostError> {
         let key = path.join(".");
+        self.reads.borrow_mut().push(key.clone());
         if self.failing_properties.contains(&key) {
             return Err(HostError(format!("{key} failed")));
         }
         Ok(self.properties.get(&key).cloned())
     }
 
-    fn request_header(&self, name: &str) -> Result<Option<String>, HostError> {
-        Ok(self
-            .headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone()))
-    }
-
-    fn request_header_names(&self) -> Result<Vec<String>, HostError> {
-        Ok(self.headers.iter().map(|(k, _)| k.clone()).collect())
+    fn request_headers(&self) -> Result<HeaderMap, HostError> {
+        self.reads.borrow_mut().push("headers".into());
+        if self.fail_header_reads {
+            return Err(HostError("read failed".into()));
+        }
+        Ok(HeaderMap::from_pairs(&self.headers))
     }
 
     fn remove_request_header(&mut self, name: &str) -> Result<(), HostError> {

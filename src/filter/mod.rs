@@ -4,18 +4,24 @@
 
 pub mod access_log;
 mod facts;
+pub mod handshakes;
 pub mod header_map;
 pub mod metrics;
 mod outcome;
 mod plugin;
+mod rendered;
 mod request;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-pub use facts::gather_facts;
+pub use facts::{Gathered, XFCC_HEADER, gather_facts};
+pub use handshakes::Handshakes;
 pub use outcome::Outcome;
 pub use plugin::{Plugin, configure};
-pub use request::{Action, on_request_headers};
+pub use rendered::Rendered;
+pub use request::{Action, Handled, on_request_headers};
+
+use header_map::HeaderMap;
 
 /// A hostcall that returned a status other than OK / not found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,10 +31,8 @@ pub struct HostError(pub String);
 pub trait Host {
     /// A property by path (`["connection", "tls_version"]`); `None` when absent.
     fn property(&self, path: &[&str]) -> Result<Option<Vec<u8>>, HostError>;
-    /// A request header's value; `None` when absent.
-    fn request_header(&self, name: &str) -> Result<Option<String>, HostError>;
-    /// The names of all request headers (lowercase, as Envoy keeps them).
-    fn request_header_names(&self) -> Result<Vec<String>, HostError>;
+    /// All request headers, in one read (names lowercase, as Envoy keeps them).
+    fn request_headers(&self) -> Result<HeaderMap, HostError>;
     fn remove_request_header(&mut self, name: &str) -> Result<(), HostError>;
     /// Sets a request header, replacing any value it had.
     fn set_request_header(&mut self, name: &str, value: &str) -> Result<(), HostError>;
@@ -55,5 +59,7 @@ pub trait Host {
 #[cfg(test)]
 pub(crate) mod mock;
 
+#[cfg(test)]
+mod fast_path_tests;
 #[cfg(test)]
 mod tests;

@@ -3,13 +3,15 @@
 //! [`Plugin::on_request_headers`], which decides, applies and reports.
 
 use super::metrics::{self, Metrics};
-use super::{Action, Host, HostError, Outcome, access_log, request};
+use super::{Action, Handshakes, Host, HostError, Outcome, access_log, request};
 use crate::config::Config;
 use crate::policy::Policy;
 
 pub struct Plugin {
     policy: Policy,
     metrics: Metrics,
+    /// Connections' handshake facts; sized like the verdict cache.
+    handshakes: Handshakes,
 }
 
 /// The plugin for a configuration, or `None` (logged) when it must be
@@ -45,9 +47,11 @@ fn load(host: &mut dyn Host, bytes: &[u8]) -> Option<Plugin> {
                 config.trust.trusted_ca_sha256.len()
             );
             let metrics = Metrics::define(host, &config);
+            let handshakes = Handshakes::new(config.verdict_cache_size);
             Some(Plugin {
                 policy: Policy::new(config),
                 metrics,
+                handshakes,
             })
         }
         Err(e) => {
@@ -62,11 +66,19 @@ impl Plugin {
     /// the outcome and sets the access-log property. Neither report can
     /// change the outcome.
     pub fn on_request_headers(&self, host: &mut dyn Host) -> (Action, Outcome) {
-        let (action, decision) = request::on_request_headers(host, &self.policy);
-        let outcome = Outcome::of(action, &decision);
-        self.metrics.count(host, outcome, decision.rule.as_deref());
-        access_log::record(host, outcome, &decision);
-        (action, outcome)
+        let handled = request::on_request_headers(host, &self.policy, &self.handshakes);
+        let outcome = Outcome::of(handled.action, &handled.decision);
+        self.metrics
+            .count(host, outcome, handled.decision.rule.as_deref());
+        match &handled.rendered {
+            Some(rendered) => access_log::record_value(host, &rendered.access_log),
+            None => access_log::record(host, outcome, &handled.decision),
+        }
+        (handled.action, outcome)
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 }
 

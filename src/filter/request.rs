@@ -1,11 +1,15 @@
 //! One request: facts → decision → effects (deny reply, or stripped and
 //! annotated headers).
 
-use super::{Host, gather_facts};
+use super::handshakes::Handshakes;
+use super::header_map::HeaderMap;
+use super::rendered::Rendered;
+use super::{Gathered, Host, HostError, gather_facts};
 use crate::config::NO_RULE;
 use crate::policy::{Decision, Policy, Verdict};
 use crate::reason::Reason;
-use crate::response::{annotations, deny_response, header_safe};
+use crate::response::{deny_response, header_safe};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What to tell Envoy after the request headers.
@@ -25,35 +29,80 @@ const CHAIN_HINT: &str = "onerecord-tls-policy: the client certificate chain is 
 Configure the HTTP connection manager with forward_client_cert_details: SANITIZE_SET (or APPEND_FORWARD) and \
 set_current_client_cert_details: {cert: true, chain: true}, or complete chains with ca_certificates_pem";
 
-pub fn on_request_headers(host: &mut dyn Host, policy: &Policy) -> (Action, Decision) {
-    let facts = gather_facts(host);
+/// What the filter did with a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Handled {
+    pub action: Action,
+    pub decision: Decision,
+    /// What a forwarded request was annotated with, and its access-log value.
+    pub rendered: Option<Rc<Rendered>>,
+}
+
+pub fn on_request_headers(
+    host: &mut dyn Host,
+    policy: &Policy,
+    handshakes: &Handshakes,
+) -> Handled {
+    let Gathered { facts, headers } = gather_facts(host, policy, handshakes);
     let mut decision = policy.decide(&facts);
     log_decision(&decision, &facts.request.path);
 
     if decision.rejects() {
-        return (
-            deny(host, policy, decision.deny_reason(), &facts.request.path),
+        let action = deny(host, policy, decision.deny_reason(), &facts.request.path);
+        return Handled {
+            action,
             decision,
-        );
+            rendered: None,
+        };
     }
-    if let Err(e) = annotate(host, policy, &decision) {
+    let connection_id = facts
+        .connection
+        .as_ref()
+        .ok()
+        .and_then(|c| c.peer.as_ref())
+        .and_then(|p| p.connection_id);
+    let rendered = rendering(policy, handshakes, connection_id, &decision);
+    if let Err(e) = headers.and_then(|headers| annotate(host, policy, &headers, &rendered)) {
         // Forged annotations might survive: refuse rather than forward.
         log::error!(
             "onerecord-tls-policy: cannot rewrite request headers ({}); denying",
             e.0
         );
         decision.verdict = Verdict::Deny(Reason::ConnectionFactsUnavailable);
-        return (
-            deny(
-                host,
-                policy,
-                Some(Reason::ConnectionFactsUnavailable),
-                &facts.request.path,
-            ),
+        let reason = Some(Reason::ConnectionFactsUnavailable);
+        let action = deny(host, policy, reason, &facts.request.path);
+        return Handled {
+            action,
             decision,
-        );
+            rendered: None,
+        };
     }
-    (Action::Continue, decision)
+    Handled {
+        action: Action::Continue,
+        decision,
+        rendered: Some(rendered),
+    }
+}
+
+/// The connection's kept rendering when its decision is the same, else a
+/// new one (kept for the next request).
+fn rendering(
+    policy: &Policy,
+    handshakes: &Handshakes,
+    connection_id: Option<u64>,
+    decision: &Decision,
+) -> Rc<Rendered> {
+    if let Some(kept) = connection_id.and_then(|id| handshakes.rendered(id, decision)) {
+        return kept;
+    }
+    let rendered = Rc::new(Rendered::forwarded(
+        decision,
+        &policy.config.annotation_prefix,
+    ));
+    if let Some(id) = connection_id {
+        handshakes.keep_rendered(id, decision, &rendered);
+    }
+    rendered
 }
 
 fn deny(host: &mut dyn Host, policy: &Policy, reason: Option<Reason>, path: &str) -> Action {
@@ -65,23 +114,28 @@ fn deny(host: &mut dyn Host, policy: &Policy, reason: Option<Reason>, path: &str
     Action::Pause
 }
 
-/// Strips every client-sent header under our prefix, then adds ours.
+/// Strips every client-sent header under our prefix (found in the map the
+/// facts were read from), then adds ours.
 fn annotate(
     host: &mut dyn Host,
     policy: &Policy,
-    decision: &Decision,
-) -> Result<(), super::HostError> {
-    let prefix = policy.config.annotation_prefix.as_str();
-    let forged: Vec<String> = host
-        .request_header_names()?
-        .into_iter()
-        .filter(|name| name.to_ascii_lowercase().starts_with(prefix))
+    headers: &HeaderMap,
+    rendered: &Rendered,
+) -> Result<(), HostError> {
+    let prefix = policy.config.annotation_prefix.as_bytes();
+    let forged: Vec<String> = headers
+        .iter()
+        .filter(|(name, _)| {
+            name.get(..prefix.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+        })
+        .map(|(name, _)| String::from_utf8_lossy(name).into_owned())
         .collect();
     for name in forged {
         host.remove_request_header(&name)?;
     }
-    for (name, value) in annotations(decision, prefix) {
-        host.set_request_header(&name, &value)?;
+    for (name, value) in &rendered.annotations {
+        host.set_request_header(name, value)?;
     }
     Ok(())
 }
@@ -92,6 +146,15 @@ fn log_decision(decision: &Decision, path: &str) {
         && !CHAIN_HINT_LOGGED.swap(true, Ordering::Relaxed)
     {
         log::warn!("{CHAIN_HINT}");
+    }
+    let level = match decision.deny_reason() {
+        Some(_) => log::Level::Info,
+        None => log::Level::Debug,
+    };
+    // Allowed requests log at debug, which Envoy usually drops: build
+    // nothing unless it will be printed.
+    if !log::log_enabled!(level) {
+        return;
     }
     let mut shown = header_safe(path);
     shown.truncate(MAX_LOGGED_PATH);

@@ -1,7 +1,13 @@
 use super::mock::MockHost;
-use super::{Action, on_request_headers};
+use super::{Action, Handshakes};
 use crate::config::Config;
-use crate::policy::Policy;
+use crate::policy::{Decision, Policy};
+
+/// One request through the glue, on a connection nothing is remembered for.
+fn on_request_headers(host: &mut MockHost, policy: &Policy) -> (Action, Decision) {
+    let handled = super::on_request_headers(host, policy, &Handshakes::new(16));
+    (handled.action, handled.decision)
+}
 
 fn policy(json: &str) -> Policy {
     Policy::new(Config::parse(json.as_bytes()).unwrap())
@@ -84,7 +90,8 @@ fn failing_property_read_denies() {
 #[test]
 fn malformed_boolean_property_denies() {
     let mut host = MockHost::tls("TLSv1.3");
-    host.set_property("connection.mtls", &[7, 7]);
+    host.set_property("connection.sha256_peer_certificate_digest", &[b'a'; 64]);
+    host.set_property("connection.peer_certificate_valid", &[7, 7]);
     on_request_headers(&mut host, &policy(""));
     assert_eq!(host.sent.as_ref().map(|s| s.0), Some(403));
 }
@@ -142,20 +149,47 @@ fn route_metadata_requires_mtls_and_unknown_values_deny() {
 
 #[test]
 fn peer_facts_are_read_only_with_a_client_certificate() {
+    // Without a client certificate Envoy reports no digest, and nothing else
+    // about the peer is read.
     let mut host = MockHost::tls("TLSv1.3");
     host.failing_properties
-        .push("connection.sha256_peer_certificate_digest".into());
+        .push("connection.peer_certificate_valid".into());
+    host.failing_properties
+        .push("connection.peer_certificate".into());
     let (action, _) = on_request_headers(&mut host, &policy(""));
-    assert_eq!(
-        action,
-        Action::Continue,
-        "no client cert: the digest is never read"
-    );
+    assert_eq!(action, Action::Continue, "no client cert: no peer reads");
+
+    // An empty digest is no certificate too.
+    let mut host = MockHost::tls("TLSv1.3");
+    host.set_property("connection.sha256_peer_certificate_digest", b"");
+    host.failing_properties
+        .push("connection.peer_certificate_valid".into());
+    let (action, _) = on_request_headers(&mut host, &policy(""));
+    assert_eq!(action, Action::Continue);
+
+    // With one, a failing read denies.
+    let mut host = MockHost::tls("TLSv1.3");
+    host.set_property("connection.sha256_peer_certificate_digest", &[b'a'; 64]);
+    host.failing_properties
+        .push("connection.peer_certificate_valid".into());
+    on_request_headers(&mut host, &policy(""));
+    assert_eq!(host.sent.as_ref().map(|s| s.0), Some(403));
 
     let mut host = MockHost::tls("TLSv1.3");
-    host.set_property("connection.mtls", &[1]);
     host.failing_properties
         .push("connection.sha256_peer_certificate_digest".into());
     on_request_headers(&mut host, &policy(""));
     assert_eq!(host.sent.as_ref().map(|s| s.0), Some(403));
+}
+
+#[test]
+fn an_unreadable_header_map_denies() {
+    let mut host = MockHost::tls("TLSv1.3");
+    host.fail_header_reads = true;
+    let (action, decision) = on_request_headers(&mut host, &policy(""));
+    assert_eq!(action, Action::Pause);
+    assert_eq!(
+        decision.deny_reason(),
+        Some(crate::reason::Reason::ConnectionFactsUnavailable)
+    );
 }

@@ -6,22 +6,29 @@
 //! a configuration reload builds a new policy and with it an empty cache.
 //! Wasm VMs are single-threaded, hence `RefCell` rather than a lock.
 //!
-//! The key is a SipHash, under a key drawn at random per cache, of the bytes
-//! Envoy reported before any decoding: `connection.peer_certificate` and the
-//! whole `x-forwarded-client-cert` header. Equal bytes mean equal inputs to
-//! verification; any other byte (another chain, a decoy appended) is another
-//! key. A hit is still checked against the handshake's own digest by the
-//! caller, so even a colliding key can only ever yield the identity of the
-//! certificate the client proved it holds.
+//! Two indexes, each bounded, least recently used first out:
 //!
-//! Bounded, least recently used first out. Only successes are stored: a deny
-//! is recomputed, never remembered, so no entry can turn one into an allow.
+//! - by content: a SipHash, under a key drawn at random per cache, of the
+//!   bytes Envoy reported before any decoding: `connection.peer_certificate`
+//!   and the whole `x-forwarded-client-cert` header. Equal bytes mean equal
+//!   inputs to verification; any other byte (another chain, a decoy
+//!   appended) is another key. This serves a client's new connections.
+//! - by connection: Envoy's `connection.id`, unique for the life of the
+//!   process. A connection's client certificate and chain are fixed at its
+//!   handshake, so later requests on it need neither the certificate nor the
+//!   XFCC header: the filter reads them only when this index cannot decide.
+//!
+//! A hit is still checked against the handshake's own digest by the caller,
+//! so even a colliding key can only ever yield the identity of the
+//! certificate the client proved it holds. Only successes are stored: a
+//! deny is recomputed, never remembered, so no entry can turn one into an
+//! allow.
 
 use crate::facts::PeerFacts;
+use crate::lru::Lru;
 use crate::trust::{PathValidity, VerifiedClient};
 use std::cell::{Cell, RefCell};
 use std::collections::hash_map::RandomState;
-use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 
@@ -39,41 +46,35 @@ pub(super) struct CacheKey(u64);
 /// Counters for tests, benchmarks and operators.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CacheStats {
+    /// Verifications remembered by content.
     pub entries: usize,
+    /// Lookups by content that found an entry.
     pub hits: u64,
+    /// Lookups by content that found none.
     pub misses: u64,
+    /// Entries by content pushed out to make room.
     pub evictions: u64,
+    /// Lookups by connection that found an entry.
+    pub connection_hits: u64,
 }
 
 #[derive(Clone)]
 pub(super) struct VerdictCache {
     capacity: usize,
     hasher: RandomState,
-    lru: RefCell<Lru>,
+    by_content: RefCell<Lru<CacheKey, CachedVerdict>>,
+    by_connection: RefCell<Lru<u64, CachedVerdict>>,
     stats: Cell<CacheStats>,
 }
 
-#[derive(Clone, Default)]
-struct Lru {
-    entries: HashMap<CacheKey, Slot>,
-    /// Last use → key; the first entry is the least recently used.
-    recency: BTreeMap<u64, CacheKey>,
-    clock: u64,
-}
-
-#[derive(Clone)]
-struct Slot {
-    verdict: CachedVerdict,
-    last_used: u64,
-}
-
 impl VerdictCache {
-    /// Room for `capacity` verdicts; 0 disables the cache.
+    /// Room for `capacity` verdicts in each index; 0 disables the cache.
     pub(super) fn new(capacity: usize) -> Self {
         VerdictCache {
             capacity,
             hasher: RandomState::new(),
-            lru: RefCell::new(Lru::default()),
+            by_content: RefCell::new(Lru::new(capacity)),
+            by_connection: RefCell::new(Lru::new(capacity)),
             stats: Cell::new(CacheStats::default()),
         }
     }
@@ -101,10 +102,10 @@ impl VerdictCache {
     /// The verdict stored under `key`, now the most recently used.
     pub(super) fn get(&self, key: CacheKey) -> Option<CachedVerdict> {
         let found = self
-            .lru
+            .by_content
             .try_borrow_mut()
             .ok()
-            .and_then(|mut lru| lru.touch(key));
+            .and_then(|mut lru| lru.get(key).cloned());
         self.count(|s| match found {
             Some(_) => s.hits = s.hits.saturating_add(1),
             None => s.misses = s.misses.saturating_add(1),
@@ -114,16 +115,11 @@ impl VerdictCache {
 
     /// Stores `verdict`, evicting the least recently used entry when full.
     pub(super) fn insert(&self, key: CacheKey, verdict: CachedVerdict) {
-        if self.capacity == 0 {
-            return;
-        }
-        let Ok(mut lru) = self.lru.try_borrow_mut() else {
+        let Ok(mut lru) = self.by_content.try_borrow_mut() else {
             return;
         };
-        lru.remove(key);
-        let evicted = lru.entries.len() >= self.capacity && lru.evict_oldest();
-        lru.insert(key, verdict);
-        let entries = lru.entries.len();
+        let evicted = lru.insert(key, verdict);
+        let entries = lru.len();
         self.count(|s| {
             s.entries = entries;
             if evicted {
@@ -134,10 +130,46 @@ impl VerdictCache {
 
     /// Forgets `key` (its verification no longer succeeds).
     pub(super) fn remove(&self, key: CacheKey) {
-        if let Ok(mut lru) = self.lru.try_borrow_mut() {
+        if let Ok(mut lru) = self.by_content.try_borrow_mut() {
             lru.remove(key);
-            let entries = lru.entries.len();
+            let entries = lru.len();
             self.count(|s| s.entries = entries);
+        }
+    }
+
+    /// The verdict remembered for this connection, now the most recently used.
+    pub(super) fn get_connection(&self, id: u64) -> Option<CachedVerdict> {
+        let found = self
+            .by_connection
+            .try_borrow_mut()
+            .ok()
+            .and_then(|mut lru| lru.get(id).cloned());
+        if found.is_some() {
+            self.count(|s| s.connection_hits = s.connection_hits.saturating_add(1));
+        }
+        found
+    }
+
+    /// The verdict remembered for this connection, without counting or
+    /// reordering: for deciding which facts to fetch.
+    pub(super) fn peek_connection<T>(
+        &self,
+        id: u64,
+        look: impl FnOnce(&CachedVerdict) -> T,
+    ) -> Option<T> {
+        let lru = self.by_connection.try_borrow().ok()?;
+        lru.peek(id).map(look)
+    }
+
+    pub(super) fn insert_connection(&self, id: u64, verdict: CachedVerdict) {
+        if let Ok(mut lru) = self.by_connection.try_borrow_mut() {
+            lru.insert(id, verdict);
+        }
+    }
+
+    pub(super) fn remove_connection(&self, id: u64) {
+        if let Ok(mut lru) = self.by_connection.try_borrow_mut() {
+            lru.remove(id);
         }
     }
 
@@ -149,48 +181,6 @@ impl VerdictCache {
         let mut stats = self.stats.get();
         update(&mut stats);
         self.stats.set(stats);
-    }
-}
-
-impl Lru {
-    fn touch(&mut self, key: CacheKey) -> Option<CachedVerdict> {
-        let now = self.tick();
-        let slot = self.entries.get_mut(&key)?;
-        self.recency.remove(&slot.last_used);
-        slot.last_used = now;
-        self.recency.insert(now, key);
-        Some(slot.verdict.clone())
-    }
-
-    fn insert(&mut self, key: CacheKey, verdict: CachedVerdict) {
-        let now = self.tick();
-        self.recency.insert(now, key);
-        self.entries.insert(
-            key,
-            Slot {
-                verdict,
-                last_used: now,
-            },
-        );
-    }
-
-    fn remove(&mut self, key: CacheKey) {
-        if let Some(slot) = self.entries.remove(&key) {
-            self.recency.remove(&slot.last_used);
-        }
-    }
-
-    fn evict_oldest(&mut self) -> bool {
-        match self.recency.pop_first() {
-            Some((_, key)) => self.entries.remove(&key).is_some(),
-            None => false,
-        }
-    }
-
-    /// A fresh use stamp; 2^64 uses outlast any VM.
-    fn tick(&mut self) -> u64 {
-        self.clock = self.clock.wrapping_add(1);
-        self.clock
     }
 }
 

@@ -1,51 +1,11 @@
 //! The verdict cache seen through `decide`: a hit must decide exactly as a
 //! full verification would.
 
+use super::test_fixture::{now, pki, pki_with_leaf, policy};
 use super::*;
 use crate::facts::{ConnectionFacts, PeerFacts, RequestFacts};
-use crate::test_pki::{CertSpec, Issued, issue, self_signed};
+use crate::test_pki::{CertSpec, Issued, issue};
 use crate::xfcc::envoy_format;
-use std::time::{SystemTime, UNIX_EPOCH};
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-struct Pki {
-    root: Issued,
-    inter: Issued,
-    leaf: Issued,
-    other_root: Issued,
-}
-
-fn pki_with_leaf(leaf: CertSpec) -> Pki {
-    let root = self_signed(&CertSpec::ca("Pinned Root"));
-    let inter = issue(&CertSpec::ca("Pinned Intermediate"), &root);
-    let leaf = issue(&leaf, &inter);
-    let other_root = self_signed(&CertSpec::ca("Other Root"));
-    Pki {
-        root,
-        inter,
-        leaf,
-        other_root,
-    }
-}
-
-fn pki() -> Pki {
-    pki_with_leaf(CertSpec::client("client-1"))
-}
-
-/// A policy pinning `root` and requiring mTLS everywhere; `extra` adds fields.
-fn policy(root: &Issued, extra: &str) -> Policy {
-    let json = format!(
-        r#"{{"trusted_ca_sha256":["{}"],"mtls":"required"{extra}}}"#,
-        root.sha256_hex()
-    );
-    Policy::new(Config::parse(json.as_bytes()).unwrap())
-}
 
 /// What Envoy reports for a client presenting `chain`.
 fn peer(chain: &[&Issued]) -> PeerFacts {
@@ -287,4 +247,81 @@ fn size_zero_disables_the_cache() {
         assert_eq!(reason(&p, peer(&[&k.leaf, &k.inter, &k.root]), now()), None);
     }
     assert_eq!(stats(&p), (0, 0, 0));
+}
+
+/// What the filter sends on a connection it has decided before: the
+/// handshake facts, without the certificate.
+fn on_connection(id: u64, mut peer: PeerFacts) -> PeerFacts {
+    peer.connection_id = Some(id);
+    peer
+}
+
+fn without_certificate(mut peer: PeerFacts) -> PeerFacts {
+    peer.certificate_pem = None;
+    peer.xfcc = None;
+    peer
+}
+
+#[test]
+fn a_connection_decided_before_needs_no_certificate() {
+    let k = pki();
+    let p = policy(&k.root, "");
+    let full = on_connection(7, peer(&[&k.leaf, &k.inter, &k.root]));
+    assert!(p.needs_certificate(&full, now()), "nothing known yet");
+    let cold = p.decide(&request(full.clone(), now()));
+    assert!(cold.client.is_some());
+
+    let bare = without_certificate(full.clone());
+    assert!(!p.needs_certificate(&bare, now()));
+    assert_eq!(p.decide(&request(bare.clone(), now())), cold);
+    assert_eq!(p.verdict_cache_stats().connection_hits, 1);
+    assert_eq!(stats(&p), (1, 0, 1), "the content index was not asked");
+
+    // Another connection of the same client is known by content only.
+    let elsewhere = on_connection(8, peer(&[&k.leaf, &k.inter, &k.root]));
+    assert!(p.needs_certificate(&elsewhere, now()));
+    assert_eq!(p.decide(&request(elsewhere, now())), cold);
+    assert_eq!(stats(&p), (1, 1, 1));
+    assert!(!p.needs_certificate(&on_connection(8, bare), now()));
+}
+
+#[test]
+fn a_connection_entry_holds_only_for_its_digest_window_and_revocations() {
+    let k = pki_with_leaf(CertSpec::client("short-lived").validity(-3600, 100));
+    let p = policy(&k.root, "");
+    let t0 = now();
+    let full = on_connection(7, peer(&[&k.leaf, &k.inter, &k.root]));
+    assert_eq!(reason(&p, full.clone(), t0), None);
+
+    // Another digest on the id (which Envoy never reports) is not trusted
+    // to the entry: without the certificate there is nothing to allow.
+    let other = issue(&CertSpec::client("client-2"), &k.inter);
+    let mut swapped = without_certificate(full.clone());
+    swapped.sha256_digest = Some(other.sha256_hex());
+    assert!(p.needs_certificate(&swapped, t0));
+    assert_eq!(reason(&p, swapped, t0), Some(Reason::PeerChainUnavailable));
+    // That deny dropped the entry: the next request verifies in full.
+    assert!(p.needs_certificate(&without_certificate(full.clone()), t0));
+    assert_eq!(reason(&p, full.clone(), t0), None);
+
+    // Past the window the entry does not decide, and the full check denies.
+    let late = t0 + 200;
+    assert!(p.needs_certificate(&without_certificate(full.clone()), late));
+    assert_eq!(
+        reason(&p, full.clone(), late),
+        Some(Reason::CertificateExpired)
+    );
+    assert!(p.needs_certificate(&without_certificate(full), t0));
+
+    // A policy revoking the intermediate never reuses what another allowed.
+    let revoked = policy(
+        &k.root,
+        &format!(r#","revoked_sha256":["{}"]"#, k.inter.sha256_hex()),
+    );
+    let full = on_connection(9, peer(&[&k.leaf, &k.inter, &k.root]));
+    assert_eq!(
+        reason(&revoked, full.clone(), t0),
+        Some(Reason::CertificateRevoked)
+    );
+    assert!(revoked.needs_certificate(&without_certificate(full), t0));
 }

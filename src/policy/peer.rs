@@ -24,9 +24,46 @@ impl Policy {
         Ok(client)
     }
 
+    /// Whether deciding on this peer needs its certificate (the PEM and the
+    /// XFCC header): `false` when the connection's remembered verification
+    /// holds for this request, so the filter can skip reading them.
+    pub fn needs_certificate(&self, peer: &PeerFacts, now_unix: u64) -> bool {
+        let holds = peer.connection_id.and_then(|id| {
+            self.cache
+                .peek_connection(id, |cached| self.still_holds(cached, peer, now_unix))
+        });
+        holds != Some(true)
+    }
+
     /// A cached verification where it still holds for this request, else a
-    /// full one, remembered when it succeeds.
+    /// full one, remembered when it succeeds. The connection's own entry
+    /// comes first: it needs no certificate bytes.
     fn verified_chain(&self, peer: &PeerFacts, now_unix: u64) -> Result<VerifiedClient, Reason> {
+        if let Some(id) = peer.connection_id
+            && let Some(cached) = self.cache.get_connection(id)
+            && self.still_holds(&cached, peer, now_unix)
+        {
+            return Ok(cached.client);
+        }
+        let outcome = self.verified_by_content(peer, now_unix);
+        if let Some(id) = peer.connection_id {
+            match &outcome {
+                Ok(verdict) if verdict.validity.contains(now_unix) => {
+                    self.cache.insert_connection(id, verdict.clone());
+                }
+                _ => self.cache.remove_connection(id),
+            }
+        }
+        outcome.map(|verdict| verdict.client)
+    }
+
+    /// Through the index by content: a remembered verification of the same
+    /// bytes where it decides this request, else a full one.
+    fn verified_by_content(
+        &self,
+        peer: &PeerFacts,
+        now_unix: u64,
+    ) -> Result<CachedVerdict, Reason> {
         let key = self.cache.key(peer);
         let cached = key.and_then(|key| self.cache.get(key));
         if let Some(outcome) = cached.and_then(|cached| self.reuse(cached, peer, now_unix)) {
@@ -36,19 +73,19 @@ impl Policy {
         if let Some(key) = key {
             self.remember(key, &outcome, now_unix);
         }
-        outcome.map(|verdict| verdict.client)
+        outcome
     }
 
-    /// The per-request checks on a cached verification. `None` means the
-    /// entry does not decide this request: the full verification runs and
-    /// decides exactly as if nothing were cached. (Where several valid paths
-    /// exist, a hit reports the path found when the entry was stored.)
+    /// The per-request checks on a verification cached by content. `None`
+    /// means the entry does not decide this request: the full verification
+    /// runs and decides exactly as if nothing were cached. (Where several
+    /// valid paths exist, a hit reports the path found when it was stored.)
     fn reuse(
         &self,
         cached: CachedVerdict,
         peer: &PeerFacts,
         now_unix: u64,
-    ) -> Option<Result<VerifiedClient, Reason>> {
+    ) -> Option<Result<CachedVerdict, Reason>> {
         // Equal bytes parse to the same leaf, so this is the full
         // verification's first check that can differ, with its outcome. XFCC
         // `Hash=` is inside the keyed bytes: it matched this leaf when stored.
@@ -58,17 +95,31 @@ impl Policy {
         if !digest_matches(digest, &cached.client.leaf_sha256) {
             return Some(Err(Reason::CertificateMismatch));
         }
-        // Outside the window, even within the clock skew, only the full
-        // verification knows the answer (it retries at now ± skew, and may
-        // find another path); the same for a revoked certificate on the path.
+        self.holds_now(&cached, now_unix).then_some(Ok(cached))
+    }
+
+    /// Whether a connection's remembered verification decides this request
+    /// as an allow. Anything else (another digest, which a connection cannot
+    /// have; a time outside the window; a revocation) leaves the request to
+    /// the verification by content, with the certificate read.
+    fn still_holds(&self, cached: &CachedVerdict, peer: &PeerFacts, now_unix: u64) -> bool {
+        peer.sha256_digest
+            .as_deref()
+            .is_some_and(|digest| digest_matches(digest, &cached.client.leaf_sha256))
+            && self.holds_now(cached, now_unix)
+    }
+
+    /// Outside the window, even within the clock skew, only the full
+    /// verification knows the answer (it retries at now ± skew, and may find
+    /// another path); the same for a revoked certificate on the path.
+    fn holds_now(&self, cached: &CachedVerdict, now_unix: u64) -> bool {
         let revoked = &self.config.trust.revoked_sha256;
-        let holds = cached.validity.contains(now_unix)
+        cached.validity.contains(now_unix)
             && !cached
                 .client
                 .path_sha256
                 .iter()
-                .any(|f| revoked.contains(f));
-        holds.then_some(Ok(cached.client))
+                .any(|f| revoked.contains(f))
     }
 
     /// Keeps only what a hit could use: a success valid right now. A deny,

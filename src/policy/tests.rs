@@ -232,6 +232,7 @@ mod with_certificates {
 
     fn peer(leaf: &Issued, chain: &[&Issued]) -> PeerFacts {
         PeerFacts {
+            connection_id: None,
             sha256_digest: Some(leaf.sha256_hex()),
             certificate_pem: None,
             certificate_valid: None,

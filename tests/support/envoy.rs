@@ -203,6 +203,19 @@ impl Envoy {
             .unwrap_or_else(|| panic!("admin GET {path} failed; log:\n{}", self.log_tail(40)))
     }
 
+    /// POSTs to the admin API (`/logging`, `/healthcheck/fail` and others
+    /// refuse GET).
+    pub fn admin_post(&self, path: &str) -> Response {
+        try_connect_plain(self.admin)
+            .and_then(|mut conn| conn.send(&Request::post(path, b"")))
+            .unwrap_or_else(|e| {
+                panic!(
+                    "admin POST {path} failed ({e}); log:\n{}",
+                    self.log_tail(40)
+                )
+            })
+    }
+
     /// Where the admin API listens.
     pub fn admin_addr(&self) -> SocketAddr {
         self.admin

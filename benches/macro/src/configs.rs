@@ -32,21 +32,20 @@ pub enum Kind {
 }
 
 /// The hostcall probe's steps (benches/noop-filter/examples/hostcall_probe.rs),
-/// in the order the plugin makes those calls on its warm allow path.
-pub const LADDER: [(&str, &str); 10] = [
-    ("headers", "`:path`, `:method`"),
-    ("route", "route metadata property"),
+/// in the order the plugin makes those calls on its warm allow path (a later
+/// request on a keep-alive connection: handshake facts remembered by
+/// connection id, verdict cached).
+pub const LADDER: [(&str, &str); 7] = [
     (
-        "connection",
-        "`connection.tls_version`, `.mtls`, `.sha256_peer_certificate_digest`, `.peer_certificate_valid`, clock",
+        "pairs",
+        "all request headers in one read (`get_header_map_pairs`)",
     ),
-    ("peer_certificate", "`connection.peer_certificate` (PEM)"),
-    ("xfcc", "`x-forwarded-client-cert` header (cert + chain)"),
-    ("pairs", "all request headers (`get_header_map_pairs`)"),
+    ("route", "route metadata property"),
+    ("connection", "clock, `connection.id`"),
+    ("loglevel", "log level asked (debug line not built)"),
     ("annotate", "6 annotation headers set"),
     ("count", "counter increment"),
     ("state", "access-log property set"),
-    ("log", "debug log line (dropped by Envoy at info)"),
 ];
 
 impl Kind {

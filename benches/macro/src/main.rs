@@ -23,7 +23,7 @@ mod report;
 mod splice;
 mod upstream;
 
-use configs::{DIRECT, ECHO, Inputs, Kind, LUA_HEADER, PROXIED};
+use configs::{DIRECT, ECHO, Inputs, Kind, LADDER, LUA_HEADER, PROXIED};
 use load::{Load, Oha};
 use options::Options;
 use report::{Row, Sample, Verdict};
@@ -602,7 +602,9 @@ fn check(
         ],
         Kind::Lua => vec![(LUA_HEADER, format!("TLSv1.3 {digest}"))],
         // The probe sets the plugin's annotations with placeholder values.
-        Kind::Probe(n) if n >= 7 => vec![("x-onerecord-mtls", "verified".to_string())],
+        Kind::Probe(n) if LADDER[..n].iter().any(|(step, _)| *step == "annotate") => {
+            vec![("x-onerecord-mtls", "verified".to_string())]
+        }
         _ => vec![],
     };
     for (name, value) in &expected {

@@ -1,13 +1,14 @@
 //! Profiling aid for `make bench-profile`: makes the hostcalls the
-//! onerecord_tls_policy filter makes per request on its warm allow path, with
-//! the same property paths, header names and value sizes, and nothing else.
+//! onerecord_tls_policy filter makes per request on its warm allow path (a
+//! later request on a keep-alive connection, verdict cached), with the same
+//! property paths, header names and value sizes, and nothing else.
 //! The plugin configuration names the steps to run, comma-separated and in
 //! the filter's order, so Envoy's CPU per request can be attributed step by
 //! step. Built from this crate so the no-op filter's own code stays bare.
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{Action, ContextType, LogLevel, MetricType};
+use proxy_wasm::types::{Action, ContextType, MetricType};
 use std::rc::Rc;
 
 proxy_wasm::main! {{
@@ -18,27 +19,26 @@ proxy_wasm::main! {{
 
 #[derive(Default)]
 struct Steps {
-    /// `:path` and `:method`.
-    headers: bool,
+    /// All request headers (`:path`, `:method`, the XFCC header and the
+    /// rest) in one call, kept as the one buffer the filter parses in place.
+    pairs: bool,
     /// The route's `onerecord_tls_policy.mtls` metadata.
     route: bool,
-    /// `connection.tls_version`, `.mtls`, `.sha256_peer_certificate_digest`,
-    /// `.peer_certificate_valid` and the clock.
+    /// The clock and `connection.id`: on a keep-alive connection the filter
+    /// remembers the handshake facts (TLS version, client certificate digest
+    /// and validity) by connection id, and the verdict by certificate, so a
+    /// later request reads neither them nor the certificate again.
     connection: bool,
-    /// `connection.peer_certificate` (a PEM).
-    peer_certificate: bool,
-    /// The `x-forwarded-client-cert` header (certificate and chain).
-    xfcc: bool,
-    /// All request headers in one call, as the filter lists them to strip forgeries.
-    pairs: bool,
+    /// Envoy's log level, which the filter's logger asks before building the
+    /// debug line of an allowed request (at Envoy's info level it builds and
+    /// sends nothing).
+    loglevel: bool,
     /// Six annotation headers set, as on a verified request.
     annotate: bool,
     /// One counter increment.
     count: Option<u32>,
     /// The access-log property.
     state: bool,
-    /// A debug-level log line that Envoy, at info, throws away.
-    log: bool,
 }
 
 struct ProbeRoot {
@@ -56,19 +56,16 @@ impl RootContext for ProbeRoot {
         let mut steps = Steps::default();
         for step in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             match step {
-                "headers" => steps.headers = true,
+                "pairs" => steps.pairs = true,
                 "route" => steps.route = true,
                 "connection" => steps.connection = true,
-                "peer_certificate" => steps.peer_certificate = true,
-                "xfcc" => steps.xfcc = true,
-                "pairs" => steps.pairs = true,
+                "loglevel" => steps.loglevel = true,
                 "annotate" => steps.annotate = true,
                 "count" => {
                     steps.count =
                         hostcalls::define_metric(MetricType::Counter, "probe.allowed").ok()
                 }
                 "state" => steps.state = true,
-                "log" => steps.log = true,
                 _ => return false,
             }
         }
@@ -100,9 +97,8 @@ impl HttpContext for Probe {
         let s = &*self.steps;
         // Results are kept alive to the end, as the filter keeps its facts.
         let mut read: Vec<Option<Vec<u8>>> = Vec::new();
-        if s.headers {
-            read.push(header(":path"));
-            read.push(header(":method"));
+        if s.pairs {
+            read.push(header_map());
         }
         if s.route {
             read.push(property(&[
@@ -114,25 +110,12 @@ impl HttpContext for Probe {
             ]));
         }
         if s.connection {
-            read.push(property(&["connection", "tls_version"]));
             read.push(hostcalls::get_current_time().ok().map(|_| Vec::new()));
-            read.push(property(&["connection", "mtls"]));
-            read.push(property(&["connection", "sha256_peer_certificate_digest"]));
+            read.push(property(&["connection", "id"]));
         }
-        if s.peer_certificate {
-            read.push(property(&["connection", "peer_certificate"]));
-        }
-        if s.connection {
-            read.push(property(&["connection", "peer_certificate_valid"]));
-        }
-        if s.xfcc {
-            read.push(header("x-forwarded-client-cert"));
-        }
-        if s.pairs {
-            let names = hostcalls::get_map(proxy_wasm::types::MapType::HttpRequestHeaders)
-                .map(|pairs| pairs.len())
-                .unwrap_or(0);
-            read.push(Some(vec![names as u8]));
+        if s.loglevel {
+            let level = hostcalls::get_log_level().ok().map(|l| l as u8);
+            read.push(level.map(|l| vec![l]));
         }
         if s.annotate {
             for (name, value) in [
@@ -165,21 +148,38 @@ impl HttpContext for Probe {
             );
             let _ = hostcalls::set_property(vec!["onerecord_tls_policy"], Some(value.as_bytes()));
         }
-        if s.log {
-            let line = format!(
-                "onerecord-tls-policy: allow rule=- tls=TLSv1.3 client={SHA256_HEX} path=/direct"
-            );
-            let _ = hostcalls::log(LogLevel::Debug, &line);
-        }
         drop(read);
         Action::Continue
     }
 }
 
-fn header(name: &str) -> Option<Vec<u8>> {
-    hostcalls::get_map_value_bytes(proxy_wasm::types::MapType::HttpRequestHeaders, name)
-        .ok()
-        .flatten()
+#[link(wasm_import_module = "env")]
+unsafe extern "C" {
+    fn proxy_get_header_map_pairs(
+        map_type: u32,
+        return_map_data: *mut *mut u8,
+        return_map_size: *mut usize,
+    ) -> u32;
+}
+
+/// The request header map as the filter reads it: the host's serialised
+/// buffer, not decoded into owned pairs (the SDK's `get_map` would allocate
+/// two strings per header, which the filter does not).
+fn header_map() -> Option<Vec<u8>> {
+    const MAP_REQUEST_HEADERS: u32 = 0;
+    const STATUS_OK: u32 = 0;
+    let mut data: *mut u8 = std::ptr::null_mut();
+    let mut size: usize = 0;
+    // SAFETY: the host writes a pointer and a size to live locals; the
+    // buffer it returns comes from this module's `proxy_on_memory_allocate`
+    // (the SDK's: a boxed slice of exactly `size` bytes), so this module owns
+    // it, and takes it back as the SDK's own `get_map` does.
+    unsafe {
+        match proxy_get_header_map_pairs(MAP_REQUEST_HEADERS, &mut data, &mut size) {
+            STATUS_OK if !data.is_null() => Some(Vec::from_raw_parts(data, size, size)),
+            _ => None,
+        }
+    }
 }
 
 fn property(path: &[&str]) -> Option<Vec<u8>> {

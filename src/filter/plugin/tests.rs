@@ -241,7 +241,6 @@ fn the_property_carries_a_verified_clients_fingerprints() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    host.set_property("connection.mtls", &[1]);
     host.set_property(
         "connection.sha256_peer_certificate_digest",
         leaf.sha256_hex().as_bytes(),

@@ -3,6 +3,7 @@
 //! and a panic kills the VM. Statuses are read as plain `u32`.
 
 use super::super::HostError;
+use super::super::header_map::HeaderMap;
 use std::ptr::null_mut;
 
 const STATUS_OK: u32 = 0;
@@ -29,13 +30,7 @@ unsafe extern "C" {
         return_buffer_data: *mut *mut u8,
         return_buffer_size: *mut usize,
     ) -> u32;
-    fn proxy_get_header_map_value(
-        map_type: u32,
-        key_data: *const u8,
-        key_size: usize,
-        return_value_data: *mut *mut u8,
-        return_value_size: *mut usize,
-    ) -> u32;
+    fn proxy_get_log_level(return_level: *mut u32) -> u32;
     fn proxy_get_header_map_pairs(
         map_type: u32,
         return_map_data: *mut *mut u8,
@@ -149,20 +144,23 @@ pub fn plugin_configuration(size: usize) -> Result<Vec<u8>, HostError> {
     Ok(bytes.unwrap_or_default())
 }
 
-pub fn header(map: u32, name: &str) -> Result<Option<Vec<u8>>, HostError> {
-    // SAFETY: as above.
-    bytes_call("proxy_get_header_map_value", |data, size| unsafe {
-        proxy_get_header_map_value(map, name.as_ptr(), name.len(), data, size)
-    })
-}
-
-pub fn header_pairs(map: u32) -> Result<crate::filter::header_map::HeaderPairs, HostError> {
+pub fn header_map(map: u32) -> Result<HeaderMap, HostError> {
     // SAFETY: as above.
     let bytes = bytes_call("proxy_get_header_map_pairs", |data, size| unsafe {
         proxy_get_header_map_pairs(map, data, size)
     })?;
-    crate::filter::header_map::deserialize_pairs(&bytes.unwrap_or_default())
+    HeaderMap::parse(bytes.unwrap_or_default())
         .ok_or_else(|| HostError("proxy_get_header_map_pairs returned a malformed map".to_string()))
+}
+
+/// Envoy's current log level for wasm logs (trace 0 … critical 5).
+pub fn log_level() -> Option<u32> {
+    let mut level: u32 = 0;
+    // SAFETY: the host writes one u32 to a live local.
+    match unsafe { proxy_get_log_level(&mut level) } {
+        STATUS_OK => Some(level),
+        _ => None,
+    }
 }
 
 pub fn remove_header(map: u32, name: &str) -> Result<(), HostError> {

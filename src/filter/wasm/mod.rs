@@ -3,6 +3,7 @@
 mod abi;
 mod logger;
 
+use super::header_map::HeaderMap;
 use super::{Action as FilterAction, Host, HostError, Plugin, configure};
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, ContextType};
@@ -72,20 +73,8 @@ impl Host for WasmHost {
         abi::property(path)
     }
 
-    fn request_header(&self, name: &str) -> Result<Option<String>, HostError> {
-        match abi::header(abi::MAP_REQUEST_HEADERS, name)? {
-            None => Ok(None),
-            Some(bytes) => String::from_utf8(bytes)
-                .map(Some)
-                .map_err(|_| HostError(format!("request header {name} is not UTF-8"))),
-        }
-    }
-
-    fn request_header_names(&self) -> Result<Vec<String>, HostError> {
-        Ok(abi::header_pairs(abi::MAP_REQUEST_HEADERS)?
-            .into_iter()
-            .map(|(name, _)| String::from_utf8_lossy(&name).into_owned())
-            .collect())
+    fn request_headers(&self) -> Result<HeaderMap, HostError> {
+        abi::header_map(abi::MAP_REQUEST_HEADERS)
     }
 
     fn remove_request_header(&mut self, name: &str) -> Result<(), HostError> {

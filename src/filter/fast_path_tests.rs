@@ -1,0 +1,238 @@
+//! The keep-alive fast path through a mock host: what a later request on a
+//! connection reads, and that reading less never decides differently.
+
+use super::mock::MockHost;
+use super::{Action, Handshakes, on_request_headers};
+use crate::config::Config;
+use crate::policy::test_fixture::{Pki, now, pki_with_leaf as pki, policy};
+use crate::policy::{Decision, Policy};
+use crate::reason::Reason;
+use crate::test_pki::CertSpec;
+use crate::xfcc::envoy_format;
+use std::rc::Rc;
+
+const ROUTE_MTLS: &str = "xds.route_metadata.filter_metadata.onerecord_tls_policy.mtls";
+const PEM: &str = "connection.peer_certificate";
+
+/// A request as Envoy 1.40 shows it on connection `id` (none: not readable),
+/// the client presenting its whole chain (the pinned root is only named by
+/// its fingerprint in the configuration).
+fn request(k: &Pki, id: Option<u64>, at: u64) -> MockHost {
+    let mut host = MockHost::tls("TLSv1.3");
+    host.now = at;
+    if let Some(id) = id {
+        host.set_property("connection.id", &id.to_le_bytes());
+    }
+    host.set_property(
+        "connection.sha256_peer_certificate_digest",
+        k.leaf.sha256_hex().as_bytes(),
+    );
+    host.set_property("connection.peer_certificate_valid", &[1]);
+    host.set_property(PEM, k.leaf.pem().as_bytes());
+    let chain = [k.leaf.der(), k.inter.der(), k.root.der()];
+    let xfcc = envoy_format::element(&k.leaf.der(), &chain);
+    host.headers.push(("x-forwarded-client-cert".into(), xfcc));
+    host
+}
+
+fn reads(host: &MockHost) -> Vec<String> {
+    host.reads.borrow().clone()
+}
+
+fn send(host: &mut MockHost, p: &Policy, memo: &Handshakes) -> (Action, Decision) {
+    let handled = on_request_headers(host, p, memo);
+    (handled.action, handled.decision)
+}
+
+#[test]
+fn a_later_request_on_a_connection_reads_only_its_id() {
+    let k = pki(CertSpec::client("client-1"));
+    let (p, memo) = (policy(&k.root, ""), Handshakes::new(16));
+
+    let mut first = request(&k, Some(7), now());
+    let (action, cold) = send(&mut first, &p, &memo);
+    assert_eq!(action, Action::Continue);
+    assert!(cold.client.is_some());
+    assert!(reads(&first).contains(&PEM.to_string()));
+
+    let mut second = request(&k, Some(7), now());
+    second
+        .headers
+        .push(("x-onerecord-client-sha256".into(), "forged".into()));
+    let (action, warm) = send(&mut second, &p, &memo);
+    assert_eq!(action, Action::Continue);
+    assert_eq!(warm, cold, "the same decision, read from less");
+    assert_eq!(
+        reads(&second),
+        ["headers", ROUTE_MTLS, "connection.id"],
+        "no handshake fact, no certificate"
+    );
+    assert_eq!(
+        second.header("x-onerecord-client-sha256"),
+        [k.leaf.sha256_hex()],
+        "client-sent annotations are still stripped"
+    );
+    assert_eq!(first.headers, second.headers, "the same annotations");
+    assert_eq!(p.verdict_cache_stats().connection_hits, 1);
+}
+
+#[test]
+fn a_new_connection_reads_its_handshake_and_certificate_again() {
+    let k = pki(CertSpec::client("client-1"));
+    let (p, memo) = (policy(&k.root, ""), Handshakes::new(16));
+    send(&mut request(&k, Some(7), now()), &p, &memo);
+
+    let mut other = request(&k, Some(8), now());
+    let (action, decision) = send(&mut other, &p, &memo);
+    assert_eq!(action, Action::Continue);
+    assert!(decision.client.is_some());
+    let read = reads(&other);
+    for fact in [
+        "connection.tls_version",
+        "connection.sha256_peer_certificate_digest",
+        PEM,
+    ] {
+        assert!(read.contains(&fact.to_string()), "{fact} in {read:?}");
+    }
+    let stats = p.verdict_cache_stats();
+    assert_eq!(
+        (stats.hits, stats.misses),
+        (1, 1),
+        "verified once, by content"
+    );
+}
+
+#[test]
+fn a_certificate_expiring_on_an_open_connection_is_denied() {
+    let k = pki(CertSpec::client("short-lived").validity(-3600, 100));
+    let (p, memo) = (policy(&k.root, ""), Handshakes::new(16));
+    let t0 = now();
+    assert_eq!(
+        send(&mut request(&k, Some(7), t0), &p, &memo).0,
+        Action::Continue
+    );
+
+    for _ in 0..2 {
+        let mut later = request(&k, Some(7), t0 + 200);
+        let (action, decision) = send(&mut later, &p, &memo);
+        assert_eq!(action, Action::Pause);
+        assert_eq!(decision.deny_reason(), Some(Reason::CertificateExpired));
+        assert!(
+            reads(&later).contains(&PEM.to_string()),
+            "outside the remembered window the certificate is read and verified again"
+        );
+    }
+}
+
+#[test]
+fn a_reload_forgets_connections_and_a_new_revocation_denies_on_them() {
+    let k = pki(CertSpec::client("client-1"));
+    let (p, memo) = (policy(&k.root, ""), Handshakes::new(16));
+    assert_eq!(
+        send(&mut request(&k, Some(7), now()), &p, &memo).0,
+        Action::Continue
+    );
+
+    // A reload builds a new policy and a new memo (as `configure` does).
+    let revoked = policy(
+        &k.root,
+        &format!(r#","revoked_sha256":["{}"]"#, k.inter.sha256_hex()),
+    );
+    let mut same_connection = request(&k, Some(7), now());
+    let (action, decision) = send(&mut same_connection, &revoked, &Handshakes::new(16));
+    assert_eq!(action, Action::Pause);
+    assert_eq!(decision.deny_reason(), Some(Reason::CertificateRevoked));
+}
+
+#[test]
+fn without_a_readable_connection_id_every_request_reads_everything() {
+    let k = pki(CertSpec::client("client-1"));
+    let (p, memo) = (policy(&k.root, ""), Handshakes::new(16));
+    for _ in 0..2 {
+        let mut host = request(&k, None, now());
+        assert_eq!(send(&mut host, &p, &memo).0, Action::Continue);
+        assert!(reads(&host).contains(&"connection.tls_version".to_string()));
+        assert!(reads(&host).contains(&PEM.to_string()));
+    }
+    assert!(memo.is_empty());
+    // A malformed id is no id.
+    let mut host = request(&k, None, now());
+    host.set_property("connection.id", &[1, 2, 3]);
+    assert_eq!(send(&mut host, &p, &memo).0, Action::Continue);
+    assert!(memo.is_empty());
+}
+
+#[test]
+fn verdict_cache_size_zero_does_not_read_the_connection_id() {
+    let k = pki(CertSpec::client("client-1"));
+    let p = policy(&k.root, r#","verdict_cache_size":0"#);
+    let memo = Handshakes::new(p.config.verdict_cache_size);
+    for _ in 0..2 {
+        let mut host = request(&k, Some(7), now());
+        assert_eq!(send(&mut host, &p, &memo).0, Action::Continue);
+        assert!(!reads(&host).contains(&"connection.id".to_string()));
+        assert!(reads(&host).contains(&PEM.to_string()));
+    }
+}
+
+#[test]
+fn a_plaintext_connection_is_remembered_and_denied_every_time() {
+    let (p, memo) = (Policy::new(Config::default()), Handshakes::new(16));
+    for n in 0..2 {
+        let mut host = MockHost::plaintext();
+        host.set_property("connection.id", &9u64.to_le_bytes());
+        let (action, decision) = send(&mut host, &p, &memo);
+        assert_eq!(action, Action::Pause);
+        assert_eq!(decision.deny_reason(), Some(Reason::TlsRequired));
+        let read_version = reads(&host).contains(&"connection.tls_version".to_string());
+        assert_eq!(read_version, n == 0, "request {n}");
+    }
+}
+
+#[test]
+fn a_route_that_needs_no_certificate_still_reports_the_remembered_client() {
+    let k = pki(CertSpec::client("client-1"));
+    let p = policy(&k.root, "");
+    let memo = Handshakes::new(16);
+    send(&mut request(&k, Some(7), now()), &p, &memo);
+    let mut optional = request(&k, Some(7), now());
+    optional.set_property(ROUTE_MTLS, b"optional");
+    let (action, decision) = send(&mut optional, &p, &memo);
+    assert_eq!(action, Action::Continue);
+    assert_eq!(
+        decision.client.map(|c| c.leaf_sha256.to_hex()),
+        Some(k.leaf.sha256_hex())
+    );
+    assert!(!reads(&optional).contains(&PEM.to_string()));
+}
+
+#[test]
+fn a_connection_reuses_its_rendering_only_for_an_equal_decision() {
+    let k = pki(CertSpec::client("client-1"));
+    let rules = r#","rules":[{"name":"access-delegations","path_prefix":"/access-delegations"}]"#;
+    let (p, memo) = (policy(&k.root, rules), Handshakes::new(16));
+    let at = |path: &str| {
+        let mut host = request(&k, Some(7), now());
+        host.headers.retain(|(name, _)| name != ":path");
+        host.headers.push((":path".into(), path.into()));
+        host
+    };
+    let run = |path: &str| {
+        let mut host = at(path);
+        let handled = on_request_headers(&mut host, &p, &memo);
+        assert_eq!(handled.action, Action::Continue);
+        (handled.rendered.expect("forwarded"), host)
+    };
+    let (first, _) = run("/logistics-objects/1");
+    let (second, _) = run("/logistics-objects/2");
+    assert!(Rc::ptr_eq(&first, &second), "the same decision: reused");
+
+    let (ruled, host) = run("/access-delegations/1");
+    assert!(!Rc::ptr_eq(&first, &ruled), "another rule: rendered anew");
+    assert_eq!(host.header("x-onerecord-rule"), ["access-delegations"]);
+    assert!(ruled.access_log.contains("rule=access-delegations"));
+
+    let (back, host) = run("/logistics-objects/3");
+    assert!(host.header("x-onerecord-rule").is_empty());
+    assert_eq!(*back, *first);
+}
