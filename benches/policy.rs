@@ -55,7 +55,6 @@ impl Client {
         ders.push(self.root.der());
         let mut peer = envoy_format::peer_facts(&ders).expect("a leaf");
         peer.xfcc = peer.xfcc.map(|element| format!("{ENVOY_BY};{element}"));
-        peer.certificate_valid = Some(true);
         peer
     }
 
@@ -122,6 +121,26 @@ fn evaluation(c: &mut Criterion) {
         assert!(policy.verdict_cache_stats().hits > hits, "{name} hits");
     }
     warm.finish();
+
+    // A later request on a keep-alive connection: the filter passes the
+    // connection id and no certificate bytes (`Policy::needs_certificate`).
+    let mut same_connection = c.benchmark_group("warm-connection");
+    for (name, client) in &clients {
+        let policy = client.policy(1024);
+        let mut peer = client.peer();
+        peer.connection_id = Some(7);
+        let first = request(Some("TLSv1.3"), Some(peer.clone()));
+        assert!(policy.decide(&first).client.is_some(), "{name} verifies");
+        (peer.certificate_pem, peer.xfcc) = (None, None);
+        let facts = request(Some("TLSv1.3"), Some(peer));
+        let hits = policy.verdict_cache_stats().connection_hits;
+        same_connection.bench_function(*name, |b| b.iter(|| policy.decide(black_box(&facts))));
+        assert!(
+            policy.verdict_cache_stats().connection_hits > hits,
+            "{name} hits by connection"
+        );
+    }
+    same_connection.finish();
 }
 
 fn xfcc_parsing(c: &mut Criterion) {

@@ -37,8 +37,6 @@ pub struct PeerFacts {
     /// Like `xfcc`, read only when the verdict cache cannot decide
     /// ([`Policy::needs_certificate`](crate::policy::Policy::needs_certificate)).
     pub certificate_pem: Option<String>,
-    /// `connection.peer_certificate_valid`, on Envoy versions that have it.
-    pub certificate_valid: Option<bool>,
     /// The `x-forwarded-client-cert` request header Envoy set.
     pub xfcc: Option<String>,
 }

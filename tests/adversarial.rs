@@ -374,8 +374,7 @@ impl Offline {
     }
 }
 
-/// The facts Envoy reports for a client presenting `chain`, with Envoy's
-/// own verdict (`peer_certificate_valid`) unknown, so only the filter decides.
+/// The facts Envoy reports for a client presenting `chain`.
 fn facts_for(chain: &[&Issued]) -> PeerFacts {
     let ders: Vec<Vec<u8>> = chain.iter().map(|c| c.der()).collect();
     peer_facts(&ders).expect("a non-empty chain")
@@ -1002,7 +1001,6 @@ fn garbage_certificates_never_verify() {
             connection_id: None,
             sha256_digest: Some(digest.clone()),
             certificate_pem: Some(text.clone()),
-            certificate_valid: None,
             xfcc: None,
         };
         offline.assert_refused(&peer, Reason::CertificateInvalid, what);
@@ -1011,7 +1009,6 @@ fn garbage_certificates_never_verify() {
             connection_id: None,
             sha256_digest: Some(digest),
             certificate_pem: None,
-            certificate_valid: None,
             xfcc: Some(format!("Cert=\"{}\"", url_encode_pem(text))),
         };
         offline.assert_refused(&peer, Reason::CertificateInvalid, what);

@@ -750,7 +750,6 @@ fn envoy_peer(chain: &[&Issued]) -> PeerFacts {
         connection_id: None,
         sha256_digest: Some(leaf.sha256_hex()),
         certificate_pem: Some(leaf.pem()),
-        certificate_valid: None,
         xfcc: Some(format!(
             "Hash={};Cert=\"{}\";Chain=\"{}\";Subject=\"CN=x\";URI=",
             leaf.sha256_hex(),

@@ -18,6 +18,7 @@ use support::client::TlsClient;
 use support::http::{Request, Response};
 use support::onerecord::{assert_allowed, assert_denied};
 use support::pki::{CertSpec, Issued, KeyKind, SigDigest, issue, pem_bundle, self_signed};
+use support::resuming::ResumingClient;
 use support::stack::Stack;
 use support::upstream::Echo;
 
@@ -237,6 +238,36 @@ fn intermediate_anchored_rsa_and_ecdsa_clients_are_verified_and_annotated() {
 }
 
 // --- trust ----------------------------------------------------------------
+
+/// Clients reconnect with session tickets. Envoy does not validate the
+/// client certificate again on a resumed session and reports it as not
+/// validated (envoyproxy/envoy#21235), although the session carries the same
+/// certificate. The filter's verdict must not change with resumption, in
+/// either direction: a good client stays verified on every new connection,
+/// a client of an unpinned CA stays untrusted.
+#[test]
+fn a_resumed_tls_session_is_decided_as_its_first_handshake() {
+    let s = start(policy(json!({})));
+    let leaf = client_cert("resumer", &cas().root);
+    let stranger = client_cert("stranger", &cas().other_root);
+    for (client, verified) in [(&leaf, true), (&stranger, false)] {
+        let resuming = ResumingClient::new(&s.pki.server_ca, client, &[]);
+        let mut resumed = 0;
+        for _ in 0..4 {
+            let mut conn = resuming.connect(s.tls());
+            for _ in 0..2 {
+                let resp = conn.get(DELEGATION);
+                if verified {
+                    assert_verified(&resp, client, &cas().root);
+                } else {
+                    assert_denied(&resp, "untrusted_ca", DELEGATION);
+                }
+            }
+            resumed += usize::from(conn.resumed());
+        }
+        assert!(resumed >= 2, "Envoy resumed {resumed} of 3 sessions");
+    }
+}
 
 #[test]
 fn client_of_an_unpinned_ca_envoy_trusts_is_untrusted() {

@@ -20,8 +20,8 @@
 //! - a route that requires mTLS (route metadata, rule, default or an
 //!   allow-list) never allows without a verified client;
 //! - a verified client is the handshake's certificate (digest, PEM and XFCC
-//!   hash agree), passes the independent path oracle, is on the allow-list
-//!   that applies, and Envoy did not report it invalid;
+//!   hash agree), passes the independent path oracle, and is on the
+//!   allow-list that applies;
 //! - the matching rule is the first one matching the normalised path, and
 //!   normalisation is idempotent;
 //! - the verdict cache is invisible: the same request again, or a later one
@@ -193,7 +193,6 @@ enum Tweak {
     DropPem,
     DropDigest,
     DropXfcc,
-    Valid(bool),
     Digest(DigestSpec),
     Pem(PemSpec),
     /// An element the client wrote in front of Envoy's.
@@ -208,7 +207,6 @@ enum Tweak {
 struct PeerSpec {
     digest: Option<DigestSpec>,
     pem: Option<PemSpec>,
-    valid: Option<bool>,
     xfcc: Option<XfccSpec>,
 }
 
@@ -536,7 +534,6 @@ fn peer(choice: &PeerChoice, certs: &Certs<'_>) -> Option<PeerFacts> {
             connection_id: None,
             sha256_digest: spec.digest.as_ref().map(|d| digest(d, certs)),
             certificate_pem: spec.pem.as_ref().map(|p| pem(p, certs)),
-            certificate_valid: spec.valid,
             xfcc: spec.xfcc.as_ref().map(|x| element(x, certs)),
         }),
         PeerChoice::Envoy(tweaks) => {
@@ -554,7 +551,6 @@ fn peer(choice: &PeerChoice, certs: &Certs<'_>) -> Option<PeerFacts> {
                     Tweak::DropPem => peer.certificate_pem = None,
                     Tweak::DropDigest => peer.sha256_digest = None,
                     Tweak::DropXfcc => peer.xfcc = None,
-                    Tweak::Valid(v) => peer.certificate_valid = Some(*v),
                     Tweak::Digest(d) => peer.sha256_digest = Some(digest(d, certs)),
                     Tweak::Pem(p) => peer.certificate_pem = Some(pem(p, certs)),
                     Tweak::Prefix(text) => {
@@ -776,7 +772,6 @@ fn check_client(
     client: &onerecord_tls_policy::trust::VerifiedClient,
     allowed: Option<&AllowedClients>,
 ) {
-    assert_ne!(peer.certificate_valid, Some(false), "Envoy said invalid");
     let digest = peer.sha256_digest.as_deref().map(Fingerprint::parse);
     assert_eq!(
         digest,

@@ -111,9 +111,6 @@ impl FuzzHost {
                     if let Some(p) = &peer.certificate_pem {
                         set("connection.peer_certificate", Ok(p.as_bytes().to_vec()));
                     }
-                    if let Some(v) = peer.certificate_valid {
-                        set("connection.peer_certificate_valid", Ok(vec![u8::from(v)]));
-                    }
                 }
             }
         }

@@ -106,7 +106,6 @@ fn connection_facts(
             let mut peer = PeerFacts {
                 connection_id,
                 sha256_digest: Some(presented.sha256_digest),
-                certificate_valid: presented.certificate_valid,
                 certificate_pem: None,
                 xfcc: None,
             };
@@ -141,13 +140,7 @@ fn handshake(host: &dyn Host) -> Result<Handshake, HostError> {
     }
     let digest = string_property(host, &["connection", "sha256_peer_certificate_digest"])?
         .filter(|d| !d.is_empty());
-    let peer = match digest {
-        None => None,
-        Some(sha256_digest) => Some(HandshakePeer {
-            sha256_digest,
-            certificate_valid: bool_property(host, &["connection", "peer_certificate_valid"])?,
-        }),
-    };
+    let peer = digest.map(|sha256_digest| HandshakePeer { sha256_digest });
     Ok(Handshake { tls_version, peer })
 }
 
@@ -164,19 +157,5 @@ fn string_property(host: &dyn Host, path: &[&str]) -> Result<Option<String>, Hos
         Some(bytes) => String::from_utf8(bytes)
             .map(Some)
             .map_err(|_| HostError(format!("property {} is not UTF-8", path.join(".")))),
-    }
-}
-
-/// Envoy serialises booleans as one byte.
-fn bool_property(host: &dyn Host, path: &[&str]) -> Result<Option<bool>, HostError> {
-    match host.property(path)?.as_deref() {
-        None => Ok(None),
-        Some([0]) => Ok(Some(false)),
-        Some([1]) => Ok(Some(true)),
-        Some(other) => Err(HostError(format!(
-            "property {} is not a boolean ({} bytes)",
-            path.join("."),
-            other.len()
-        ))),
     }
 }

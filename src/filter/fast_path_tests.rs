@@ -27,7 +27,8 @@ fn request(k: &Pki, id: Option<u64>, at: u64) -> MockHost {
         "connection.sha256_peer_certificate_digest",
         k.leaf.sha256_hex().as_bytes(),
     );
-    host.set_property("connection.peer_certificate_valid", &[1]);
+    // Envoy says "not validated" on every resumed session: not asked.
+    host.set_property("connection.peer_certificate_valid", &[0]);
     host.set_property(PEM, k.leaf.pem().as_bytes());
     let chain = [k.leaf.der(), k.inter.der(), k.root.der()];
     let xfcc = envoy_format::element(&k.leaf.der(), &chain);

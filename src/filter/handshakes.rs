@@ -1,6 +1,6 @@
 //! What Envoy fixed at each connection's TLS handshake, remembered per
 //! connection so that later requests on a keep-alive connection read one
-//! property (`connection.id`) instead of three. A TLS session's version and
+//! property (`connection.id`) instead of two. A TLS session's version and
 //! client certificate cannot change after the handshake (Envoy does not
 //! renegotiate downstream), and connection ids are never reused within an
 //! Envoy process, so an entry stays true for as long as it is kept.
@@ -27,8 +27,6 @@ pub struct Handshake {
 pub struct HandshakePeer {
     /// `connection.sha256_peer_certificate_digest`.
     pub sha256_digest: String,
-    /// `connection.peer_certificate_valid`, on Envoy versions that have it.
-    pub certificate_valid: Option<bool>,
 }
 
 #[derive(Debug)]

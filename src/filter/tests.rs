@@ -88,15 +88,6 @@ fn failing_property_read_denies() {
 }
 
 #[test]
-fn malformed_boolean_property_denies() {
-    let mut host = MockHost::tls("TLSv1.3");
-    host.set_property("connection.sha256_peer_certificate_digest", &[b'a'; 64]);
-    host.set_property("connection.peer_certificate_valid", &[7, 7]);
-    on_request_headers(&mut host, &policy(""));
-    assert_eq!(host.sent.as_ref().map(|s| s.0), Some(403));
-}
-
-#[test]
 fn header_write_failure_denies_instead_of_forwarding_forgeries() {
     let mut host = MockHost::tls("TLSv1.3");
     host.headers
@@ -153,17 +144,24 @@ fn peer_facts_are_read_only_with_a_client_certificate() {
     // about the peer is read.
     let mut host = MockHost::tls("TLSv1.3");
     host.failing_properties
-        .push("connection.peer_certificate_valid".into());
-    host.failing_properties
         .push("connection.peer_certificate".into());
     let (action, _) = on_request_headers(&mut host, &policy(""));
     assert_eq!(action, Action::Continue, "no client cert: no peer reads");
+    assert!(
+        !host
+            .reads
+            .borrow()
+            .iter()
+            .any(|r| r == "connection.peer_certificate"),
+        "{:?}",
+        host.reads.borrow()
+    );
 
     // An empty digest is no certificate too.
     let mut host = MockHost::tls("TLSv1.3");
     host.set_property("connection.sha256_peer_certificate_digest", b"");
     host.failing_properties
-        .push("connection.peer_certificate_valid".into());
+        .push("connection.peer_certificate".into());
     let (action, _) = on_request_headers(&mut host, &policy(""));
     assert_eq!(action, Action::Continue);
 
@@ -171,9 +169,13 @@ fn peer_facts_are_read_only_with_a_client_certificate() {
     let mut host = MockHost::tls("TLSv1.3");
     host.set_property("connection.sha256_peer_certificate_digest", &[b'a'; 64]);
     host.failing_properties
-        .push("connection.peer_certificate_valid".into());
-    on_request_headers(&mut host, &policy(""));
+        .push("connection.peer_certificate".into());
+    let (_, decision) = on_request_headers(&mut host, &policy(""));
     assert_eq!(host.sent.as_ref().map(|s| s.0), Some(403));
+    assert_eq!(
+        decision.deny_reason(),
+        Some(crate::reason::Reason::ConnectionFactsUnavailable)
+    );
 
     let mut host = MockHost::tls("TLSv1.3");
     host.failing_properties

@@ -232,10 +232,10 @@ mod tests {
         assert_ne!(key(Some("a"), Some("b")), key(Some("a"), Some("c")));
         assert_ne!(key(Some("ab"), None), key(None, Some("ab")));
         assert_ne!(key(Some("ab"), Some("")), key(Some("a"), Some("b")));
-        // The digest and Envoy's verdict are checked per request, not keyed.
+        // The digest is checked per request, not keyed; so is the connection.
         let mut other = peer(Some("a"), Some("b"));
         other.sha256_digest = Some("00".into());
-        other.certificate_valid = Some(false);
+        other.connection_id = Some(7);
         assert_eq!(cache.key(&other), Some(key(Some("a"), Some("b"))));
     }
 

@@ -15,13 +15,12 @@ impl Policy {
         peer: &PeerFacts,
         now_unix: u64,
     ) -> Result<VerifiedClient, Reason> {
-        let client = self.verified_chain(peer, now_unix)?;
-        // Envoy's own verdict counts too, but only after ours, so the client
-        // gets the precise reason (e.g. expiry Envoy was told to tolerate).
-        if peer.certificate_valid == Some(false) {
-            return Err(Reason::CertificateInvalid);
-        }
-        Ok(client)
+        // Envoy's own verdict (`connection.peer_certificate_valid`) is not
+        // asked: Envoy reports it false on every resumed TLS session, whose
+        // certificate it does not validate again (envoyproxy/envoy#21235).
+        // By default Envoy refuses an invalid chain at the handshake, and
+        // this verification does not depend on Envoy's.
+        self.verified_chain(peer, now_unix)
     }
 
     /// Whether deciding on this peer needs its certificate (the PEM and the

@@ -235,7 +235,6 @@ mod with_certificates {
             connection_id: None,
             sha256_digest: Some(leaf.sha256_hex()),
             certificate_pem: None,
-            certificate_valid: None,
             xfcc: Some(xfcc(leaf, chain)),
         }
     }
@@ -351,18 +350,6 @@ mod with_certificates {
         assert_eq!(
             p.decide(&with_peer(f)).deny_reason(),
             Some(Reason::ChainTooLong)
-        );
-    }
-
-    #[test]
-    fn envoy_reporting_the_certificate_invalid_denies() {
-        let k = pki();
-        let p = policy_pinning(&k.root, "");
-        let mut f = peer(&k.leaf, &[&k.leaf, &k.inter, &k.root]);
-        f.certificate_valid = Some(false);
-        assert_eq!(
-            p.decide(&with_peer(f)).deny_reason(),
-            Some(Reason::CertificateInvalid)
         );
     }
 

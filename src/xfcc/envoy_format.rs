@@ -10,15 +10,13 @@ use crate::trust::rfc4514;
 use x509_parser::extensions::GeneralName;
 
 /// The peer facts for a client presenting `chain` (DER, leaf first); `None`
-/// for an empty chain, i.e. no client certificate. Envoy's own handshake
-/// verdict (`certificate_valid`) is left unknown.
+/// for an empty chain, i.e. no client certificate.
 pub fn peer_facts(chain: &[Vec<u8>]) -> Option<PeerFacts> {
     let leaf = chain.first()?;
     Some(PeerFacts {
         connection_id: None,
         sha256_digest: Some(Fingerprint::of_der(leaf).to_hex()),
         certificate_pem: Some(pem(leaf)),
-        certificate_valid: None,
         xfcc: Some(element(leaf, chain)),
     })
 }
@@ -121,7 +119,6 @@ mod tests {
         let peer = peer_facts(&[leaf.der(), root.der()]).unwrap();
         assert_eq!(peer.sha256_digest, Some(leaf.sha256_hex()));
         assert_eq!(peer.certificate_pem, Some(leaf.pem()));
-        assert_eq!(peer.certificate_valid, None);
 
         let element = xfcc::parse_last_element(peer.xfcc.as_deref().unwrap()).unwrap();
         assert_eq!(element.hash, Some(leaf.sha256_hex()));

@@ -17,6 +17,7 @@ pub mod http;
 pub mod onerecord;
 pub mod pki;
 pub mod process;
+pub mod resuming;
 pub mod stack;
 pub mod tempdir;
 pub mod upstream;

@@ -180,10 +180,9 @@ static LOGGER: CountingLogger = CountingLogger;
 const CONNECTION_ID: u64 = 42;
 
 /// Read on a connection's first request only; a warm request reads none.
-const HANDSHAKE_READS: [&str; 5] = [
+const HANDSHAKE_READS: [&str; 4] = [
     "proxy_get_property connection.tls_version",
     "proxy_get_property connection.sha256_peer_certificate_digest",
-    "proxy_get_property connection.peer_certificate_valid",
     "proxy_get_property connection.peer_certificate",
     "proxy_get_header_map_value",
 ];
@@ -220,7 +219,6 @@ fn main() {
     // Envoy serialises `connection.id` (a u64) as 8 little-endian bytes.
     properties.insert("connection.id".into(), CONNECTION_ID.to_le_bytes().to_vec());
     properties.insert("connection.tls_version".into(), b"TLSv1.3".to_vec());
-    properties.insert("connection.peer_certificate_valid".into(), vec![1]);
     let digest = peer.sha256_digest.clone().unwrap_or_default();
     properties.insert(
         "connection.sha256_peer_certificate_digest".into(),
