@@ -81,6 +81,10 @@ struct Later {
     clock: ClockChoice,
     /// `None`: the same client again.
     peer: Option<PeerChoice>,
+    /// The same client again on the same connection, as the filter sends
+    /// it: with the connection's id, and without the certificate when the
+    /// policy says it does not need it.
+    same_connection: bool,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -353,9 +357,44 @@ fuzz_target!(|data: &[u8]| {
             "the verdict cache changed a decision"
         );
         check_decision(&policy, &next, &warm);
+        if later.same_connection && later.peer.is_none() {
+            check_same_connection(&config, &facts, &next, &cold);
+        }
     }
     check_effects(&config_text, &policy, &facts, &decision, &case.forged);
 });
+
+/// A later request on a connection decided before, answered from the index
+/// by connection where the policy says so, decides as a fresh policy does
+/// with every fact.
+fn check_same_connection(config: &Config, first: &Facts, later: &Facts, cold: &Decision) {
+    let on_connection = |facts: &Facts| {
+        let mut facts = facts.clone();
+        if let Ok(connection) = &mut facts.connection
+            && let Some(peer) = &mut connection.peer
+        {
+            peer.connection_id = Some(1);
+        }
+        facts
+    };
+    let policy = Policy::new(config.clone());
+    policy.decide(&on_connection(first));
+    let mut next = on_connection(later);
+    if let Ok(connection) = &mut next.connection
+        && let Some(peer) = &mut connection.peer
+        && !policy.needs_certificate(peer, next.now_unix)
+    {
+        (peer.certificate_pem, peer.xfcc) = (None, None);
+    }
+    let warm = policy.decide(&next);
+    assert_eq!(
+        same_but_path(&warm),
+        same_but_path(cold),
+        "a decision by connection differs"
+    );
+    // Checked against every fact, as the request had them all.
+    check_decision(&policy, later, &warm);
+}
 
 /// The decision without the path and anchor the client was verified through.
 fn same_but_path(d: &Decision) -> Decision {
