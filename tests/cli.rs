@@ -4,6 +4,10 @@
 
 #[path = "support/pki.rs"]
 mod pki;
+/// The CLI's own RFC 3339 formatting (tested there), to write `--at` values.
+#[allow(dead_code)]
+#[path = "../src/bin/onerecord-tls-policy/time.rs"]
+mod time;
 
 use onerecord_tls_policy::config::{Config, Mode};
 use onerecord_tls_policy::facts::{ConnectionFacts, Facts, PeerFacts, RequestFacts};
@@ -15,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
+use time::format_rfc3339;
 
 const BIN: &str = env!("CARGO_BIN_EXE_onerecord-tls-policy");
 
@@ -87,27 +92,6 @@ fn unix_now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs()
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, H. Hinnant).
-fn rfc3339(unix: u64) -> String {
-    let days = (unix / 86_400) as i64;
-    let secs = unix % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
 }
 
 /// The pinned PKI (root → intermediate → client-1) and a foreign one.
@@ -481,24 +465,24 @@ fn explain_checks_validity_at_the_given_time() {
     };
 
     let now = unix_now();
-    let r = explain(&rfc3339(now));
+    let r = explain(&format_rfc3339(now));
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert_eq!(r.json()["at"], rfc3339(now));
+    assert_eq!(r.json()["at"], format_rfc3339(now));
 
     // Two days on the leaf has expired (its CA has not).
-    let r = explain(&rfc3339(now + 2 * 86_400));
+    let r = explain(&format_rfc3339(now + 2 * 86_400));
     assert_eq!(r.code, 1);
     assert_eq!(r.json()["reason"], "certificate_expired");
 
     // The same instant written with an offset.
-    let later = rfc3339(now + 2 * 86_400 + 7200);
+    let later = format_rfc3339(now + 2 * 86_400 + 7200);
     let with_offset = format!("{}+02:00", later.trim_end_matches('Z'));
     let r = explain(&with_offset);
-    assert_eq!(r.json()["at"], rfc3339(now + 2 * 86_400));
+    assert_eq!(r.json()["at"], format_rfc3339(now + 2 * 86_400));
     assert_eq!(r.json()["reason"], "certificate_expired");
 
     // Before the leaf's notBefore (less the default 60 s skew).
-    let r = explain(&rfc3339(now - 2 * 3600));
+    let r = explain(&format_rfc3339(now - 2 * 3600));
     assert_eq!(r.json()["reason"], "certificate_not_yet_valid");
 
     let r = explain("2030-02-30T00:00:00Z");
@@ -786,7 +770,7 @@ fn expected_json(d: &Decision, now: u64) -> Value {
             c.path_sha256.iter().map(|f| f.to_hex()).collect()
         }),
         "ignored_certificate": d.ignored_certificate.map(|r| r.code()),
-        "at": rfc3339(now),
+        "at": format_rfc3339(now),
     })
 }
 
@@ -839,7 +823,7 @@ fn explain_verdict_is_policy_decide_for_the_same_facts() {
                     now_unix: now,
                 };
                 let decision = policy.decide(&facts);
-                let at = rfc3339(now);
+                let at = format_rfc3339(now);
                 let mut args = vec!["--method", method, "--path", path, "--at", &at, "--json"];
                 match tls {
                     Some(version) => args.extend(["--tls-version", version]),

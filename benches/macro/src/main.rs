@@ -21,6 +21,10 @@ mod load;
 mod options;
 mod report;
 mod splice;
+/// The CLI's RFC 3339 formatting, for the report's timestamps.
+#[allow(dead_code)]
+#[path = "../../../src/bin/onerecord-tls-policy/time.rs"]
+mod time;
 mod upstream;
 
 use configs::{DIRECT, ECHO, Inputs, Kind, LADDER, LUA_HEADER, PROXIED};

@@ -215,25 +215,11 @@ pub fn ladder(rows: &[Row]) -> String {
     out
 }
 
-/// `YYYY-MM-DD HH:MM UTC` for a Unix time (proleptic Gregorian).
+/// `YYYY-MM-DD HH:MM UTC` for a Unix time, from the CLI's RFC 3339 form.
 pub fn utc(unix: u64) -> String {
-    let days = (unix / 86_400) as i64;
-    let secs = unix % 86_400;
-    // Howard Hinnant's days-to-civil.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        secs / 3600,
-        secs % 3600 / 60
-    )
+    let rfc3339 = crate::time::format_rfc3339(unix);
+    let (date, time) = (rfc3339.get(..10), rfc3339.get(11..16));
+    format!("{} {} UTC", date.unwrap_or("?"), time.unwrap_or("?"))
 }
 
 #[cfg(test)]
