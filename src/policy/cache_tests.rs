@@ -54,9 +54,8 @@ fn a_second_request_is_a_hit_with_the_same_decision() {
 fn denials_are_never_cached() {
     let k = pki();
     let p = policy(&k.root, "");
-    let foreign = issue(&CertSpec::client("intruder"), &k.other_root);
     for _ in 0..2 {
-        let f = peer(&[&foreign, &k.other_root, &k.root]);
+        let f = peer(&[&k.other_leaf, &k.other_root, &k.root]);
         assert_eq!(reason(&p, f, now()), Some(Reason::UntrustedCa));
     }
     assert_eq!(stats(&p), (0, 0, 2));

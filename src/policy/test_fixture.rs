@@ -1,5 +1,5 @@
 //! A pinned test PKI and a policy over it, shared by the tests of the
-//! verdict cache and of the filter's fast path.
+//! policy, its verdict cache and the filter's fast path.
 
 use super::Policy;
 use crate::config::Config;
@@ -13,12 +13,14 @@ pub fn now() -> u64 {
         .as_secs()
 }
 
-/// Root (pinned) → intermediate → leaf, and a root nobody pinned.
+/// Root (pinned) → intermediate → leaf, and a root nobody pinned with a
+/// client of its own.
 pub struct Pki {
     pub root: Issued,
     pub inter: Issued,
     pub leaf: Issued,
     pub other_root: Issued,
+    pub other_leaf: Issued,
 }
 
 pub fn pki_with_leaf(leaf: CertSpec) -> Pki {
@@ -26,11 +28,13 @@ pub fn pki_with_leaf(leaf: CertSpec) -> Pki {
     let inter = issue(&CertSpec::ca("Pinned Intermediate"), &root);
     let leaf = issue(&leaf, &inter);
     let other_root = self_signed(&CertSpec::ca("Other Root"));
+    let other_leaf = issue(&CertSpec::client("intruder"), &other_root);
     Pki {
         root,
         inter,
         leaf,
         other_root,
+        other_leaf,
     }
 }
 

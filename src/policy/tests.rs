@@ -196,33 +196,8 @@ fn optional_routes_ignore_a_certificate_that_fails() {
 mod with_certificates {
     use super::*;
 
-    use crate::test_pki::{CertSpec, Issued, issue, pem_bundle, self_signed};
-
-    struct Pki {
-        root: Issued,
-        inter: Issued,
-        leaf: Issued,
-        other_root: Issued,
-        other_leaf: Issued,
-    }
-
-    fn pki() -> Pki {
-        let root = self_signed(&CertSpec::ca("Pinned Root"));
-        let inter = issue(&CertSpec::ca("Pinned Intermediate"), &root);
-        let leaf = issue(
-            &CertSpec::client("client-1").organization(Some("Example Airline")),
-            &inter,
-        );
-        let other_root = self_signed(&CertSpec::ca("Other Root"));
-        let other_leaf = issue(&CertSpec::client("intruder"), &other_root);
-        Pki {
-            root,
-            inter,
-            leaf,
-            other_root,
-            other_leaf,
-        }
-    }
+    use crate::policy::test_fixture::pki;
+    use crate::test_pki::{Issued, pem_bundle};
 
     /// Envoy's XFCC element for a client presenting `chain`.
     fn xfcc(leaf: &Issued, chain: &[&Issued]) -> String {
