@@ -46,11 +46,7 @@ const MAX_OPS: usize = 16;
 // Half the mutations go to the ops after the pool (structure-aware), the
 // other half anywhere, the certificates' DER included (arbitrary bytes).
 fuzz_mutator!(|data: &mut [u8], size: usize, max_size: usize, seed: u32| {
-    let header = Pool::header_len(&data[..size]);
-    if seed.is_multiple_of(WHOLE_INPUT_EVERY) || header >= max_size {
-        return libfuzzer_sys::fuzzer_mutate(data, size, max_size);
-    }
-    header + libfuzzer_sys::fuzzer_mutate(&mut data[header..], size - header, max_size - header)
+    Pool::mutate(data, size, max_size, seed, WHOLE_INPUT_EVERY)
 });
 
 fuzz_target!(|data: &[u8]| {

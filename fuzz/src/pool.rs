@@ -45,6 +45,23 @@ impl<'a> Pool<'a> {
         data.len() - Pool::decode(data).rest.len()
     }
 
+    /// The targets' mutator: libFuzzer's, applied to the choices after the
+    /// pool, except one time in `whole_every` (or when the pool fills the
+    /// input), when it may change any byte, the certificates' DER included.
+    pub fn mutate(
+        data: &mut [u8],
+        size: usize,
+        max_size: usize,
+        seed: u32,
+        whole_every: u32,
+    ) -> usize {
+        let header = Pool::header_len(&data[..size]);
+        if seed.is_multiple_of(whole_every) || header >= max_size {
+            return libfuzzer_sys::fuzzer_mutate(data, size, max_size);
+        }
+        header + libfuzzer_sys::fuzzer_mutate(&mut data[header..], size - header, max_size - header)
+    }
+
     pub fn encode(now: u64, certs: &[Vec<u8>], rest: &[u8]) -> Vec<u8> {
         assert!(certs.len() <= MAX_POOL, "pool holds at most {MAX_POOL}");
         let mut out = vec![certs.len() as u8];
