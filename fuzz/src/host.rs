@@ -4,11 +4,10 @@
 
 use onerecord_tls_policy::facts::Facts;
 use onerecord_tls_policy::filter::header_map::HeaderMap;
-use onerecord_tls_policy::filter::{Host, HostError};
+use onerecord_tls_policy::filter::{Host, HostError, XFCC_HEADER};
 use onerecord_tls_policy::response::DenyResponse;
 use std::collections::HashMap;
 
-const XFCC_HEADER: &str = "x-forwarded-client-cert";
 const ROUTE_MTLS: &str = "xds.route_metadata.filter_metadata.onerecord_tls_policy.mtls";
 
 /// A host that serves `facts` the way Envoy would and records what the filter does.

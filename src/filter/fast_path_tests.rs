@@ -2,7 +2,7 @@
 //! connection reads, and that reading less never decides differently.
 
 use super::mock::MockHost;
-use super::{Action, Handshakes, on_request_headers};
+use super::{Action, Handshakes, XFCC_HEADER, on_request_headers};
 use crate::config::Config;
 use crate::policy::test_fixture::{Pki, now, pki_with_leaf as pki, policy};
 use crate::policy::{Decision, Policy};
@@ -32,7 +32,7 @@ fn request(k: &Pki, id: Option<u64>, at: u64) -> MockHost {
     host.set_property(PEM, k.leaf.pem().as_bytes());
     let chain = [k.leaf.der(), k.inter.der(), k.root.der()];
     let xfcc = envoy_format::element(&k.leaf.der(), &chain);
-    host.headers.push(("x-forwarded-client-cert".into(), xfcc));
+    host.headers.push((XFCC_HEADER.into(), xfcc));
     host
 }
 

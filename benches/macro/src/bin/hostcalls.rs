@@ -16,7 +16,7 @@ mod splice;
 
 use onerecord_tls_policy::filter::header_map::{self, HeaderMap};
 use onerecord_tls_policy::filter::{
-    Action, Handshakes, Host, HostError, Outcome, access_log, configure, gather_facts,
+    Action, Handshakes, Host, HostError, Outcome, XFCC_HEADER, access_log, configure, gather_facts,
 };
 use onerecord_tls_policy::response;
 use onerecord_tls_policy::xfcc::envoy_format;
@@ -244,7 +244,7 @@ fn main() {
     .iter()
     .map(|(n, v)| (n.to_string(), v.to_string()))
     .chain([(
-        "x-forwarded-client-cert".to_string(),
+        XFCC_HEADER.to_string(),
         peer.xfcc.clone().unwrap_or_default(),
     )])
     .collect();
