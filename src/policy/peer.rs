@@ -10,19 +10,6 @@ use crate::trust::{PresentedChain, VerifiedClient};
 use crate::xfcc::{self, XfccError};
 
 impl Policy {
-    pub(super) fn verify_peer(
-        &self,
-        peer: &PeerFacts,
-        now_unix: u64,
-    ) -> Result<VerifiedClient, Reason> {
-        // Envoy's own verdict (`connection.peer_certificate_valid`) is not
-        // asked: Envoy reports it false on every resumed TLS session, whose
-        // certificate it does not validate again (envoyproxy/envoy#21235).
-        // By default Envoy refuses an invalid chain at the handshake, and
-        // this verification does not depend on Envoy's.
-        self.verified_chain(peer, now_unix)
-    }
-
     /// Whether deciding on this peer needs its certificate (the PEM and the
     /// XFCC header): `false` when the connection's remembered verification
     /// holds for this request, so the filter can skip reading them.
@@ -37,7 +24,17 @@ impl Policy {
     /// A cached verification where it still holds for this request, else a
     /// full one, remembered when it succeeds. The connection's own entry
     /// comes first: it needs no certificate bytes.
-    fn verified_chain(&self, peer: &PeerFacts, now_unix: u64) -> Result<VerifiedClient, Reason> {
+    ///
+    /// Envoy's own verdict (`connection.peer_certificate_valid`) is not
+    /// asked: Envoy reports it false on every resumed TLS session, whose
+    /// certificate it does not validate again (envoyproxy/envoy#21235). By
+    /// default Envoy refuses an invalid chain at the handshake, and this
+    /// verification does not depend on Envoy's.
+    pub(super) fn verify_peer(
+        &self,
+        peer: &PeerFacts,
+        now_unix: u64,
+    ) -> Result<VerifiedClient, Reason> {
         if let Some(id) = peer.connection_id
             && let Some(cached) = self.cache.get_connection(id)
             && self.still_holds(&cached, peer, now_unix)
