@@ -22,11 +22,13 @@ pub enum Reason {
     ChainTooLong,
     CertificateInvalid,
     ClientNotAllowed,
+    RequestPathInvalid,
+    VerificationBudgetExceeded,
 }
 
 impl Reason {
     /// Every reason, for metric definition and documentation checks.
-    pub const ALL: [Reason; 18] = [
+    pub const ALL: [Reason; 20] = [
         Reason::TlsRequired,
         Reason::TlsVersionTooLow,
         Reason::TlsVersionUnrecognized,
@@ -45,6 +47,8 @@ impl Reason {
         Reason::ChainTooLong,
         Reason::CertificateInvalid,
         Reason::ClientNotAllowed,
+        Reason::RequestPathInvalid,
+        Reason::VerificationBudgetExceeded,
     ];
 
     pub fn code(self) -> &'static str {
@@ -67,6 +71,8 @@ impl Reason {
             Reason::ChainTooLong => "chain_too_long",
             Reason::CertificateInvalid => "certificate_invalid",
             Reason::ClientNotAllowed => "client_not_allowed",
+            Reason::RequestPathInvalid => "request_path_invalid",
+            Reason::VerificationBudgetExceeded => "verification_budget_exceeded",
         }
     }
 
@@ -126,6 +132,12 @@ impl Reason {
             }
             Reason::ClientNotAllowed => {
                 "The client certificate is valid but this client is not allowed to access this resource. Ask the server operator to grant access."
+            }
+            Reason::RequestPathInvalid => {
+                "The request path could not be read as a URI path (bytes outside printable ASCII, a broken percent-escape, or no leading '/'). Percent-encode the path as RFC 3986 requires."
+            }
+            Reason::VerificationBudgetExceeded => {
+                "Verifying the client certificate chain took more work than this server allows (too many candidate issuers). Send only the certificates from your certificate up to the trusted CA."
             }
         }
     }
