@@ -1,9 +1,9 @@
 //! The backend behind Envoy: answers every request with 200 and a JSON
-//! object of the request headers it received, so a test can see exactly
-//! what the filter let through. Also records each request. `Upstream::serve`
+//! object of the request headers (and trailers) it received, so a test can
+//! see exactly what the filter let through. Also records each request. `Upstream::serve`
 //! runs the same server with another answer (the demo's ONE Record backend).
 
-use super::http::{Response, read_body, read_headers, read_line};
+use super::http::{Response, read_body_and_trailers, read_headers, read_line};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::io::{BufReader, Write};
@@ -18,6 +18,8 @@ pub struct Seen {
     pub method: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
+    /// The trailers of a chunked body, names lowercased.
+    pub trailers: Vec<(String, String)>,
 }
 
 /// What a backend started with `Upstream::serve` answers.
@@ -161,13 +163,19 @@ fn serve(conn: TcpStream, shared: &Shared) {
         let framed = headers
             .iter()
             .any(|(n, _)| n == "content-length" || n == "transfer-encoding");
-        if framed && read_body(&mut input, &headers).is_err() {
-            return;
-        }
+        let trailers = match framed {
+            // A request cut short (Envoy reset it) is not a request received.
+            true => match read_body_and_trailers(&mut input, &headers) {
+                Ok((_, trailers)) => trailers,
+                Err(_) => return,
+            },
+            false => Vec::new(),
+        };
         let seen = Seen {
             method: method.to_string(),
             path: path.to_string(),
             headers,
+            trailers,
         };
         let reply = (shared.handler)(&seen);
         let close = seen
@@ -218,16 +226,26 @@ fn echo(seen: &Seen) -> Reply {
     }
 }
 
-/// `{":method": [..], ":path": [..], "<header>": [values..]}`. Pseudo names
-/// cannot collide with real ones: HTTP/1.1 header names have no colon.
+/// Echo keys of trailers: `:trailer:<name>`.
+pub const TRAILER_KEY: &str = ":trailer:";
+
+/// `{":method": [..], ":path": [..], "<header>": [values..],
+/// ":trailer:<name>": [values..]}`. Pseudo names cannot collide with real
+/// ones: HTTP/1.1 header and trailer names have no colon.
 fn echo_json(seen: &Seen) -> Value {
     let mut map = Map::new();
     map.insert(":method".into(), Value::from(vec![seen.method.clone()]));
     map.insert(":path".into(), Value::from(vec![seen.path.clone()]));
-    for (name, value) in &seen.headers {
-        let entry = map
-            .entry(name.clone())
-            .or_insert_with(|| Value::Array(Vec::new()));
+    let trailers = seen
+        .trailers
+        .iter()
+        .map(|(name, value)| (format!("{TRAILER_KEY}{name}"), value));
+    let headers = seen
+        .headers
+        .iter()
+        .map(|(name, value)| (name.clone(), value));
+    for (name, value) in headers.chain(trailers) {
+        let entry = map.entry(name).or_insert_with(|| Value::Array(Vec::new()));
         if let Value::Array(values) = entry {
             values.push(Value::from(value.clone()));
         }
@@ -284,6 +302,14 @@ impl Echo {
             .iter()
             .filter(|(n, _)| n.starts_with(prefix))
             .map(|(n, v)| (n.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Every trailer the backend received, by name.
+    pub fn trailers(&self) -> BTreeMap<String, Vec<String>> {
+        self.headers
+            .iter()
+            .filter_map(|(n, v)| Some((n.strip_prefix(TRAILER_KEY)?.to_string(), v.clone())))
             .collect()
     }
 }
