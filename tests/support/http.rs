@@ -196,8 +196,14 @@ pub fn read_body_and_trailers(
     Ok((body, Vec::new()))
 }
 
-/// One CRLF-terminated line without the terminator; EOF before it is an error.
+/// One CRLF-terminated line without the terminator; EOF before it is an
+/// error, and so are bytes that are not UTF-8.
 pub fn read_line(input: &mut impl BufRead) -> io::Result<String> {
+    String::from_utf8(read_line_bytes(input)?).map_err(|_| bad("line is not UTF-8".to_string()))
+}
+
+/// As [`read_line`], whatever the bytes.
+pub fn read_line_bytes(input: &mut impl BufRead) -> io::Result<Vec<u8>> {
     let mut line = Vec::new();
     input.read_until(b'\n', &mut line)?;
     if !line.ends_with(b"\n") {
@@ -209,7 +215,7 @@ pub fn read_line(input: &mut impl BufRead) -> io::Result<String> {
     while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
         line.pop();
     }
-    String::from_utf8(line).map_err(|_| bad("line is not UTF-8".to_string()))
+    Ok(line)
 }
 
 fn bad(message: String) -> io::Error {

@@ -3,7 +3,7 @@
 //! see exactly what the filter let through. Also records each request. `Upstream::serve`
 //! runs the same server with another answer (the demo's ONE Record backend).
 
-use super::http::{Response, read_body_and_trailers, read_headers, read_line};
+use super::http::{Response, read_body_and_trailers, read_headers, read_line_bytes};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::io::{BufReader, Write};
@@ -146,13 +146,23 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     }
 }
 
-/// Serves requests on one keep-alive connection until the peer closes it.
+/// Serves requests on one keep-alive connection until the peer closes it
+/// or sends something this server cannot read (then it closes, so Envoy
+/// does not wait for an answer).
 fn serve(conn: TcpStream, shared: &Shared) {
-    let Ok(mut out) = conn.try_clone() else {
+    let Ok(out) = conn.try_clone() else {
         return;
     };
+    serve_requests(conn, &out, shared);
+    let _ = out.shutdown(Shutdown::Both);
+}
+
+fn serve_requests(conn: TcpStream, mut out: &TcpStream, shared: &Shared) {
     let mut input = BufReader::new(conn);
-    while let Ok(line) = read_line(&mut input) {
+    // The request line as bytes: a path that is not UTF-8 is still a
+    // request received, recorded with U+FFFD for what is not.
+    while let Ok(line) = read_line_bytes(&mut input) {
+        let line = String::from_utf8_lossy(&line);
         let mut parts = line.split(' ');
         let (Some(method), Some(path)) = (parts.next(), parts.next()) else {
             return;
@@ -183,14 +193,15 @@ fn serve(conn: TcpStream, shared: &Shared) {
             .iter()
             .any(|(n, v)| n == "connection" && v.eq_ignore_ascii_case("close"));
         shared.seen.lock().expect("seen lock").push(seen);
-        if out.write_all(&encode(&reply)).is_err() || close {
+        if out.write_all(&encode(&reply, method != "HEAD")).is_err() || close {
             return;
         }
     }
 }
 
-/// The status line, the reply's headers, `content-length` and the body.
-fn encode(reply: &Reply) -> Vec<u8> {
+/// The status line, the reply's headers, `content-length` and the body
+/// (without it for a HEAD request, whose reply has none).
+fn encode(reply: &Reply, with_body: bool) -> Vec<u8> {
     let mut head = format!(
         "HTTP/1.1 {} {}\r\n",
         reply.status,
@@ -201,7 +212,9 @@ fn encode(reply: &Reply) -> Vec<u8> {
     }
     head.push_str(&format!("content-length: {}\r\n\r\n", reply.body.len()));
     let mut bytes = head.into_bytes();
-    bytes.extend_from_slice(&reply.body);
+    if with_body {
+        bytes.extend_from_slice(&reply.body);
+    }
     bytes
 }
 
