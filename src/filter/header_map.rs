@@ -54,8 +54,12 @@ impl HeaderMap {
     }
 }
 
-/// The wire form of `pairs`; names and values are bytes, as the host's are.
-pub fn serialize_pairs<K: AsRef<[u8]>, V: AsRef<[u8]>>(pairs: &[(K, V)]) -> Vec<u8> {
+pub fn serialize_pairs(pairs: &[(String, String)]) -> Vec<u8> {
+    serialize_fields(pairs)
+}
+
+/// The wire form of `pairs` whatever their bytes (the host's need not be UTF-8).
+pub fn serialize_fields<K: AsRef<[u8]>, V: AsRef<[u8]>>(pairs: &[(K, V)]) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(&(pairs.len() as u32).to_le_bytes());
     for (k, v) in pairs {

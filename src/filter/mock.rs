@@ -1,6 +1,6 @@
 //! An in-memory host for testing the glue without Envoy.
 
-use super::header_map::{HeaderMap, serialize_pairs};
+use super::header_map::{HeaderMap, serialize_fields};
 use super::{Host, HostError};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -121,7 +121,7 @@ impl Host for MockHost {
             .map(|(k, v)| (k.as_bytes(), v.as_bytes()))
             .collect();
         pairs.extend(self.raw_headers.iter().map(|(k, v)| (&k[..], &v[..])));
-        HeaderMap::parse(serialize_pairs(&pairs)).ok_or_else(|| HostError("bad map".into()))
+        HeaderMap::parse(serialize_fields(&pairs)).ok_or_else(|| HostError("bad map".into()))
     }
 
     fn remove_request_header(&mut self, name: &[u8]) -> Result<(), HostError> {
@@ -141,7 +141,8 @@ impl Host for MockHost {
         if self.fail_trailer_reads {
             return Err(HostError("trailer read failed".into()));
         }
-        HeaderMap::parse(serialize_pairs(&self.trailers)).ok_or_else(|| HostError("bad map".into()))
+        HeaderMap::parse(serialize_fields(&self.trailers))
+            .ok_or_else(|| HostError("bad map".into()))
     }
 
     fn remove_request_trailer(&mut self, name: &[u8]) -> Result<(), HostError> {
