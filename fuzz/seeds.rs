@@ -206,6 +206,31 @@ fn settings_pinning(chain: &[Vec<u8>]) -> TrustSettings {
     }
 }
 
+/// Request paths common backends map to a protected resource (the last: a
+/// raw byte, as HTTP/2 forwards it without `normalize_path`).
+const PATH_FORMS: &[&[u8]] = &[
+    b"/access-delegations/1",
+    b"/ACCESS-DELEGATIONS",
+    b"/Access-Delegations",
+    b"/%41ccess-delegations",
+    b"/;x/access-delegations",
+    b"/;/access-delegations",
+    b"/x/..;/access-delegations",
+    b"/.;/access-delegations",
+    b"/x%2F..%2Faccess-delegations",
+    b"/%2Faccess-delegations",
+    b"/x/..%5caccess-delegations",
+    b"/x/..\\access-delegations",
+    b"/public/..;/access-delegations",
+    b"/access-delegations/../public",
+    b"/admin/",
+    b"/admin;x",
+    b"/Admin",
+    b"/reports/1",
+    b"/logistics-objects/%C3%A9?q=/access-delegations",
+    b"/access-delegations/\xff",
+];
+
 fn write(dir: &Path, target: &str, name: &str, bytes: &[u8]) {
     let dir = dir.join(target);
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
@@ -228,6 +253,11 @@ fn main() {
         write(&dir, target, name, bytes);
         count += 1;
     };
+
+    // The path forms of the finding, each with the finding's rules.
+    for (i, path) in PATH_FORMS.iter().enumerate() {
+        seed("path", &format!("form-{i}"), path);
+    }
 
     for s in &scenarios {
         let store = TrustStore::new(&settings_pinning(&s.chain));
@@ -314,7 +344,7 @@ fn main() {
                 },
                 "rules": [
                     {"name": "objects", "path_exact": "/logistics-objects", "methods": ["get", "POST"], "mtls": "optional"},
-                    {"name": "delegations.v2", "path_prefix": "/access-delegations", "allowed_clients": {"sha256": [sha(&direct[0])]}}
+                    {"name": "delegations.v2", "path_prefix": "/access-delegations", "case_sensitive": true, "allowed_clients": {"sha256": [sha(&direct[0])]}}
                 ],
                 "annotation_prefix": "x-1r-",
                 "max_chain_length": 8,
@@ -323,6 +353,10 @@ fn main() {
             .to_string(),
         ),
         ("bad-mtls", r#"{"rules":[{"name":"a","path_prefix":"/","mtls":"yes"}]}"#.to_string()),
+        (
+            "bad-path",
+            r#"{"rules":[{"name":"a","path_prefix":"/logistics%2Dobjects;v=1/../x"}]}"#.to_string(),
+        ),
     ];
     for (name, text) in &configs {
         seed("config", name, text.as_bytes());

@@ -73,6 +73,8 @@ pub struct AllowedClients {
     pub sha256: Vec<Fingerprint>,
 }
 
+/// A rule's path, in the form every reading of a request path is compared
+/// with (see [`crate::policy::path`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PathMatch {
     Prefix(String),
@@ -83,7 +85,10 @@ pub enum PathMatch {
 pub struct Rule {
     pub name: String,
     pub path: PathMatch,
-    /// Uppercase method names; empty means every method.
+    /// Compare the path byte for byte; by default ASCII case is ignored,
+    /// as case-insensitive backends route.
+    pub case_sensitive: bool,
+    /// Uppercase method names; empty means every method (`GET` covers `HEAD`).
     pub methods: Vec<String>,
     pub mtls: Option<MtlsRequirement>,
     pub allowed_clients: Option<AllowedClients>,
@@ -520,6 +525,7 @@ fn rule(v: &Value, field: &str) -> Result<Rule, ConfigError> {
             "name",
             "path_prefix",
             "path_exact",
+            "case_sensitive",
             "methods",
             "mtls",
             "allowed_clients",
@@ -564,6 +570,15 @@ fn rule(v: &Value, field: &str) -> Result<Rule, ConfigError> {
         (None, Some(p)) => PathMatch::Exact(route_path(p, &format!("{field}.path_exact"))?),
         (None, None) => return Err(err(field, "needs path_prefix or path_exact")),
     };
+    let case_sensitive = match present(object, "case_sensitive") {
+        Some(v) => v.as_bool().ok_or_else(|| {
+            err(
+                format!("{field}.case_sensitive"),
+                format!("must be true or false, got {}", kind(v)),
+            )
+        })?,
+        None => false,
+    };
     let methods = match present(object, "methods") {
         Some(v) => {
             let methods = strings(v, &format!("{field}.methods"))?;
@@ -591,21 +606,35 @@ fn rule(v: &Value, field: &str) -> Result<Rule, ConfigError> {
     Ok(Rule {
         name,
         path,
+        case_sensitive,
         methods,
         mtls,
         allowed_clients: allowed,
     })
 }
 
+/// A configured path must be one a request path can meet: valid as a
+/// request path, and already in the form every reading compares with.
 fn route_path(v: &Value, field: &str) -> Result<String, ConfigError> {
+    use crate::policy::path::{canonical_path, encode_invalid, is_valid_request_path, readings};
     let p = as_str(v, field)?;
     if !p.starts_with('/') {
-        return Err(err(field, format!("must start with '/', got {p:?}")));
-    }
-    if p.contains(['?', '#']) || p.chars().any(|c| c.is_ascii_control() || c == ' ') {
         return Err(err(
             field,
-            format!("must be a plain path without query, fragment or spaces, got {p:?}"),
+            format!(
+                "must start with '/', got {p:?}; use {:?}",
+                canonical_path(&encode_invalid(p))
+            ),
+        ));
+    }
+    let fits = is_valid_request_path(p) && readings(p).iter().all(|r| r == p);
+    if !fits {
+        return Err(err(
+            field,
+            format!(
+                "{p:?} can never match: rules compare the normalised path; use {:?}",
+                canonical_path(&encode_invalid(p))
+            ),
         ));
     }
     Ok(p.to_string())

@@ -8,9 +8,11 @@ pub struct Unavailable(pub String);
 /// Facts about the request itself.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RequestFacts {
-    /// `:path` as received (may include a query string).
+    /// `:path` as received (may include a query string). Empty when missing
+    /// or unreadable, bytes that are not UTF-8 as U+FFFD: either way not a
+    /// valid request path, which the policy denies (`request_path_invalid`).
     pub path: String,
-    /// `:method`.
+    /// `:method` (empty when missing, bytes that are not UTF-8 as U+FFFD).
     pub method: String,
     /// `xds.route_metadata` → `filter_metadata.onerecord_tls_policy.mtls`, when the route sets it.
     pub route_mtls: Option<String>,

@@ -1,15 +1,15 @@
 //! `decide()`: facts in, decision out. No host calls, no clock reads.
 
-use crate::config::{AllowedClients, Config, Mode, MtlsRequirement, PathMatch, Rule, TlsVersion};
+use crate::config::{AllowedClients, Config, Mode, MtlsRequirement, TlsVersion};
 use crate::facts::Facts;
 use crate::reason::Reason;
 use crate::trust::{TrustStore, VerifiedClient};
 
 mod cache;
-mod path;
+pub mod path;
 mod peer;
 pub use cache::CacheStats;
-pub use path::normalize_path;
+pub use path::{Selection, normalize_path};
 
 /// The configuration with everything prepared that requests need.
 #[derive(Clone, Debug)]
@@ -32,7 +32,9 @@ pub struct Decision {
     /// The enforce-mode verdict (in audit mode it is reported, not applied).
     pub verdict: Verdict,
     pub mode: Mode,
-    /// The first matching rule's name.
+    /// The reported rule's name: of the rules the path's readings selected,
+    /// the earliest that set the strictest requirement (ordinarily just the
+    /// first matching rule).
     pub rule: Option<String>,
     pub tls_version: Option<TlsVersion>,
     /// The verified client, when one presented a certificate that passed.
@@ -74,22 +76,15 @@ impl Policy {
         self.cache.stats()
     }
 
-    /// The first rule matching this request, on the normalised path.
-    pub fn matching_rule(&self, path: &str, method: &str) -> Option<&Rule> {
-        let path = normalize_path(path);
-        self.config.rules.iter().find(|rule| {
-            let path_matches = match &rule.path {
-                PathMatch::Prefix(prefix) => path.starts_with(prefix.as_str()),
-                PathMatch::Exact(exact) => path == *exact,
-            };
-            path_matches
-                && (rule.methods.is_empty()
-                    || rule.methods.iter().any(|m| m.eq_ignore_ascii_case(method)))
-        })
+    /// The rules this request is subject to, one per distinct selection
+    /// among the readings of its path; `None` when the path is invalid.
+    pub fn select_rules(&self, path: &str, method: &str) -> Option<Selection> {
+        path::select_rules(&self.config, path, method)
     }
 
     pub fn decide(&self, facts: &Facts) -> Decision {
-        let rule = self.matching_rule(&facts.request.path, &facts.request.method);
+        let selection = self.select_rules(&facts.request.path, &facts.request.method);
+        let rule = selection.as_ref().and_then(|s| s.reported(&self.config));
         let mut decision = Decision {
             verdict: Verdict::Allow,
             mode: self.config.mode,
@@ -98,7 +93,7 @@ impl Policy {
             client: None,
             ignored_certificate: None,
         };
-        if let Err(reason) = self.evaluate(facts, rule, &mut decision) {
+        if let Err(reason) = self.evaluate(facts, selection.as_ref(), &mut decision) {
             decision.verdict = Verdict::Deny(reason);
         }
         decision
@@ -107,7 +102,7 @@ impl Policy {
     fn evaluate(
         &self,
         facts: &Facts,
-        rule: Option<&Rule>,
+        selection: Option<&Selection>,
         decision: &mut Decision,
     ) -> Result<(), Reason> {
         let connection = facts
@@ -124,10 +119,12 @@ impl Policy {
             return Err(Reason::TlsVersionTooLow);
         }
 
-        let allowed = self.config.allowed_clients_for(rule);
-        let required = self.requirement(facts.request.route_mtls.as_deref(), rule)?
+        // Never read as "/": a path no reading can be made of is denied.
+        let selection = selection.ok_or(Reason::RequestPathInvalid)?;
+        let restricted = selection.allow_lists(&self.config).next().is_some();
+        let required = self.requirement(facts.request.route_mtls.as_deref(), selection)?
             == MtlsRequirement::Required
-            || allowed.is_some();
+            || restricted;
 
         let Some(peer) = &connection.peer else {
             return if required {
@@ -138,7 +135,8 @@ impl Policy {
         };
         match self.verify_peer(peer, facts.now_unix) {
             Ok(client) => {
-                if allowed.is_some_and(|list| !is_allowed(&client, list)) {
+                let mut lists = selection.allow_lists(&self.config);
+                if !lists.all(|list| is_allowed(&client, list)) {
                     return Err(Reason::ClientNotAllowed);
                 }
                 decision.client = Some(client);
@@ -152,16 +150,17 @@ impl Policy {
         }
     }
 
-    /// Route metadata overrides rules; rules override the global default.
+    /// Route metadata (Envoy's route match, on Envoy's reading of the path)
+    /// overrides rules; the strictest selected rule overrides the default.
     fn requirement(
         &self,
         route_mtls: Option<&str>,
-        rule: Option<&Rule>,
+        selection: &Selection,
     ) -> Result<MtlsRequirement, Reason> {
         if let Some(text) = route_mtls {
             return MtlsRequirement::parse(text).ok_or(Reason::RouteMetadataInvalid);
         }
-        Ok(rule.and_then(|r| r.mtls).unwrap_or(self.config.mtls))
+        Ok(selection.requirement(&self.config))
     }
 }
 
@@ -178,6 +177,8 @@ pub fn is_allowed(client: &VerifiedClient, allowed: &AllowedClients) -> bool {
 
 #[cfg(test)]
 mod cache_tests;
+#[cfg(test)]
+mod path_form_tests;
 #[cfg(test)]
 pub(crate) mod test_fixture;
 #[cfg(test)]

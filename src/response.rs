@@ -1,6 +1,7 @@
 //! What the filter writes: the ONE Record `api:Error` for a deny, and the
 //! annotation headers for the backend.
 
+use crate::policy::path::is_valid_request_path;
 use crate::policy::{Decision, normalize_path};
 use crate::reason::Reason;
 use serde_json::json;
@@ -41,20 +42,23 @@ pub fn deny_response(reason: Reason, path: &str, annotation_prefix: &str) -> Den
 
 /// A ONE Record `api:Error` with one `api:ErrorDetail`. The resource is the
 /// normalised path (no query), bounded, and serialised by serde, so nothing
-/// the client sent reaches the body unescaped.
+/// the client sent reaches the body unescaped. A path that is not a valid
+/// request path is not echoed at all: it has no resource.
 pub fn error_body(reason: Reason, path: &str) -> String {
-    let normalized = normalize_path(path);
-    let resource = bounded(&normalized, MAX_RESOURCE_LEN);
+    let mut detail = serde_json::Map::new();
+    detail.insert("@type".into(), json!("api:ErrorDetail"));
+    detail.insert("api:hasCode".into(), json!("403"));
+    detail.insert("api:hasMessage".into(), json!(reason.message()));
+    if is_valid_request_path(path) {
+        let normalized = normalize_path(path);
+        let resource = bounded(&normalized, MAX_RESOURCE_LEN);
+        detail.insert("api:hasResource".into(), json!(resource));
+    }
     json!({
         "@context": { "api": API_NAMESPACE },
         "@type": "api:Error",
         "api:hasTitle": "Forbidden: the request does not meet the transport security policy",
-        "api:hasErrorDetail": [{
-            "@type": "api:ErrorDetail",
-            "api:hasCode": "403",
-            "api:hasMessage": reason.message(),
-            "api:hasResource": resource,
-        }],
+        "api:hasErrorDetail": [detail],
     })
     .to_string()
 }

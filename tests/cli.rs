@@ -591,6 +591,70 @@ fn explain_selects_rules_by_normalised_path_and_method() {
 }
 
 #[test]
+fn explain_applies_rules_to_every_reading_of_the_path() {
+    let k = pki();
+    let config = format!(
+        r#"{{"trusted_ca_sha256":["{}"],"rules":[
+            {{"name":"public","path_prefix":"/public","mtls":"optional"}},
+            {{"name":"delegations","path_prefix":"/access-delegations","mtls":"required"}},
+            {{"name":"admin","path_exact":"/admin","methods":["GET"],"mtls":"required"}}]}}"#,
+        k.root.sha256_hex()
+    );
+    let s = Setup::new(&config);
+    let check = |method: &str, path: &str, rule: Option<&str>, reason: Option<&str>| {
+        let r = s.explain(None, &["--method", method, "--path", path, "--json"]);
+        let v = r.json();
+        assert_eq!(v["rule"].as_str(), rule, "{method} {path}: {v}");
+        assert_eq!(v["reason"].as_str(), reason, "{method} {path}: {v}");
+    };
+    let required = Some("client_certificate_required");
+    for path in [
+        "/ACCESS-DELEGATIONS",
+        "/;x/access-delegations",
+        "/x%2F..%2Faccess-delegations",
+        "/x/..\\access-delegations",
+        "/public/..;/access-delegations",
+    ] {
+        check("GET", path, Some("delegations"), required);
+    }
+    check("HEAD", "/Admin/", Some("admin"), required);
+    check("GET", "/public/1", Some("public"), None);
+    for path in ["/a b", "nope", "/a%zz", "/caf\u{e9}"] {
+        check("GET", path, None, Some("request_path_invalid"));
+    }
+}
+
+#[test]
+fn check_config_refuses_rule_paths_that_can_never_match() {
+    let dir = Scratch::new();
+    let config = dir.write(
+        "bad.json",
+        r#"{"rules":[{"name":"lo","path_prefix":"/logistics%2Dobjects"}]}"#,
+    );
+    let r = run(&["check-config", p(&config)]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr.contains(
+            r#"field `rules[0].path_prefix`: "/logistics%2Dobjects" can never match: rules compare the normalised path; use "/logistics-objects""#
+        ),
+        "{}",
+        r.stderr
+    );
+    let config = dir.write(
+        "good.json",
+        r#"{"rules":[{"name":"lo","path_prefix":"/Logistics-Objects","case_sensitive":true}]}"#,
+    );
+    let r = run(&["check-config", p(&config)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("lo: path_prefix /Logistics-Objects, case-sensitive, all methods"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
 fn explain_completes_short_chains_from_configured_cas() {
     let k = pki();
     let extra = format!(

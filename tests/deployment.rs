@@ -207,6 +207,60 @@ fn istio_gateway_forwards_the_client_chain_and_asks_for_client_certificates() {
     }
 }
 
+/// Every HTTP connection manager's `typed_config` in `value`.
+fn connection_managers<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
+    const HCM: &str = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+    match value {
+        Value::Object(map) => {
+            if map.get("@type").and_then(Value::as_str) == Some(HCM) {
+                out.push(value);
+            }
+            map.values().for_each(|v| connection_managers(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| connection_managers(v, out)),
+        _ => {}
+    }
+}
+
+/// The path and header-name settings no path or header form may get around.
+fn assert_hardened(hcm: &Value, file: &str) {
+    assert_eq!(hcm["normalize_path"], true, "{file}");
+    assert_eq!(hcm["merge_slashes"], true, "{file}");
+    assert_eq!(
+        hcm["path_with_escaped_slashes_action"], "UNESCAPE_AND_REDIRECT",
+        "{file}"
+    );
+    assert_eq!(
+        hcm["common_http_protocol_options"]["headers_with_underscores_action"], "REJECT_REQUEST",
+        "{file}"
+    );
+}
+
+#[test]
+fn envoy_yaml_and_the_istio_gateway_normalise_paths_and_refuse_underscores() {
+    let example = documents(&envoy_dir().join("envoy.yaml")).remove(0);
+    let mut managers = Vec::new();
+    connection_managers(&example, &mut managers);
+    assert!(
+        !managers.is_empty(),
+        "envoy.yaml has no HTTP connection manager"
+    );
+    for hcm in managers {
+        assert_hardened(hcm, "envoy/envoy.yaml");
+    }
+    let gateway = documents(&envoy_dir().join("istio/gateway-xfcc.yaml"));
+    let mut patched = Vec::new();
+    gateway
+        .iter()
+        .for_each(|doc| connection_managers(doc, &mut patched));
+    assert_eq!(
+        patched.len(),
+        1,
+        "one patch of the gateway's connection managers"
+    );
+    assert_hardened(patched[0], "envoy/istio/gateway-xfcc.yaml");
+}
+
 #[test]
 fn docker_compose_runs_envoy_yaml_on_the_pinned_envoy() {
     let compose = documents(&envoy_dir().join("docker-compose.yaml")).remove(0);

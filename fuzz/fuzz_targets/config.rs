@@ -2,7 +2,7 @@
 //!
 //! Invariants for an accepted configuration: everything the README promises
 //! the validation enforces (TLS 1.2 minimum, limits in range, rule names and
-//! paths, a pinned CA whenever clients can be required, a safe annotation
+//! paths, each its own reading for every backend, a pinned CA whenever clients can be required, a safe annotation
 //! prefix, CA-only `ca_certificates_pem`); parsing is deterministic; and no
 //! accepted configuration lets plaintext or TLS 1.1 through. A refused one
 //! gives one log line: its message has no line break or control character.
@@ -15,6 +15,7 @@ use onerecord_tls_policy::config::{
 use onerecord_tls_policy::facts::{ConnectionFacts, Facts, RequestFacts, Unavailable};
 use onerecord_tls_policy::policy::{Policy, Verdict};
 use onerecord_tls_policy::reason::Reason;
+use onerecord_tls_policy_fuzz::path_oracle::{backend_path, backends, is_origin_form};
 
 fuzz_target!(|data: &[u8]| {
     let config = match Config::parse(data) {
@@ -103,7 +104,14 @@ fn assert_valid(config: &Config) {
         names.push(&rule.name);
         let (PathMatch::Prefix(path) | PathMatch::Exact(path)) = &rule.path;
         assert!(path.starts_with('/'));
-        assert!(!path.contains(['?', '#', ' ']) && !path.chars().any(|c| c.is_ascii_control()));
+        assert!(is_origin_form(path), "{path:?}");
+        for backend in backends() {
+            assert_eq!(
+                backend_path(path, backend),
+                *path,
+                "{backend:?} reads {path:?} otherwise"
+            );
+        }
         for m in &rule.methods {
             assert!(
                 !m.is_empty() && m.bytes().all(|b| b.is_ascii_uppercase()),

@@ -22,8 +22,11 @@
 //! - a verified client is the handshake's certificate (digest, PEM and XFCC
 //!   hash agree), passes the independent path oracle, and is on the
 //!   allow-list that applies;
-//! - the matching rule is the first one matching the normalised path, and
-//!   normalisation is idempotent;
+//! - a path that is not origin form is `request_path_invalid`; otherwise the
+//!   request is subject to the rule each backend reading of the independent
+//!   path oracle selects (the strictest requirement, every allow-list), and
+//!   the reported rule is the earliest that set it; normalisation is
+//!   idempotent;
 //! - the verdict cache is invisible: the same request again, or a later one
 //!   (another clock, another client), is decided as a fresh policy decides
 //!   it, except for the path a still-valid cached verification went through
@@ -51,6 +54,7 @@ use onerecord_tls_policy::trust::rfc4514;
 use onerecord_tls_policy::xfcc::{self, envoy_format};
 use onerecord_tls_policy_fuzz::host::{FuzzHost, representable};
 use onerecord_tls_policy_fuzz::oracle::assert_verified_path;
+use onerecord_tls_policy_fuzz::path_oracle::{self, is_origin_form};
 use onerecord_tls_policy_fuzz::pool::Pool;
 use onerecord_tls_policy_fuzz::xfcc_text::percent_encode_all;
 use serde_json::{Value, json};
@@ -151,7 +155,25 @@ enum PathChoice {
     Resource,
     /// A rule's path with something appended.
     Rule(u8, String),
+    /// A rule's path in a form some backend reads as that path.
+    Form(u8, Vec<Form>),
     Text(String),
+}
+
+#[derive(Arbitrary, Debug)]
+enum Form {
+    Upper,
+    /// `/;x` in front.
+    Parameter,
+    /// `/x/..;` in front.
+    DotDotParameter,
+    /// Every `/` after the first as `%2F`.
+    EncodedSlashes,
+    /// Every `/` after the first as `\`.
+    Backslashes,
+    TrailingSlash,
+    /// `/..` after it, as a backend that does not resolve dots keeps it.
+    Up,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -453,7 +475,14 @@ fn config_json(spec: &ConfigSpec, certs: &Certs<'_>) -> Value {
         .map(|(i, rule)| {
             let mut r = serde_json::Map::new();
             r.insert("name".into(), json!(format!("rule-{i}")));
-            let path = format!("/{}", rule.path.trim_start_matches('/'));
+            // Only paths already in the compared form load; keep to those.
+            let words: Vec<&str> = rule
+                .path
+                .split(|c: char| !(c.is_ascii_alphanumeric() || "-_~".contains(c)))
+                .filter(|w| !w.is_empty())
+                .collect();
+            let slash = if rule.path.ends_with('/') { "/" } else { "" };
+            let path = format!("/{}{slash}", words.join("/")).replace("//", "/");
             let key = if rule.exact {
                 "path_exact"
             } else {
@@ -523,6 +552,30 @@ fn facts(case: &Case, certs: &Certs<'_>, config: &Config, pool_now: u64) -> Fact
                 PathMatch::Prefix(p) | PathMatch::Exact(p) => p.as_str(),
             });
             format!("{base}{suffix}")
+        }
+        PathChoice::Form(i, forms) => {
+            let rule = match config.rules.len() {
+                0 => None,
+                n => config.rules.get(usize::from(*i) % n),
+            };
+            let mut path = rule
+                .map_or("/", |r| match &r.path {
+                    PathMatch::Prefix(p) | PathMatch::Exact(p) => p.as_str(),
+                })
+                .to_string();
+            for form in forms {
+                let rest = path.strip_prefix('/').unwrap_or(&path).to_string();
+                path = match form {
+                    Form::Upper => path.to_ascii_uppercase(),
+                    Form::Parameter => format!("/;x{path}"),
+                    Form::DotDotParameter => format!("/x/..;{path}"),
+                    Form::EncodedSlashes => format!("/{}", rest.replace('/', "%2F")),
+                    Form::Backslashes => format!("/{}", rest.replace('/', "\\")),
+                    Form::TrailingSlash => format!("{path}/"),
+                    Form::Up => format!("{path}/../x"),
+                };
+            }
+            path
         }
         PathChoice::Text(t) => t.clone(),
     };
@@ -691,37 +744,45 @@ fn encode(pem: &str, enc: &Encoding) -> String {
     }
 }
 
-/// The requirement the README specifies, computed here from the configuration.
+/// The requirement the README specifies, computed here from the
+/// configuration and the path oracle's backend readings.
 struct Expected<'a> {
+    /// The reported rule.
     rule: Option<&'a Rule>,
-    allowed: Option<&'a AllowedClients>,
+    /// Every allow-list a verified client must be on.
+    allowed: Vec<&'a AllowedClients>,
     required: Result<bool, Reason>,
 }
 
 fn expected<'a>(config: &'a Config, facts: &Facts) -> Expected<'a> {
-    let path = normalize_path(&facts.request.path);
-    let method = &facts.request.method;
-    let rule = config.rules.iter().find(|r| {
-        let on_path = match &r.path {
-            PathMatch::Prefix(p) => path.starts_with(p.as_str()),
-            PathMatch::Exact(p) => path == *p,
+    let path = &facts.request.path;
+    if !is_origin_form(path) {
+        return Expected {
+            rule: None,
+            allowed: Vec::new(),
+            required: Err(Reason::RequestPathInvalid),
         };
-        on_path
-            && (r.methods.is_empty() || r.methods.iter().any(|m| m.eq_ignore_ascii_case(method)))
-    });
-    let allowed = rule
-        .and_then(|r| r.allowed_clients.as_ref())
-        .or(config.allowed_clients.as_ref());
+    }
+    let picks = path_oracle::picks(&config.rules, path, &facts.request.method);
+    let rule = path_oracle::reported(config, &picks).map(|i| &config.rules[i]);
+    let allowed: Vec<&AllowedClients> = picks
+        .iter()
+        .filter_map(|&p| path_oracle::allow_list(config, p))
+        .collect();
+    let own_required = |pick: Option<usize>| {
+        path_oracle::own_requirement(config, pick) == MtlsRequirement::Required
+    };
     let requirement = match facts.request.route_mtls.as_deref() {
         Some("required") => Ok(MtlsRequirement::Required),
         Some("optional") => Ok(MtlsRequirement::Optional),
         Some(_) => Err(Reason::RouteMetadataInvalid),
-        None => Ok(rule.and_then(|r| r.mtls).unwrap_or(config.mtls)),
+        None if picks.iter().any(|&p| own_required(p)) => Ok(MtlsRequirement::Required),
+        None => Ok(MtlsRequirement::Optional),
     };
     Expected {
         rule,
+        required: requirement.map(|r| r == MtlsRequirement::Required || !allowed.is_empty()),
         allowed,
-        required: requirement.map(|r| r == MtlsRequirement::Required || allowed.is_some()),
     }
 }
 
@@ -740,7 +801,7 @@ fn check_decision(policy: &Policy, facts: &Facts, decision: &Decision) {
     assert_eq!(
         decision.rule.as_deref(),
         expect.rule.map(|r| r.name.as_str()),
-        "first matching rule"
+        "the reported rule"
     );
     assert_eq!(decision.mode, config.mode);
     assert!(!decision.rejects() || config.mode == Mode::Enforce);
@@ -788,6 +849,7 @@ fn check_decision(policy: &Policy, facts: &Facts, decision: &Decision) {
                     | Reason::TlsVersionTooLow
                     | Reason::TlsVersionUnrecognized
                     | Reason::RouteMetadataInvalid
+                    | Reason::RequestPathInvalid
                     | Reason::ClientCertificateRequired
             ));
         }
@@ -796,7 +858,7 @@ fn check_decision(policy: &Policy, facts: &Facts, decision: &Decision) {
         assert!(!required && decision.client.is_none() && decision.verdict == Verdict::Allow);
     }
     if let Some(client) = &decision.client {
-        check_client(config, facts, peer, client, expect.allowed);
+        check_client(config, facts, peer, client, &expect.allowed);
     }
 }
 
@@ -805,7 +867,7 @@ fn check_client(
     facts: &Facts,
     peer: &PeerFacts,
     client: &onerecord_tls_policy::trust::VerifiedClient,
-    allowed: Option<&AllowedClients>,
+    allowed: &[&AllowedClients],
 ) {
     let digest = peer.sha256_digest.as_deref().map(Fingerprint::parse);
     assert_eq!(
@@ -831,8 +893,11 @@ fn check_client(
         .expect("a leaf came from somewhere");
     let leaf = xfcc::pem_to_der_certificates(leaf_pem).expect("leaf PEM was read");
     assert_eq!(leaf.len(), 1);
-    if let Some(list) = allowed {
-        assert!(is_allowed(client, list), "client not on the allow-list");
+    for list in allowed {
+        assert!(
+            is_allowed(client, list),
+            "client not on an allow-list that applies"
+        );
     }
     let chain = element
         .as_ref()
@@ -964,14 +1029,17 @@ fn check_deny_response(reply: &DenyResponse, reason: Reason, path: &str, prefix:
         assert!(printable(name) && printable(value));
     }
     let body: Value = serde_json::from_str(&reply.body).expect("the body is JSON");
-    let resource = body["api:hasErrorDetail"][0]["api:hasResource"]
-        .as_str()
-        .expect("a resource");
-    assert!(resource.len() <= 512);
-    assert!(
-        normalize_path(path).starts_with(resource),
-        "the resource is the normalised path"
-    );
+    let resource = &body["api:hasErrorDetail"][0]["api:hasResource"];
+    if is_origin_form(path) {
+        let resource = resource.as_str().expect("a resource");
+        assert!(resource.len() <= 512);
+        assert!(
+            normalize_path(path).starts_with(resource),
+            "the resource is the normalised path"
+        );
+    } else {
+        assert_eq!(*resource, Value::Null, "an invalid path is not echoed");
+    }
     assert_eq!(
         body["api:hasErrorDetail"][0]["api:hasMessage"],
         reason.message()

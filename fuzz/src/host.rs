@@ -31,12 +31,19 @@ impl Host for FuzzHost {
     fn request_headers(&self) -> Result<HeaderMap, HostError> {
         Ok(HeaderMap::from_pairs(&self.headers))
     }
-    fn remove_request_header(&mut self, name: &str) -> Result<(), HostError> {
-        self.headers.retain(|(k, _)| k != name);
+    fn remove_request_header(&mut self, name: &[u8]) -> Result<(), HostError> {
+        self.headers.retain(|(k, _)| k.as_bytes() != name);
+        Ok(())
+    }
+    /// The fuzzed requests have no trailers.
+    fn request_trailers(&self) -> Result<HeaderMap, HostError> {
+        Ok(HeaderMap::default())
+    }
+    fn remove_request_trailer(&mut self, _name: &[u8]) -> Result<(), HostError> {
         Ok(())
     }
     fn set_request_header(&mut self, name: &str, value: &str) -> Result<(), HostError> {
-        self.remove_request_header(name)?;
+        self.remove_request_header(name.as_bytes())?;
         self.headers.push((name.to_string(), value.to_string()));
         Ok(())
     }

@@ -252,3 +252,82 @@ fn verdict_cache_size_defaults_allows_zero_and_is_bounded() {
             .contains("at most 65536")
     );
 }
+
+fn rule_error(path_key: &str, path: &str) -> ConfigError {
+    let json = serde_json::json!({ "rules": [{ "name": "a", path_key: path }] });
+    parse(&json.to_string()).unwrap_err()
+}
+
+#[test]
+fn rule_paths_must_be_in_the_compared_form() {
+    let e = rule_error("path_prefix", "/logistics%2Dobjects");
+    assert_eq!(e.field, "rules[0].path_prefix");
+    assert_eq!(
+        e.message,
+        r#""/logistics%2Dobjects" can never match: rules compare the normalised path; use "/logistics-objects""#
+    );
+    for (path, use_instead) in [
+        ("/a;v=1", "/a"),
+        ("/a%2Fb", "/a/b"),
+        ("/a%2fb", "/a/b"),
+        ("/a%5Cb", "/a/b"),
+        ("/a\\b", "/a/b"),
+        ("/a%3Bb", "/a"),
+        ("//a", "/a"),
+        ("/a/./b", "/a/b"),
+        ("/a/../b", "/b"),
+        ("/a/..", "/"),
+        ("/caf%c3%a9", "/caf%C3%A9"),
+        ("/caf\u{e9}", "/caf%C3%A9"),
+        ("/a b", "/a%20b"),
+        ("/a%", "/a%25"),
+        ("/a?b", "/a"),
+        ("/a#b", "/a"),
+    ] {
+        for key in ["path_prefix", "path_exact"] {
+            let e = rule_error(key, path);
+            assert_eq!(e.field, format!("rules[0].{key}"), "{path}");
+            assert!(
+                e.message.ends_with(&format!("use {use_instead:?}")),
+                "{path}: {}",
+                e.message
+            );
+            // What the message suggests is accepted.
+            let ok = serde_json::json!({ "rules": [{ "name": "a", key: use_instead }] });
+            assert!(parse(&ok.to_string()).is_ok(), "{use_instead}");
+        }
+    }
+    let e = rule_error("path_prefix", "access-delegations");
+    assert_eq!(
+        e.message,
+        r#"must start with '/', got "access-delegations"; use "/access-delegations""#
+    );
+}
+
+#[test]
+fn rule_paths_already_normalised_are_kept() {
+    for path in [
+        "/",
+        "/access-delegations",
+        "/Access-Delegations/",
+        "/caf%C3%A9",
+        "/a%252F",
+    ] {
+        let c = parse(
+            &serde_json::json!({ "rules": [{ "name": "a", "path_prefix": path }] }).to_string(),
+        )
+        .unwrap();
+        assert_eq!(c.rules[0].path, PathMatch::Prefix(path.into()));
+    }
+}
+
+#[test]
+fn case_sensitive_is_a_boolean_defaulting_to_false() {
+    let c = parse(r#"{"rules":[{"name":"a","path_prefix":"/a"},{"name":"b","path_prefix":"/b","case_sensitive":true}]}"#).unwrap();
+    assert!(!c.rules[0].case_sensitive);
+    assert!(c.rules[1].case_sensitive);
+    let e =
+        parse(r#"{"rules":[{"name":"a","path_prefix":"/a","case_sensitive":"yes"}]}"#).unwrap_err();
+    assert_eq!(e.field, "rules[0].case_sensitive");
+    assert_eq!(e.message, "must be true or false, got a string");
+}

@@ -21,15 +21,7 @@ pub struct Gathered {
 
 pub fn gather_facts(host: &dyn Host, policy: &Policy, handshakes: &Handshakes) -> Gathered {
     let headers = host.request_headers();
-    let text = |name: &str| {
-        headers
-            .as_ref()
-            .ok()
-            .and_then(|map| map.get(name))
-            .and_then(|value| std::str::from_utf8(value).ok())
-            .unwrap_or_default()
-            .to_string()
-    };
+    let text = |name: &str| request_text(headers.as_ref().ok(), name);
     let request = RequestFacts {
         path: text(":path"),
         method: text(":method"),
@@ -55,6 +47,16 @@ pub fn gather_facts(host: &dyn Host, policy: &Policy, handshakes: &Handshakes) -
         }
     };
     Gathered { facts, headers }
+}
+
+/// A pseudo-header as text. Bytes that are not UTF-8 stay visible (as
+/// U+FFFD) rather than making the value "": the policy refuses such a path
+/// instead of reading "/". Missing is "", which is no valid path either.
+fn request_text(headers: Option<&HeaderMap>, name: &str) -> String {
+    headers
+        .and_then(|map| map.get(name))
+        .map(|value| String::from_utf8_lossy(value).into_owned())
+        .unwrap_or_default()
 }
 
 /// A route's own requirement. An unreadable value is reported as invalid
@@ -157,5 +159,60 @@ fn string_property(host: &dyn Host, path: &[&str]) -> Result<Option<String>, Hos
         Some(bytes) => String::from_utf8(bytes)
             .map(Some)
             .map_err(|_| HostError(format!("property {} is not UTF-8", path.join(".")))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::request_text;
+    use crate::config::Config;
+    use crate::facts::{ConnectionFacts, Facts, RequestFacts};
+    use crate::filter::header_map::{HeaderMap, serialize_pairs};
+    use crate::policy::Policy;
+    use crate::reason::Reason;
+
+    /// A header map as Envoy serialises it, with `:path` ending in a raw
+    /// 0xFF byte (what HTTP/2 forwards when `normalize_path` is off).
+    fn headers_with_raw_byte() -> HeaderMap {
+        let mut bytes = serialize_pairs(&[
+            (":path".into(), "/access-delegations/Z".into()),
+            (":method".into(), "GET".into()),
+        ]);
+        let at = bytes.iter().position(|&b| b == b'Z').unwrap();
+        bytes[at] = 0xff;
+        HeaderMap::parse(bytes).unwrap()
+    }
+
+    #[test]
+    fn a_path_that_is_not_utf8_is_denied_not_read_as_root() {
+        let headers = headers_with_raw_byte();
+        let path = request_text(Some(&headers), ":path");
+        assert_eq!(path, "/access-delegations/\u{fffd}");
+        let policy = Policy::new(Config::parse(br#"{"rules":[]}"#).unwrap());
+        let facts = Facts {
+            request: RequestFacts {
+                path,
+                method: request_text(Some(&headers), ":method"),
+                route_mtls: None,
+            },
+            connection: Ok(ConnectionFacts {
+                tls_version: Some("TLSv1.3".into()),
+                peer: None,
+            }),
+            now_unix: 1_800_000_000,
+        };
+        assert_eq!(
+            policy.decide(&facts).deny_reason(),
+            Some(Reason::RequestPathInvalid)
+        );
+    }
+
+    #[test]
+    fn a_missing_path_is_empty() {
+        assert_eq!(
+            request_text(Some(&headers_with_raw_byte()), ":authority"),
+            ""
+        );
+        assert_eq!(request_text(None, ":path"), "");
     }
 }

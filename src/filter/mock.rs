@@ -1,6 +1,6 @@
 //! An in-memory host for testing the glue without Envoy.
 
-use super::header_map::HeaderMap;
+use super::header_map::{HeaderMap, serialize_fields};
 use super::{Host, HostError};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -14,6 +14,16 @@ pub struct MockHost {
     /// Properties whose hostcall fails.
     pub failing_properties: Vec<String>,
     pub headers: Vec<(String, String)>,
+    /// Headers whose names are not UTF-8, served after `headers`.
+    pub raw_headers: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The request trailers.
+    pub trailers: Vec<(Vec<u8>, Vec<u8>)>,
+    pub fail_trailer_reads: bool,
+    pub fail_trailer_writes: bool,
+    /// Removals answer OK and remove nothing (a host that changed the name).
+    pub ignore_removals: bool,
+    /// Every removal asked for, in order: `("header" | "trailer", name)`.
+    pub removals: Vec<(&'static str, Vec<u8>)>,
     pub sent: Option<SentReply>,
     pub now: u64,
     pub fail_header_writes: bool,
@@ -66,6 +76,21 @@ impl MockHost {
             .map(|(_, value)| *value)
     }
 
+    /// How many times `what` (a dotted property, `headers`, `trailers`) was read.
+    pub fn read_count(&self, what: &str) -> usize {
+        self.reads.borrow().iter().filter(|r| *r == what).count()
+    }
+
+    /// The deny reason of a 403 the filter sent; `None` when it sent none.
+    pub fn deny_reason(&self) -> Option<&str> {
+        let (status, headers, _) = self.sent.as_ref()?;
+        assert_eq!(*status, 403, "a deny is a 403");
+        headers
+            .iter()
+            .find(|(name, _)| name.ends_with("deny-reason"))
+            .map(|(_, value)| value.as_str())
+    }
+
     pub fn header(&self, name: &str) -> Vec<&str> {
         self.headers
             .iter()
@@ -90,14 +115,44 @@ impl Host for MockHost {
         if self.fail_header_reads {
             return Err(HostError("read failed".into()));
         }
-        Ok(HeaderMap::from_pairs(&self.headers))
+        let mut pairs: Vec<(&[u8], &[u8])> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_bytes(), v.as_bytes()))
+            .collect();
+        pairs.extend(self.raw_headers.iter().map(|(k, v)| (&k[..], &v[..])));
+        HeaderMap::parse(serialize_fields(&pairs)).ok_or_else(|| HostError("bad map".into()))
     }
 
-    fn remove_request_header(&mut self, name: &str) -> Result<(), HostError> {
+    fn remove_request_header(&mut self, name: &[u8]) -> Result<(), HostError> {
+        self.removals.push(("header", name.to_vec()));
         if self.fail_header_writes {
             return Err(HostError("write failed".into()));
         }
-        self.headers.retain(|(k, _)| k != name);
+        if !self.ignore_removals {
+            self.headers.retain(|(k, _)| k.as_bytes() != name);
+            self.raw_headers.retain(|(k, _)| k != name);
+        }
+        Ok(())
+    }
+
+    fn request_trailers(&self) -> Result<HeaderMap, HostError> {
+        self.reads.borrow_mut().push("trailers".into());
+        if self.fail_trailer_reads {
+            return Err(HostError("trailer read failed".into()));
+        }
+        HeaderMap::parse(serialize_fields(&self.trailers))
+            .ok_or_else(|| HostError("bad map".into()))
+    }
+
+    fn remove_request_trailer(&mut self, name: &[u8]) -> Result<(), HostError> {
+        self.removals.push(("trailer", name.to_vec()));
+        if self.fail_trailer_writes {
+            return Err(HostError("trailer write failed".into()));
+        }
+        if !self.ignore_removals {
+            self.trailers.retain(|(k, _)| k != name);
+        }
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 
 pub mod access_log;
 mod facts;
+mod forged;
 pub mod handshakes;
 pub mod header_map;
 pub mod metrics;
@@ -11,13 +12,14 @@ mod outcome;
 mod plugin;
 mod rendered;
 mod request;
+mod trailers;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
 pub use facts::{Gathered, XFCC_HEADER, gather_facts};
 pub use handshakes::Handshakes;
 pub use outcome::Outcome;
-pub use plugin::{Plugin, configure};
+pub use plugin::{Forwarded, Plugin, configure};
 pub use rendered::Rendered;
 pub use request::{Action, Handled, on_request_headers};
 
@@ -33,9 +35,15 @@ pub trait Host {
     fn property(&self, path: &[&str]) -> Result<Option<Vec<u8>>, HostError>;
     /// All request headers, in one read (names lowercase, as Envoy keeps them).
     fn request_headers(&self) -> Result<HeaderMap, HostError>;
-    fn remove_request_header(&mut self, name: &str) -> Result<(), HostError>;
+    /// Removes every value of the header `name`, given byte for byte as
+    /// the map holds it (not necessarily UTF-8).
+    fn remove_request_header(&mut self, name: &[u8]) -> Result<(), HostError>;
     /// Sets a request header, replacing any value it had.
     fn set_request_header(&mut self, name: &str, value: &str) -> Result<(), HostError>;
+    /// All request trailers, in one read (asked only when the request has them).
+    fn request_trailers(&self) -> Result<HeaderMap, HostError>;
+    /// Removes every value of the trailer `name`, byte for byte.
+    fn remove_request_trailer(&mut self, name: &[u8]) -> Result<(), HostError>;
     /// Ends the request with a local reply.
     fn send_response(
         &mut self,

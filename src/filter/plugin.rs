@@ -1,11 +1,13 @@
 //! One loaded configuration: the policy and its counters. [`configure`]
 //! builds it and counts the load; each request then goes through
-//! [`Plugin::on_request_headers`], which decides, applies and reports.
+//! [`Plugin::on_request_headers`], which decides, applies and reports, and,
+//! when it has trailers, [`Plugin::on_request_trailers`].
 
 use super::metrics::{self, Metrics};
-use super::{Action, Handshakes, Host, HostError, Outcome, access_log, request};
+use super::{Action, Handshakes, Host, HostError, Outcome, access_log, request, trailers};
 use crate::config::Config;
-use crate::policy::Policy;
+use crate::policy::{Decision, Policy};
+use crate::reason::Reason;
 
 pub struct Plugin {
     policy: Policy,
@@ -66,6 +68,16 @@ impl Plugin {
     /// the outcome and sets the access-log property. Neither report can
     /// change the outcome.
     pub fn on_request_headers(&self, host: &mut dyn Host) -> (Action, Outcome) {
+        let (action, outcome, _) = self.on_request_headers_keeping(host);
+        (action, outcome)
+    }
+
+    /// As [`Plugin::on_request_headers`], and for a forwarded request also
+    /// what its trailers are later checked with.
+    pub fn on_request_headers_keeping(
+        &self,
+        host: &mut dyn Host,
+    ) -> (Action, Outcome, Option<Forwarded>) {
         let handled = request::on_request_headers(host, &self.policy, &self.handshakes);
         let outcome = Outcome::of(handled.action, &handled.decision);
         self.metrics
@@ -74,12 +86,36 @@ impl Plugin {
             Some(rendered) => access_log::record_value(host, &rendered.access_log),
             None => access_log::record(host, outcome, &handled.decision),
         }
-        (handled.action, outcome)
+        let forwarded = (handled.action == Action::Continue).then_some(Forwarded {
+            decision: handled.decision,
+        });
+        (handled.action, outcome, forwarded)
+    }
+
+    /// Strips forged annotations from the trailers of a request its headers
+    /// phase forwarded. When that fails the request is denied, counted
+    /// (it was counted at its headers too) and logged as denied.
+    pub fn on_request_trailers(&self, host: &mut dyn Host, forwarded: &Forwarded) -> Action {
+        let action = trailers::on_request_trailers(host, &self.policy);
+        if action == Action::Pause {
+            let outcome = Outcome::Denied(Reason::ConnectionFactsUnavailable);
+            self.metrics
+                .count(host, outcome, forwarded.decision.rule.as_deref());
+            access_log::record(host, outcome, &forwarded.decision);
+        }
+        action
     }
 
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
+}
+
+/// A request the filter forwarded at its headers: the decision its
+/// trailers phase reports under.
+#[derive(Debug)]
+pub struct Forwarded {
+    decision: Decision,
 }
 
 #[cfg(test)]

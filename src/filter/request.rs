@@ -1,6 +1,7 @@
 //! One request: facts → decision → effects (deny reply, or stripped and
 //! annotated headers).
 
+use super::forged::{self, RequestMap};
 use super::handshakes::Handshakes;
 use super::header_map::HeaderMap;
 use super::rendered::Rendered;
@@ -105,7 +106,12 @@ fn rendering(
     rendered
 }
 
-fn deny(host: &mut dyn Host, policy: &Policy, reason: Option<Reason>, path: &str) -> Action {
+pub(super) fn deny(
+    host: &mut dyn Host,
+    policy: &Policy,
+    reason: Option<Reason>,
+    path: &str,
+) -> Action {
     let reason = reason.unwrap_or(Reason::ConnectionFactsUnavailable);
     let reply = deny_response(reason, path, &policy.config.annotation_prefix);
     if let Err(e) = host.send_response(reply.status, &reply.headers, reply.body.as_bytes()) {
@@ -114,8 +120,8 @@ fn deny(host: &mut dyn Host, policy: &Policy, reason: Option<Reason>, path: &str
     Action::Pause
 }
 
-/// Strips every client-sent header under our prefix (found in the map the
-/// facts were read from), then adds ours.
+/// Strips every client-sent header a backend could read as one of ours
+/// (found in the map the facts were read from), then adds ours.
 fn annotate(
     host: &mut dyn Host,
     policy: &Policy,
@@ -123,17 +129,7 @@ fn annotate(
     rendered: &Rendered,
 ) -> Result<(), HostError> {
     let prefix = policy.config.annotation_prefix.as_bytes();
-    let forged: Vec<String> = headers
-        .iter()
-        .filter(|(name, _)| {
-            name.get(..prefix.len())
-                .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
-        })
-        .map(|(name, _)| String::from_utf8_lossy(name).into_owned())
-        .collect();
-    for name in forged {
-        host.remove_request_header(&name)?;
-    }
+    forged::strip(host, RequestMap::Headers, headers, prefix)?;
     for (name, value) in &rendered.annotations {
         host.set_request_header(name, value)?;
     }

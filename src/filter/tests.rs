@@ -79,12 +79,7 @@ fn failing_property_read_denies() {
     host.failing_properties
         .push("connection.tls_version".into());
     on_request_headers(&mut host, &policy(""));
-    let (status, headers, _) = host.sent.clone().unwrap();
-    assert_eq!(status, 403);
-    assert!(headers.contains(&(
-        "x-onerecord-deny-reason".into(),
-        "connection_facts_unavailable".into()
-    )));
+    assert_eq!(host.deny_reason(), Some("connection_facts_unavailable"));
 }
 
 #[test]
@@ -194,4 +189,87 @@ fn an_unreadable_header_map_denies() {
         decision.deny_reason(),
         Some(crate::reason::Reason::ConnectionFactsUnavailable)
     );
+}
+
+#[test]
+fn forged_annotations_with_underscores_or_any_case_are_stripped() {
+    // A CGI/WSGI backend reads `x_onerecord_mtls` as HTTP_X_ONERECORD_MTLS,
+    // exactly the filter's own header.
+    let mut host = MockHost::tls("TLSv1.3");
+    for name in [
+        "x_onerecord_mtls",
+        "x-onerecord_client-uri-san",
+        "X_ONERECORD-POLICY",
+        "x_onerecord_mtls",
+    ] {
+        host.headers.push((name.into(), "forged".into()));
+    }
+    host.headers.push(("x_other".into(), "kept".into()));
+    let (action, _) = on_request_headers(&mut host, &policy(""));
+    assert_eq!(action, Action::Continue);
+    let left: Vec<&str> = host.headers.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        left,
+        [
+            ":path",
+            ":method",
+            "x_other",
+            "x-onerecord-tls-version",
+            "x-onerecord-mtls"
+        ]
+    );
+    // One removal per distinct name, each passed back exactly.
+    let removed: Vec<&[u8]> = host.removals.iter().map(|(_, n)| &n[..]).collect();
+    assert_eq!(
+        removed,
+        [
+            &b"x_onerecord_mtls"[..],
+            b"x-onerecord_client-uri-san",
+            b"X_ONERECORD-POLICY"
+        ]
+    );
+}
+
+#[test]
+fn a_forged_name_that_is_not_utf8_is_removed_byte_for_byte() {
+    let mut host = MockHost::tls("TLSv1.3");
+    host.raw_headers
+        .push((b"x-onerecord-\xffmtls".to_vec(), b"verified".to_vec()));
+    host.raw_headers
+        .push((b"x-other-\xff".to_vec(), b"kept".to_vec()));
+    let (action, _) = on_request_headers(&mut host, &policy(""));
+    assert_eq!(action, Action::Continue);
+    assert_eq!(
+        host.removals,
+        vec![("header", b"x-onerecord-\xffmtls".to_vec())]
+    );
+    assert_eq!(
+        host.raw_headers,
+        vec![(b"x-other-\xff".to_vec(), b"kept".to_vec())]
+    );
+}
+
+#[test]
+fn a_forged_header_the_host_did_not_remove_denies() {
+    let mut host = MockHost::tls("TLSv1.3");
+    host.headers
+        .push(("x_onerecord_mtls".into(), "verified".into()));
+    host.ignore_removals = true;
+    let (action, decision) = on_request_headers(&mut host, &policy(""));
+    assert_eq!(action, Action::Pause);
+    assert_eq!(
+        decision.deny_reason(),
+        Some(crate::reason::Reason::ConnectionFactsUnavailable)
+    );
+    assert_eq!(host.deny_reason(), Some("connection_facts_unavailable"));
+}
+
+#[test]
+fn without_forged_headers_the_map_is_read_once_and_nothing_removed() {
+    let mut host = MockHost::tls("TLSv1.3");
+    host.headers
+        .push(("x-onerecordx".into(), "not ours".into()));
+    on_request_headers(&mut host, &policy(""));
+    assert!(host.removals.is_empty());
+    assert_eq!(host.read_count("headers"), 1);
 }

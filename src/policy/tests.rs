@@ -1,13 +1,13 @@
 use super::*;
 use crate::facts::{ConnectionFacts, Facts, PeerFacts, RequestFacts, Unavailable};
 
-const FP: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+pub(super) const FP: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 
-fn policy(json: &str) -> Policy {
+pub(super) fn policy(json: &str) -> Policy {
     Policy::new(Config::parse(json.as_bytes()).unwrap())
 }
 
-fn facts(tls: Option<&str>, path: &str, method: &str) -> Facts {
+pub(super) fn facts(tls: Option<&str>, path: &str, method: &str) -> Facts {
     Facts {
         request: RequestFacts {
             path: path.into(),
@@ -157,7 +157,7 @@ fn allow_list_implies_a_client_certificate() {
 
 /// Facts for a client-certificate connection, at the real time (test
 /// certificates are issued relative to it).
-fn with_peer(peer: PeerFacts) -> Facts {
+pub(super) fn with_peer(peer: PeerFacts) -> Facts {
     let mut f = facts(Some("TLSv1.3"), "/access-delegations/1", "GET");
     f.now_unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -193,7 +193,7 @@ fn optional_routes_ignore_a_certificate_that_fails() {
     assert_eq!(d.ignored_certificate, Some(Reason::PeerChainUnavailable));
 }
 
-mod with_certificates {
+pub(super) mod with_certificates {
     use super::*;
 
     use crate::policy::test_fixture::pki;
@@ -205,7 +205,7 @@ mod with_certificates {
         crate::xfcc::envoy_format::element(&leaf.der(), &ders)
     }
 
-    fn peer(leaf: &Issued, chain: &[&Issued]) -> PeerFacts {
+    pub(in crate::policy) fn peer(leaf: &Issued, chain: &[&Issued]) -> PeerFacts {
         PeerFacts {
             connection_id: None,
             sha256_digest: Some(leaf.sha256_hex()),

@@ -57,14 +57,39 @@ fn deny_body_is_a_one_record_error() {
 }
 
 #[test]
-fn resource_is_bounded_and_escaped() {
-    let long = format!("/{}\u{e9}\"\n", "a".repeat(2000));
+fn resource_is_bounded() {
+    let long = format!("/{}", "a".repeat(2000));
     let body: serde_json::Value =
         serde_json::from_str(&error_body(Reason::TlsRequired, &long)).unwrap();
     let resource = body["api:hasErrorDetail"][0]["api:hasResource"]
         .as_str()
         .unwrap();
     assert_eq!(resource.len(), MAX_RESOURCE_LEN);
+}
+
+#[test]
+fn an_invalid_path_is_never_echoed() {
+    for path in [
+        "/caf\u{e9}\"\n<script>",
+        "/\u{fffd}secret",
+        "",
+        "no-slash",
+        "/a%zz",
+    ] {
+        let text = error_body(Reason::RequestPathInvalid, path);
+        let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let detail = &body["api:hasErrorDetail"][0];
+        assert_eq!(
+            detail["api:hasResource"],
+            serde_json::Value::Null,
+            "{path:?}"
+        );
+        assert_eq!(
+            detail["api:hasMessage"],
+            Reason::RequestPathInvalid.message()
+        );
+        assert!(!text.contains("script") && !text.contains("secret") && !text.contains("zz"));
+    }
 }
 
 #[test]

@@ -48,6 +48,26 @@ pub struct EnvoySpec {
     /// `forward_client_cert_details`: `SANITIZE_SET` unless a test asks for
     /// `APPEND_FORWARD`, which keeps a client-sent XFCC and appends Envoy's element.
     pub forward_client_cert_details: String,
+    /// How the HTTP connection manager reads paths and header names.
+    pub hcm: HcmSettings,
+    /// Request trailers over HTTP/1.1, from the client and to the upstream
+    /// (`http_protocol_options.enable_trailers` on both sides; HTTP/2 always
+    /// carries them).
+    pub trailers: bool,
+}
+
+/// The path and header-name settings of the HTTP connection manager.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HcmSettings {
+    /// As `envoy/envoy.yaml` had them before the hardened settings:
+    /// `normalize_path` and `merge_slashes` on, Envoy's defaults otherwise.
+    Normalizing,
+    /// A bare connection manager: `normalize_path` and `merge_slashes` off,
+    /// escaped slashes forwarded unchanged and names with `_` allowed (Envoy's defaults).
+    Bare,
+    /// `Normalizing` plus `path_with_escaped_slashes_action: UNESCAPE_AND_REDIRECT`
+    /// and `headers_with_underscores_action: REJECT_REQUEST`, as `envoy/envoy.yaml` sets them.
+    Hardened,
 }
 
 #[derive(Clone, Debug)]
@@ -62,6 +82,8 @@ pub struct RouteSpec {
     pub prefix: String,
     /// `filter_metadata.onerecord_tls_policy.mtls`, verbatim.
     pub mtls: Option<Value>,
+    /// `route.prefix_rewrite`: the upstream gets the path with `prefix` replaced.
+    pub prefix_rewrite: Option<String>,
 }
 
 impl EnvoySpec {
@@ -81,7 +103,31 @@ impl EnvoySpec {
             stats_config: None,
             access_log: None,
             forward_client_cert_details: "SANITIZE_SET".to_string(),
+            hcm: HcmSettings::Normalizing,
+            trailers: false,
         }
+    }
+
+    pub fn hcm(mut self, hcm: HcmSettings) -> EnvoySpec {
+        self.hcm = hcm;
+        self
+    }
+
+    /// Accepts HTTP/1.1 request trailers and forwards them to the upstream.
+    pub fn trailers(mut self) -> EnvoySpec {
+        self.trailers = true;
+        self
+    }
+
+    /// Adds a route for `prefix` that rewrites it to `rewrite`, with route
+    /// metadata `mtls` when given.
+    pub fn route_rewrite(mut self, prefix: &str, rewrite: &str, mtls: Option<Value>) -> EnvoySpec {
+        self.routes.push(RouteSpec {
+            prefix: prefix.to_string(),
+            mtls,
+            prefix_rewrite: Some(rewrite.to_string()),
+        });
+        self
     }
 
     /// `forward_client_cert_details: APPEND_FORWARD`: a client-sent XFCC is
@@ -110,6 +156,7 @@ impl EnvoySpec {
         self.routes.push(RouteSpec {
             prefix: prefix.to_string(),
             mtls: Some(value),
+            prefix_rewrite: None,
         });
         self
     }
@@ -172,23 +219,36 @@ pub fn render(spec: &EnvoySpec, files: &Files, upstream: SocketAddr) -> Value {
                 listener(PLAIN, spec, files, None),
                 listener(LEGACY, spec, files, Some(legacy)),
             ],
-            "clusters": [{
-                "name": "upstream",
-                "type": "STATIC",
-                "connect_timeout": "5s",
-                "load_assignment": {
-                    "cluster_name": "upstream",
-                    "endpoints": [{ "lb_endpoints": [{ "endpoint": {
-                        "address": address(&upstream.ip().to_string(), upstream.port())
-                    }}]}]
-                }
-            }]
+            "clusters": [cluster(spec, upstream)]
         }
     });
     if let Some(stats_config) = &spec.stats_config {
         bootstrap["stats_config"] = stats_config.clone();
     }
     bootstrap
+}
+
+fn cluster(spec: &EnvoySpec, upstream: SocketAddr) -> Value {
+    let mut cluster = json!({
+        "name": "upstream",
+        "type": "STATIC",
+        "connect_timeout": "5s",
+        "load_assignment": {
+            "cluster_name": "upstream",
+            "endpoints": [{ "lb_endpoints": [{ "endpoint": {
+                "address": address(&upstream.ip().to_string(), upstream.port())
+            }}]}]
+        }
+    });
+    if spec.trailers {
+        cluster["typed_extension_protocol_options"] = json!({
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                "explicit_http_config": { "http_protocol_options": { "enable_trailers": true } }
+            }
+        });
+    }
+    cluster
 }
 
 fn address(ip: &str, port: u16) -> Value {
@@ -247,6 +307,9 @@ fn http_connection_manager(name: &str, spec: &EnvoySpec, files: &Files) -> Value
         .map(|r| {
             let mut route =
                 json!({ "match": { "prefix": r.prefix }, "route": { "cluster": "upstream" } });
+            if let Some(rewrite) = &r.prefix_rewrite {
+                route["route"]["prefix_rewrite"] = json!(rewrite);
+            }
             if let Some(mtls) = &r.mtls {
                 route["metadata"] =
                     json!({ "filter_metadata": { "onerecord_tls_policy": { "mtls": mtls } } });
@@ -261,8 +324,8 @@ fn http_connection_manager(name: &str, spec: &EnvoySpec, files: &Files) -> Value
             "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
             "stat_prefix": name,
             "codec_type": "AUTO",
-            "normalize_path": true,
-            "merge_slashes": true,
+            "normalize_path": spec.hcm != HcmSettings::Bare,
+            "merge_slashes": spec.hcm != HcmSettings::Bare,
             "forward_client_cert_details": spec.forward_client_cert_details,
             "set_current_client_cert_details": { "cert": true, "chain": spec.xfcc_chain, "subject": true, "uri": true, "dns": true },
             "route_config": {
@@ -272,6 +335,15 @@ fn http_connection_manager(name: &str, spec: &EnvoySpec, files: &Files) -> Value
             "http_filters": [wasm_filter(spec, &files.wasm), router()],
         }
     });
+    let config = &mut manager["typed_config"];
+    if spec.hcm == HcmSettings::Hardened {
+        config["path_with_escaped_slashes_action"] = json!("UNESCAPE_AND_REDIRECT");
+        config["common_http_protocol_options"] =
+            json!({ "headers_with_underscores_action": "REJECT_REQUEST" });
+    }
+    if spec.trailers {
+        config["http_protocol_options"] = json!({ "enable_trailers": true });
+    }
     if let Some(log) = &spec.access_log {
         manager["typed_config"]["access_log"] = json!([{
             "name": "envoy.access_loggers.file",

@@ -4,7 +4,7 @@
 use super::http::{Request, Response, read_response, write_request};
 use super::pki::Issued;
 use openssl::pkey::{PKey, Private};
-use openssl::ssl::{SslConnector, SslMethod, SslMode, SslVerifyMode, SslVersion};
+use openssl::ssl::{SslConnector, SslMethod, SslMode, SslStream, SslVerifyMode, SslVersion};
 use openssl::x509::X509;
 use std::io::{BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -134,6 +134,13 @@ impl TlsClient {
     /// connections (building one reads the system's CA store, which costs
     /// more than a handshake).
     pub fn prepare(&self) -> Result<PreparedClient, String> {
+        // This client speaks HTTP/1.1 only; never let the server pick h2.
+        self.prepare_alpn(b"\x08http/1.1")
+    }
+
+    /// As [`TlsClient::prepare`], offering exactly the ALPN `protocols`
+    /// (wire format: length-prefixed names).
+    pub fn prepare_alpn(&self, protocols: &[u8]) -> Result<PreparedClient, String> {
         let mut builder =
             SslConnector::builder(SslMethod::tls_client()).map_err(|e| e.to_string())?;
         builder
@@ -161,9 +168,8 @@ impl TlsClient {
                     .map_err(|e| e.to_string())?;
             }
         }
-        // This client speaks HTTP/1.1 only; never let the server pick h2.
         builder
-            .set_alpn_protos(b"\x08http/1.1")
+            .set_alpn_protos(protocols)
             .map_err(|e| e.to_string())?;
         Ok(PreparedClient {
             connector: builder.build(),
@@ -195,16 +201,22 @@ pub struct PreparedClient {
 impl PreparedClient {
     /// Connects and completes the handshake; the error text says why not.
     pub fn connect(&self, addr: SocketAddr) -> Result<Connection, String> {
-        let tcp = tcp(addr).map_err(|e| format!("connect {addr}: {e}"))?;
-        let stream = self
-            .connector
-            .connect(SERVER_NAME, tcp)
-            .map_err(|e| format!("TLS handshake with {addr}: {e}"))?;
+        let stream = self.connect_tls(addr)?;
         let tls_version = Some(stream.ssl().version_str().to_string());
         Ok(Connection {
             io: BufReader::new(Box::new(stream)),
             tls_version,
         })
+    }
+}
+
+impl PreparedClient {
+    /// The TLS stream itself, after the handshake (for other protocols).
+    pub fn connect_tls(&self, addr: SocketAddr) -> Result<SslStream<TcpStream>, String> {
+        let tcp = tcp(addr).map_err(|e| format!("connect {addr}: {e}"))?;
+        self.connector
+            .connect(SERVER_NAME, tcp)
+            .map_err(|e| format!("TLS handshake with {addr}: {e}"))
     }
 }
 

@@ -146,6 +146,18 @@ pub fn read_headers(input: &mut impl BufRead) -> io::Result<Vec<(String, String)
 /// A message body framed by `content-length` or chunked encoding; without
 /// either, everything until the peer closes.
 pub fn read_body(input: &mut impl BufRead, headers: &[(String, String)]) -> io::Result<Vec<u8>> {
+    read_body_and_trailers(input, headers).map(|(body, _)| body)
+}
+
+/// Header or trailer fields: names lowercased, in received order.
+pub type Fields = Vec<(String, String)>;
+
+/// The body as [`read_body`] reads it, and the trailers of a chunked one
+/// (names lowercased, in received order).
+pub fn read_body_and_trailers(
+    input: &mut impl BufRead,
+    headers: &[(String, String)],
+) -> io::Result<(Vec<u8>, Fields)> {
     let find = |name: &str| {
         headers
             .iter()
@@ -160,8 +172,8 @@ pub fn read_body(input: &mut impl BufRead, headers: &[(String, String)]) -> io::
             let size = usize::from_str_radix(size_hex, 16)
                 .map_err(|_| bad(format!("bad chunk size {size_line:?}")))?;
             if size == 0 {
-                read_headers(input)?; // trailers
-                return Ok(body);
+                let trailers = read_headers(input)?;
+                return Ok((body, trailers));
             }
             let start = body.len();
             body.resize(start + size, 0);
@@ -181,11 +193,17 @@ pub fn read_body(input: &mut impl BufRead, headers: &[(String, String)]) -> io::
             input.read_to_end(&mut body)?;
         }
     }
-    Ok(body)
+    Ok((body, Vec::new()))
 }
 
-/// One CRLF-terminated line without the terminator; EOF before it is an error.
+/// One CRLF-terminated line without the terminator; EOF before it is an
+/// error, and so are bytes that are not UTF-8.
 pub fn read_line(input: &mut impl BufRead) -> io::Result<String> {
+    String::from_utf8(read_line_bytes(input)?).map_err(|_| bad("line is not UTF-8".to_string()))
+}
+
+/// As [`read_line`], whatever the bytes.
+pub fn read_line_bytes(input: &mut impl BufRead) -> io::Result<Vec<u8>> {
     let mut line = Vec::new();
     input.read_until(b'\n', &mut line)?;
     if !line.ends_with(b"\n") {
@@ -197,7 +215,7 @@ pub fn read_line(input: &mut impl BufRead) -> io::Result<String> {
     while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
         line.pop();
     }
-    String::from_utf8(line).map_err(|_| bad("line is not UTF-8".to_string()))
+    Ok(line)
 }
 
 fn bad(message: String) -> io::Error {

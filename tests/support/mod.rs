@@ -13,6 +13,7 @@ pub mod client;
 pub mod curl;
 pub mod envoy;
 pub mod fixture;
+pub mod h2;
 pub mod http;
 pub mod onerecord;
 pub mod pki;

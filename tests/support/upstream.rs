@@ -1,9 +1,9 @@
 //! The backend behind Envoy: answers every request with 200 and a JSON
-//! object of the request headers it received, so a test can see exactly
-//! what the filter let through. Also records each request. `Upstream::serve`
+//! object of the request headers (and trailers) it received, so a test can
+//! see exactly what the filter let through. Also records each request. `Upstream::serve`
 //! runs the same server with another answer (the demo's ONE Record backend).
 
-use super::http::{Response, read_body, read_headers, read_line};
+use super::http::{Response, read_body_and_trailers, read_headers, read_line_bytes};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::io::{BufReader, Write};
@@ -18,6 +18,8 @@ pub struct Seen {
     pub method: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
+    /// The trailers of a chunked body, names lowercased.
+    pub trailers: Vec<(String, String)>,
 }
 
 /// What a backend started with `Upstream::serve` answers.
@@ -144,13 +146,23 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     }
 }
 
-/// Serves requests on one keep-alive connection until the peer closes it.
+/// Serves requests on one keep-alive connection until the peer closes it
+/// or sends something this server cannot read (then it closes, so Envoy
+/// does not wait for an answer).
 fn serve(conn: TcpStream, shared: &Shared) {
-    let Ok(mut out) = conn.try_clone() else {
+    let Ok(out) = conn.try_clone() else {
         return;
     };
+    serve_requests(conn, &out, shared);
+    let _ = out.shutdown(Shutdown::Both);
+}
+
+fn serve_requests(conn: TcpStream, mut out: &TcpStream, shared: &Shared) {
     let mut input = BufReader::new(conn);
-    while let Ok(line) = read_line(&mut input) {
+    // The request line as bytes: a path that is not UTF-8 is still a
+    // request received, recorded with U+FFFD for what is not.
+    while let Ok(line) = read_line_bytes(&mut input) {
+        let line = String::from_utf8_lossy(&line);
         let mut parts = line.split(' ');
         let (Some(method), Some(path)) = (parts.next(), parts.next()) else {
             return;
@@ -161,13 +173,19 @@ fn serve(conn: TcpStream, shared: &Shared) {
         let framed = headers
             .iter()
             .any(|(n, _)| n == "content-length" || n == "transfer-encoding");
-        if framed && read_body(&mut input, &headers).is_err() {
-            return;
-        }
+        let trailers = match framed {
+            // A request cut short (Envoy reset it) is not a request received.
+            true => match read_body_and_trailers(&mut input, &headers) {
+                Ok((_, trailers)) => trailers,
+                Err(_) => return,
+            },
+            false => Vec::new(),
+        };
         let seen = Seen {
             method: method.to_string(),
             path: path.to_string(),
             headers,
+            trailers,
         };
         let reply = (shared.handler)(&seen);
         let close = seen
@@ -175,14 +193,15 @@ fn serve(conn: TcpStream, shared: &Shared) {
             .iter()
             .any(|(n, v)| n == "connection" && v.eq_ignore_ascii_case("close"));
         shared.seen.lock().expect("seen lock").push(seen);
-        if out.write_all(&encode(&reply)).is_err() || close {
+        if out.write_all(&encode(&reply, method != "HEAD")).is_err() || close {
             return;
         }
     }
 }
 
-/// The status line, the reply's headers, `content-length` and the body.
-fn encode(reply: &Reply) -> Vec<u8> {
+/// The status line, the reply's headers, `content-length` and the body
+/// (without it for a HEAD request, whose reply has none).
+fn encode(reply: &Reply, with_body: bool) -> Vec<u8> {
     let mut head = format!(
         "HTTP/1.1 {} {}\r\n",
         reply.status,
@@ -193,7 +212,9 @@ fn encode(reply: &Reply) -> Vec<u8> {
     }
     head.push_str(&format!("content-length: {}\r\n\r\n", reply.body.len()));
     let mut bytes = head.into_bytes();
-    bytes.extend_from_slice(&reply.body);
+    if with_body {
+        bytes.extend_from_slice(&reply.body);
+    }
     bytes
 }
 
@@ -218,16 +239,26 @@ fn echo(seen: &Seen) -> Reply {
     }
 }
 
-/// `{":method": [..], ":path": [..], "<header>": [values..]}`. Pseudo names
-/// cannot collide with real ones: HTTP/1.1 header names have no colon.
+/// Echo keys of trailers: `:trailer:<name>`.
+pub const TRAILER_KEY: &str = ":trailer:";
+
+/// `{":method": [..], ":path": [..], "<header>": [values..],
+/// ":trailer:<name>": [values..]}`. Pseudo names cannot collide with real
+/// ones: HTTP/1.1 header and trailer names have no colon.
 fn echo_json(seen: &Seen) -> Value {
     let mut map = Map::new();
     map.insert(":method".into(), Value::from(vec![seen.method.clone()]));
     map.insert(":path".into(), Value::from(vec![seen.path.clone()]));
-    for (name, value) in &seen.headers {
-        let entry = map
-            .entry(name.clone())
-            .or_insert_with(|| Value::Array(Vec::new()));
+    let trailers = seen
+        .trailers
+        .iter()
+        .map(|(name, value)| (format!("{TRAILER_KEY}{name}"), value));
+    let headers = seen
+        .headers
+        .iter()
+        .map(|(name, value)| (name.clone(), value));
+    for (name, value) in headers.chain(trailers) {
+        let entry = map.entry(name).or_insert_with(|| Value::Array(Vec::new()));
         if let Value::Array(values) = entry {
             values.push(Value::from(value.clone()));
         }
@@ -284,6 +315,14 @@ impl Echo {
             .iter()
             .filter(|(n, _)| n.starts_with(prefix))
             .map(|(n, v)| (n.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Every trailer the backend received, by name.
+    pub fn trailers(&self) -> BTreeMap<String, Vec<String>> {
+        self.headers
+            .iter()
+            .filter_map(|(n, v)| Some((n.strip_prefix(TRAILER_KEY)?.to_string(), v.clone())))
             .collect()
     }
 }

@@ -103,6 +103,11 @@ fn summary(config: &Config) -> String {
             PathMatch::Prefix(p) => format!("path_prefix {p}"),
             PathMatch::Exact(p) => format!("path_exact {p}"),
         };
+        let case = if rule.case_sensitive {
+            ", case-sensitive"
+        } else {
+            ""
+        };
         let methods = if rule.methods.is_empty() {
             "all methods".to_string()
         } else {
@@ -116,7 +121,7 @@ fn summary(config: &Config) -> String {
             format!(", allowed_clients: {}", allowed(a))
         });
         lines.push(format!(
-            "  {}. {}: {path}, {methods}, {mtls}{clients}",
+            "  {}. {}: {path}{case}, {methods}, {mtls}{clients}",
             i + 1,
             rule.name
         ));

@@ -9,6 +9,7 @@ use std::ptr::null_mut;
 const STATUS_OK: u32 = 0;
 const STATUS_NOT_FOUND: u32 = 1;
 pub const MAP_REQUEST_HEADERS: u32 = 0;
+pub const MAP_REQUEST_TRAILERS: u32 = 1;
 pub const BUFFER_PLUGIN_CONFIGURATION: u32 = 7;
 pub const LOG_TRACE: u32 = 0;
 const METRIC_COUNTER: u32 = 0;
@@ -163,7 +164,9 @@ pub fn log_level() -> Option<u32> {
     }
 }
 
-pub fn remove_header(map: u32, name: &str) -> Result<(), HostError> {
+/// Removes `name`, passed as raw bytes: the hostcall takes any bytes, so a
+/// name that is not UTF-8 is removed as it is.
+pub fn remove_header(map: u32, name: &[u8]) -> Result<(), HostError> {
     // SAFETY: pointers describe live buffers.
     match unsafe { proxy_remove_header_map_value(map, name.as_ptr(), name.len()) } {
         STATUS_OK | STATUS_NOT_FOUND => Ok(()),

@@ -4,7 +4,7 @@ mod abi;
 mod logger;
 
 use super::header_map::HeaderMap;
-use super::{Action as FilterAction, Host, HostError, Plugin, configure};
+use super::{Action as FilterAction, Forwarded, Host, HostError, Plugin, configure};
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, ContextType};
 use std::rc::Rc;
@@ -35,6 +35,7 @@ impl RootContext for PolicyRoot {
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
         Some(Box::new(PolicyHttp {
             plugin: self.plugin.clone(),
+            forwarded: None,
         }))
     }
 
@@ -45,6 +46,9 @@ impl RootContext for PolicyRoot {
 
 struct PolicyHttp {
     plugin: Option<Rc<Plugin>>,
+    /// Set when the headers phase forwarded the request; only then are its
+    /// trailers handled (a denied request has been answered already).
+    forwarded: Option<Forwarded>,
 }
 
 impl Context for PolicyHttp {}
@@ -58,10 +62,30 @@ impl HttpContext for PolicyHttp {
             let _ = host.send_response(503, &[], b"");
             return Action::Pause;
         };
-        match plugin.on_request_headers(&mut host).0 {
-            FilterAction::Continue => Action::Continue,
-            FilterAction::Pause => Action::Pause,
+        let (action, _, forwarded) = plugin.on_request_headers_keeping(&mut host);
+        self.forwarded = forwarded;
+        wasm_action(action)
+    }
+
+    /// Runs only for requests that have trailers.
+    fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
+        let (Some(plugin), Some(forwarded)) = (self.plugin.as_deref(), self.forwarded.as_ref())
+        else {
+            return Action::Continue;
+        };
+        let mut host = WasmHost;
+        let action = plugin.on_request_trailers(&mut host, forwarded);
+        if action == FilterAction::Pause {
+            self.forwarded = None;
         }
+        wasm_action(action)
+    }
+}
+
+fn wasm_action(action: FilterAction) -> Action {
+    match action {
+        FilterAction::Continue => Action::Continue,
+        FilterAction::Pause => Action::Pause,
     }
 }
 
@@ -77,8 +101,16 @@ impl Host for WasmHost {
         abi::header_map(abi::MAP_REQUEST_HEADERS)
     }
 
-    fn remove_request_header(&mut self, name: &str) -> Result<(), HostError> {
+    fn remove_request_header(&mut self, name: &[u8]) -> Result<(), HostError> {
         abi::remove_header(abi::MAP_REQUEST_HEADERS, name)
+    }
+
+    fn request_trailers(&self) -> Result<HeaderMap, HostError> {
+        abi::header_map(abi::MAP_REQUEST_TRAILERS)
+    }
+
+    fn remove_request_trailer(&mut self, name: &[u8]) -> Result<(), HostError> {
+        abi::remove_header(abi::MAP_REQUEST_TRAILERS, name)
     }
 
     fn set_request_header(&mut self, name: &str, value: &str) -> Result<(), HostError> {

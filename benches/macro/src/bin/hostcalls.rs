@@ -78,9 +78,18 @@ impl Host for CountingHost {
         HeaderMap::parse(wire).ok_or_else(|| HostError("malformed header map".into()))
     }
 
-    fn remove_request_header(&mut self, name: &str) -> Result<(), HostError> {
+    fn remove_request_header(&mut self, name: &[u8]) -> Result<(), HostError> {
         count(|| "proxy_remove_header_map_value".into(), 0, name.len());
-        self.headers.retain(|(n, _)| n != name);
+        self.headers.retain(|(n, _)| n.as_bytes() != name);
+        Ok(())
+    }
+
+    /// The measured requests have no trailers (Envoy would not call for them).
+    fn request_trailers(&self) -> Result<HeaderMap, HostError> {
+        Ok(HeaderMap::default())
+    }
+
+    fn remove_request_trailer(&mut self, _name: &[u8]) -> Result<(), HostError> {
         Ok(())
     }
 

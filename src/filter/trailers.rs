@@ -1,0 +1,49 @@
+//! Request trailers. A client can send annotation names as trailers (over
+//! HTTP/2, or HTTP/1.1 chunked where Envoy accepts trailers), and they reach
+//! the backend after the body, where some frameworks merge them with the
+//! headers. The filter strips them as it strips headers; when it cannot,
+//! the request is refused instead of forwarded with them. Envoy calls this
+//! only for requests that have trailers.
+
+use super::forged::{self, RequestMap};
+use super::request::deny;
+use super::{Action, Host, HostError};
+use crate::policy::Policy;
+use crate::reason::Reason;
+
+/// Strips forged annotations from the trailers of a request the headers
+/// phase forwarded; a failure denies (`connection_facts_unavailable`).
+pub fn on_request_trailers(host: &mut dyn Host, policy: &Policy) -> Action {
+    match strip(host, policy) {
+        Ok(()) => Action::Continue,
+        Err(e) => {
+            log::error!(
+                "onerecord-tls-policy: cannot rewrite request trailers ({}); denying",
+                e.0
+            );
+            // Only for the reply's `api:hasResource`; Envoy keeps the
+            // request headers readable until the stream ends.
+            let path = host
+                .request_headers()
+                .ok()
+                .and_then(|headers| headers.get(":path").map(<[u8]>::to_vec))
+                .and_then(|path| String::from_utf8(path).ok())
+                .unwrap_or_default();
+            deny(
+                host,
+                policy,
+                Some(Reason::ConnectionFactsUnavailable),
+                &path,
+            )
+        }
+    }
+}
+
+fn strip(host: &mut dyn Host, policy: &Policy) -> Result<(), HostError> {
+    let trailers = host.request_trailers()?;
+    let prefix = policy.config.annotation_prefix.as_bytes();
+    forged::strip(host, RequestMap::Trailers, &trailers, prefix).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,169 @@
+//! The readings of a request path: the forms common backends may give the
+//! same `:path`. Every reading drops query and fragment, decodes escaped
+//! unreserved characters, upper-cases the hex of kept escapes and merges
+//! repeated slashes. They differ in three choices: `%2F`, `%5C` and `\`
+//! read as `/` (and `%3B` as `;`) or not; `;` parameters removed from every
+//! segment or not (before dot resolution, so `..;` is `..`); `.` and `..`
+//! resolved or not.
+
+/// The distinct readings of one path, the ordinary one (dots resolved,
+/// nothing else decoded) first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Readings<'a> {
+    /// A path with nothing to read differently: its only reading is itself
+    /// without the query. No allocation.
+    One(&'a str),
+    Many(Vec<String>),
+}
+
+impl Readings<'_> {
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let (one, many) = match self {
+            Readings::One(path) => (Some(*path), &[][..]),
+            Readings::Many(all) => (None, all.as_slice()),
+        };
+        one.into_iter().chain(many.iter().map(String::as_str))
+    }
+}
+
+/// Every distinct reading of `raw` (a valid request path, see
+/// [`is_valid_request_path`](super::is_valid_request_path)).
+pub fn readings(raw: &str) -> Readings<'_> {
+    let path = without_query(raw);
+    if is_plain(path) {
+        return Readings::One(path);
+    }
+    let decoded = decode_unreserved(path);
+    let separated = decode_separators(&decoded);
+    let texts = [
+        Some(decoded.as_str()),
+        (separated != decoded).then_some(separated.as_str()),
+    ];
+    let mut out: Vec<String> = Vec::new();
+    for text in texts.into_iter().flatten() {
+        for params in [false, true] {
+            if params && !text.contains(';') {
+                continue;
+            }
+            for dots in [true, false] {
+                let reading = join_segments(text, params, dots);
+                if !out.contains(&reading) {
+                    out.push(reading);
+                }
+            }
+        }
+    }
+    Readings::Many(out)
+}
+
+/// The ordinary reading: query and fragment dropped, unreserved escapes
+/// decoded (kept ones in upper case), slashes merged, `.` and `..` resolved.
+/// This is the path the deny body names.
+pub fn normalize_path(raw: &str) -> String {
+    join_segments(&decode_unreserved(without_query(raw)), false, true)
+}
+
+/// The reading with every choice made: separators decoded, `;` parameters
+/// removed, dot segments resolved. A configured path must already be this.
+pub fn canonical_path(raw: &str) -> String {
+    let decoded = decode_unreserved(without_query(raw));
+    join_segments(&decode_separators(&decoded), true, true)
+}
+
+fn without_query(raw: &str) -> &str {
+    let end = raw.find(['?', '#']).unwrap_or(raw.len());
+    raw.get(..end).unwrap_or(raw)
+}
+
+/// Nothing any reading would change: no escape, parameter, backslash,
+/// empty segment or dot segment.
+fn is_plain(path: &str) -> bool {
+    !path.bytes().any(|b| matches!(b, b'%' | b';' | b'\\'))
+        && !path.contains("//")
+        && !path.split('/').any(|s| s == "." || s == "..")
+}
+
+/// Joins the segments of `text` with single slashes, keeping a trailing one.
+fn join_segments(text: &str, params: bool, dots: bool) -> String {
+    let mut segments: Vec<&str> = Vec::new();
+    let mut last = "";
+    for whole in text.split('/') {
+        let segment = if params {
+            whole.split(';').next().unwrap_or_default()
+        } else {
+            whole
+        };
+        last = segment;
+        match segment {
+            "" => {}
+            "." if dots => {}
+            ".." if dots => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    let trailing = last.is_empty() || (dots && matches!(last, "." | ".."));
+    let mut out = String::with_capacity(text.len() + 1);
+    for s in &segments {
+        out.push('/');
+        out.push_str(s);
+    }
+    if out.is_empty() || (trailing && !segments.is_empty()) {
+        out.push('/');
+    }
+    out
+}
+
+/// `%2F`, `%5C` and `\` as `/`, `%3B` as `;`. In decoded text every `%`
+/// starts an upper-case escape, so matching at each `%` is exact.
+fn decode_separators(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        let (piece, len) = match rest.get(..3) {
+            Some("%2F" | "%5C") => ('/', 3),
+            Some("%3B") => (';', 3),
+            _ if c == '\\' => ('/', 1),
+            _ => (c, c.len_utf8()),
+        };
+        out.push(piece);
+        rest = rest.get(len..).unwrap_or_default();
+    }
+    out
+}
+
+fn decode_unreserved(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            // Exactly two hex digits: `from_str_radix` alone would take `+1`.
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+                .and_then(|h| std::str::from_utf8(h).ok());
+            if let Some(value) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                if value.is_ascii_alphanumeric() || matches!(value, b'-' | b'.' | b'_' | b'~') {
+                    out.push(char::from(value));
+                } else {
+                    out.push('%');
+                    out.push_str(&format!("{value:02X}"));
+                }
+                i += 3;
+                continue;
+            }
+        }
+        // Not a valid escape: keep the byte as it is (the path is UTF-8 text).
+        let ch_len = path
+            .get(i..)
+            .and_then(|rest| rest.chars().next())
+            .map_or(1, char::len_utf8);
+        if let Some(piece) = path.get(i..i + ch_len) {
+            out.push_str(piece);
+        }
+        i += ch_len;
+    }
+    out
+}

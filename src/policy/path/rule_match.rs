@@ -1,0 +1,140 @@
+//! Which rules a request is subject to: for each reading of its path, the
+//! first rule (configuration order) matching that reading and the method.
+
+use super::{is_valid_request_path, readings};
+use crate::config::{AllowedClients, Config, MtlsRequirement, PathMatch, Rule};
+
+/// What the readings of one request selected: indices into `config.rules`,
+/// `None` for a reading no rule matched (the global default applies).
+/// Each pick once; the ordinary reading's first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selection {
+    first: Option<usize>,
+    /// Empty, and unallocated, when every reading picked the same.
+    more: Vec<Option<usize>>,
+}
+
+/// The selection for a request, or `None` when its `:path` is not a valid
+/// request path (which the policy denies).
+pub fn select_rules(config: &Config, path: &str, method: &str) -> Option<Selection> {
+    if !is_valid_request_path(path) {
+        return None;
+    }
+    let readings = readings(path);
+    let mut picks = readings
+        .iter()
+        .map(|r| first_match(&config.rules, r, method));
+    let mut selection = Selection {
+        first: picks.next().flatten(),
+        more: Vec::new(),
+    };
+    for pick in picks {
+        if !selection.includes(pick) {
+            selection.more.push(pick);
+        }
+    }
+    Some(selection)
+}
+
+impl Selection {
+    /// Every pick: a rule index, or `None` for the global default.
+    pub fn picks(&self) -> impl Iterator<Item = Option<usize>> {
+        std::iter::once(self.first).chain(self.more.iter().copied())
+    }
+
+    pub fn includes(&self, pick: Option<usize>) -> bool {
+        self.picks().any(|p| p == pick)
+    }
+
+    /// The selected rules, in the order their readings came.
+    pub fn rules<'c>(&self, config: &'c Config) -> impl Iterator<Item = &'c Rule> {
+        self.picks().flatten().filter_map(|i| config.rules.get(i))
+    }
+
+    /// The strictest `mtls` of the picks (a rule's own, else the default).
+    pub fn requirement(&self, config: &Config) -> MtlsRequirement {
+        if self
+            .picks()
+            .any(|p| own_mtls(config, p) == MtlsRequirement::Required)
+        {
+            MtlsRequirement::Required
+        } else {
+            MtlsRequirement::Optional
+        }
+    }
+
+    /// Every allow-list that applies: each pick's own, else the global one.
+    /// A verified client must be on all of them.
+    pub fn allow_lists<'c>(&self, config: &'c Config) -> impl Iterator<Item = &'c AllowedClients> {
+        self.picks()
+            .filter_map(|p| config.allowed_clients_for(rule(config, p)))
+    }
+
+    /// The rule to report (logs, metrics, the `rule` annotation): the
+    /// earliest selected rule that sets the strictest requirement of all
+    /// picks. `None` when no rule did (the default was stricter, or no
+    /// reading matched a rule).
+    pub fn reported<'c>(&self, config: &'c Config) -> Option<&'c Rule> {
+        let strictest = self.picks().map(|p| strictness(config, p)).max()?;
+        self.picks()
+            .flatten()
+            .filter(|&i| strictness(config, Some(i)) == strictest)
+            .min()
+            .and_then(|i| config.rules.get(i))
+    }
+}
+
+fn rule(config: &Config, pick: Option<usize>) -> Option<&Rule> {
+    pick.and_then(|i| config.rules.get(i))
+}
+
+fn own_mtls(config: &Config, pick: Option<usize>) -> MtlsRequirement {
+    rule(config, pick)
+        .and_then(|r| r.mtls)
+        .unwrap_or(config.mtls)
+}
+
+/// Whether a pick requires a client certificate (an allow-list implies it).
+fn strictness(config: &Config, pick: Option<usize>) -> bool {
+    own_mtls(config, pick) == MtlsRequirement::Required
+        || config.allowed_clients_for(rule(config, pick)).is_some()
+}
+
+fn first_match(rules: &[Rule], reading: &str, method: &str) -> Option<usize> {
+    rules.iter().position(|r| rule_matches(r, reading, method))
+}
+
+/// `reading` is one reading of the path. Methods compare case-insensitively,
+/// and `GET` covers `HEAD` (same resource, no body). Paths compare ASCII
+/// case-insensitively unless the rule is case-sensitive; an exact path also
+/// matches with one trailing `/`.
+pub fn rule_matches(rule: &Rule, reading: &str, method: &str) -> bool {
+    let method_matches = rule.methods.is_empty()
+        || rule.methods.iter().any(|m| {
+            m.eq_ignore_ascii_case(method) || (m == "GET" && method.eq_ignore_ascii_case("HEAD"))
+        });
+    method_matches && path_matches(&rule.path, rule.case_sensitive, reading)
+}
+
+fn path_matches(path: &PathMatch, case_sensitive: bool, reading: &str) -> bool {
+    let same = |a: &[u8], b: &[u8]| {
+        if case_sensitive {
+            a == b
+        } else {
+            a.eq_ignore_ascii_case(b)
+        }
+    };
+    let reading = reading.as_bytes();
+    match path {
+        PathMatch::Prefix(prefix) => reading
+            .get(..prefix.len())
+            .is_some_and(|head| same(head, prefix.as_bytes())),
+        PathMatch::Exact(exact) => {
+            let body = match reading.strip_suffix(b"/") {
+                Some(body) if reading.len() == exact.len() + 1 => body,
+                _ => reading,
+            };
+            same(body, exact.as_bytes())
+        }
+    }
+}
