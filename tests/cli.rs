@@ -618,6 +618,21 @@ fn explain_applies_rules_to_every_reading_of_the_path() {
         check("GET", path, Some("delegations"), required);
     }
     check("HEAD", "/Admin/", Some("admin"), required);
+    let r = s.explain(
+        None,
+        &["--path", "/public/..;/access-delegations", "--json"],
+    );
+    assert_eq!(r.json()["selected_rules"], json!(["public", "delegations"]));
+    let r = s.explain(None, &["--path", "/public/..;/access-delegations"]);
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with("selected_rules") && l.ends_with("public, delegations")),
+        "{}",
+        r.stdout
+    );
+    let r = s.explain(None, &["--path", "/public/1"]);
+    assert!(!r.stdout.contains("selected_rules"), "{}", r.stdout);
     check("GET", "/public/1", Some("public"), None);
     for path in ["/a b", "nope", "/a%zz", "/caf\u{e9}"] {
         check("GET", path, None, Some("request_path_invalid"));
@@ -704,6 +719,7 @@ fn explain_json_has_the_stable_keys() {
         "message",
         "mode",
         "rule",
+        "selected_rules",
         "tls_version",
         "mtls",
         "client",
@@ -714,7 +730,7 @@ fn explain_json_has_the_stable_keys() {
     ] {
         assert!(keys.contains(&key), "{key} missing from {v}");
     }
-    assert_eq!(keys.len(), 12, "{v}");
+    assert_eq!(keys.len(), 13, "{v}");
     let client: Vec<&str> = v["client"]
         .as_object()
         .unwrap()
@@ -808,7 +824,7 @@ fn envoy_peer(chain: &[&Issued]) -> PeerFacts {
 }
 
 /// The JSON the CLI must print for a decision.
-fn expected_json(d: &Decision, now: u64) -> Value {
+fn expected_json(d: &Decision, selected_rules: &[String], now: u64) -> Value {
     let verdict = match (d.deny_reason(), d.mode) {
         (None, _) => "allow",
         (Some(_), Mode::Enforce) => "deny",
@@ -820,6 +836,7 @@ fn expected_json(d: &Decision, now: u64) -> Value {
         "message": d.deny_reason().map(|r| r.message()),
         "mode": if d.mode == Mode::Audit { "audit" } else { "enforce" },
         "rule": d.rule,
+        "selected_rules": selected_rules,
         "tls_version": d.tls_version.map(|v| v.as_str()),
         "mtls": if d.client.is_some() { "verified" } else { "none" },
         "client": d.client.as_ref().map(|c| json!({
@@ -887,6 +904,10 @@ fn explain_verdict_is_policy_decide_for_the_same_facts() {
                     now_unix: now,
                 };
                 let decision = policy.decide(&facts);
+                let selected: Vec<String> = policy
+                    .select_rules(path, method)
+                    .map(|s| s.rules(&policy.config).map(|r| r.name.clone()).collect())
+                    .unwrap_or_default();
                 let at = format_rfc3339(now);
                 let mut args = vec!["--method", method, "--path", path, "--at", &at, "--json"];
                 match tls {
@@ -895,7 +916,7 @@ fn explain_verdict_is_policy_decide_for_the_same_facts() {
                 }
                 let r = s.explain(chain_file.as_deref().filter(|_| tls.is_some()), &args);
                 let what = format!("{name} {method} {path} {tls:?}");
-                assert_eq!(r.json(), expected_json(&decision, now), "{what}");
+                assert_eq!(r.json(), expected_json(&decision, &selected, now), "{what}");
                 assert_eq!(
                     r.code,
                     if decision.deny_reason().is_some() {

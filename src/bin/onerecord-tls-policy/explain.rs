@@ -40,6 +40,10 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Failure> {
     let facts = facts(args, &chain, now_unix);
     let policy = Policy::new(config);
     let decision = policy.decide(&facts);
+    let selected_rules: Vec<String> = policy
+        .select_rules(&facts.request.path, &facts.request.method)
+        .map(|s| s.rules(&policy.config).map(|r| r.name.clone()).collect())
+        .unwrap_or_default();
 
     let mut known = chain;
     known.extend(
@@ -53,6 +57,7 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Failure> {
     let report = Report {
         facts: &facts,
         decision: &decision,
+        selected_rules: &selected_rules,
         known_certificates: &known,
     };
     if args.json {

@@ -14,6 +14,8 @@ use std::fmt::Write;
 pub struct Report<'a> {
     pub facts: &'a Facts,
     pub decision: &'a Decision,
+    /// Every rule a reading of the path selected (`Policy::select_rules`).
+    pub selected_rules: &'a [String],
     /// Certificates whose subjects label the verified path (chain and configured CAs).
     pub known_certificates: &'a [Certificate],
 }
@@ -67,6 +69,7 @@ impl Report<'_> {
             "message": d.deny_reason().map(|r| r.message()),
             "mode": mode(d.mode),
             "rule": d.rule,
+            "selected_rules": self.selected_rules,
             "tls_version": d.tls_version.map(|v| v.as_str()),
             "mtls": self.mtls(),
             "client": client,
@@ -121,6 +124,10 @@ impl Report<'_> {
             );
         }
         line("rule", d.rule.as_deref().unwrap_or("(none matched)"));
+        // Only worth a line when readings of the path disagree.
+        if self.selected_rules.len() > 1 || (d.rule.is_none() && !self.selected_rules.is_empty()) {
+            line("selected_rules", &self.selected_rules.join(", "));
+        }
         line(
             "tls_version",
             d.tls_version.map_or("(none)", |v| v.as_str()),
