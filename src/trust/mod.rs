@@ -12,6 +12,16 @@
 //! achieves nothing. Configured intermediates complete chains clients send
 //! short; presented certificates are tried first.
 //!
+//! # Bounded cost
+//! Before webpki searches, issuer pruning (`issuers.rs`) builds the graph of
+//! who can have issued whom (names, key identifiers, no certificate as its
+//! own issuer, verified signatures) and gives webpki only the intermediates
+//! that matter; webpki's own signature checks are answered from a memo of
+//! the ones pruning made (`memo.rs`). The whole verification stays within a
+//! budget derived from `max_chain_length` (`budget.rs`): `L + 4` signatures
+//! computed and `4·L` candidate paths; reaching it is
+//! `VerificationBudgetExceeded`.
+//!
 //! # What must hold
 //! webpki (with RustCrypto signature verification) builds a path from the leaf
 //! to an anchor: every signature, CA basic constraints and path lengths of
@@ -42,7 +52,8 @@
 //!    (configured intermediates count only when they end up on the path);
 //! 4. another presented certificate not X.509 DER, or a presented pinned one
 //!    unusable as an anchor → `CertificateInvalid`;
-//! 5. no path passes all checks. If webpki verified some candidate path that
+//! 5. the search needed more than its budget → `VerificationBudgetExceeded`;
+//! 6. no path passes all checks. If webpki verified some candidate path that
 //!    then failed the checks above, the first such failure, in the order
 //!    listed there: `ChainTooLong`, `CertificateExpired`/`CertificateNotYetValid`
 //!    (anchor), `CertificateInvalid` (anchor constraints, keyCertSign),
@@ -53,18 +64,31 @@
 //!    clientAuth → `MissingClientAuthUsage`; unsupported MD5/SHA-1 signature →
 //!    `WeakSignatureAlgorithm`; anything else (bad signature, CA as leaf, path
 //!    length or name constraints, unknown critical extension, malformed DER) →
-//!    `CertificateInvalid`;
-//! 6. the leaf's subjectAltName unreadable → `CertificateInvalid`.
+//!    `CertificateInvalid`. A certificate whose signature does not verify
+//!    under a candidate issuer (or whose key identifiers differ from it) is
+//!    no issuer: when no verified path exists, webpki sees only what the leaf
+//!    reaches over edges not known to be bad, so a certificate under the
+//!    leaf's issuer name with another key is `UntrustedCa`, while a leaf (or
+//!    an intermediate it verifies under) naming an anchor that did not sign
+//!    it stays `CertificateInvalid`;
+//! 7. the leaf's subjectAltName unreadable → `CertificateInvalid`.
 
 mod algorithms;
 mod anchors;
+mod budget;
 mod configured;
 mod identity;
 pub use identity::rfc4514;
+mod issuers;
+mod memo;
+pub use memo::VerificationCost;
 mod path;
 mod presented;
 mod profile;
+mod signed;
 
+#[cfg(test)]
+mod cost_tests;
 #[cfg(test)]
 mod tests;
 
@@ -166,6 +190,30 @@ impl TrustStore {
         chain: &PresentedChain,
         now_unix: u64,
     ) -> Result<(VerifiedClient, PathValidity), Reason> {
+        self.verify_counted(chain, now_unix).0
+    }
+
+    /// [`verify_path`](Self::verify_path), with what the path search cost
+    /// (zero when the chain was refused before any search).
+    pub fn verify_counted(
+        &self,
+        chain: &PresentedChain,
+        now_unix: u64,
+    ) -> (
+        Result<(VerifiedClient, PathValidity), Reason>,
+        VerificationCost,
+    ) {
+        let mut cost = VerificationCost::default();
+        let result = self.verify_with(chain, now_unix, &mut cost);
+        (result, cost)
+    }
+
+    fn verify_with(
+        &self,
+        chain: &PresentedChain,
+        now_unix: u64,
+        cost: &mut VerificationCost,
+    ) -> Result<(VerifiedClient, PathValidity), Reason> {
         let settings = &self.settings;
         if settings.trusted_ca_sha256.is_empty() {
             return Err(Reason::UntrustedCa);
@@ -183,13 +231,15 @@ impl TrustStore {
         };
         intermediates.extend(configured.intermediates.iter().filter(|c| !sent(c)));
         let anchors: Vec<&Anchor> = configured.anchors.iter().chain(&extra_anchors).collect();
-        let path = path::build(
+        let (path, spent) = path::build(
             &presented.leaf,
             &intermediates,
             &anchors,
             settings,
             now_unix,
-        )?;
+        );
+        *cost = spent;
+        let path = path?;
         let client = identity::client(&presented.leaf_x509, path.sha256)?;
         Ok((client, path.validity))
     }

@@ -1,0 +1,164 @@
+//! What a verification costs: signatures computed once, the budget, and
+//! chains built to exhaust it.
+
+use super::*;
+use crate::test_pki::{
+    CertSpec, Issued, KeyKind, generate_key, issue, issue_with_key, self_signed,
+};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn settings(anchors: &[&Issued], max_chain_length: usize) -> TrustSettings {
+    TrustSettings {
+        trusted_ca_sha256: anchors
+            .iter()
+            .map(|c| Fingerprint::of_der(&c.der()))
+            .collect(),
+        ca_certificates_der: anchors.iter().map(|c| c.der()).collect(),
+        revoked_sha256: Vec::new(),
+        max_chain_length,
+        clock_skew_seconds: 60,
+    }
+}
+
+fn counted(
+    settings: &TrustSettings,
+    leaf: &Issued,
+    others: &[&Issued],
+    at: u64,
+) -> (Result<usize, Reason>, VerificationCost) {
+    let chain = PresentedChain {
+        leaf: leaf.der(),
+        others: others.iter().map(|c| c.der()).collect(),
+    };
+    let (result, cost) = TrustStore::new(settings).verify_counted(&chain, at);
+    (result.map(|(client, _)| client.path_sha256.len()), cost)
+}
+
+#[test]
+fn webpki_reuses_the_signatures_pruning_checked() {
+    let root = self_signed(&CertSpec::ca("Root CA").key(KeyKind::Rsa(2048)));
+    let inter = issue(&CertSpec::ca("Intermediate CA"), &root);
+    let leaf = issue(&CertSpec::client("client-1"), &inter);
+    let (result, cost) = counted(&settings(&[&root], 5), &leaf, &[&inter], now());
+    assert_eq!(result, Ok(3));
+    // Two signatures on the path, each computed once and looked up twice.
+    assert_eq!((cost.signatures_computed, cost.signature_lookups), (2, 4));
+    assert_eq!(cost.candidate_paths, 1);
+    assert!(!cost.exhausted);
+}
+
+#[test]
+fn the_clock_skew_retry_computes_nothing_again() {
+    let root = self_signed(&CertSpec::ca("Root CA"));
+    let inter = issue(&CertSpec::ca("Intermediate CA"), &root);
+    // Expired 30 s ago: the first attempt fails, the retry 60 s earlier passes.
+    let leaf = issue(&CertSpec::client("client-1").validity(-3600, -30), &inter);
+    let (result, cost) = counted(&settings(&[&root], 5), &leaf, &[&inter], now());
+    assert_eq!(result, Ok(3));
+    assert_eq!(cost.signatures_computed, 2);
+}
+
+/// Leaf + `levels` intermediates, each renewed once (same name and key),
+/// under a root pinned together with a cross-signed predecessor.
+fn renewed_chain(levels: usize) -> (Issued, Vec<Issued>, Vec<Issued>) {
+    let old_root = self_signed(&CertSpec::ca("Old Root CA"));
+    let root = self_signed(&CertSpec::ca("Root CA"));
+    let mut presented = Vec::new();
+    let mut issuer_pair: Vec<&Issued> = vec![&root];
+    let mut owned: Vec<Vec<Issued>> = Vec::new();
+    for level in 0..levels {
+        let spec = CertSpec::ca(&format!("Intermediate CA {level}"));
+        let key = generate_key(KeyKind::P256);
+        let signer = issuer_pair.first().copied().unwrap();
+        let twins = vec![
+            issue_with_key(&spec, key.clone(), Some(signer)),
+            issue_with_key(&spec, key, Some(signer)),
+        ];
+        owned.push(twins);
+        issuer_pair = owned.last().unwrap().iter().collect();
+    }
+    let leaf = issue(&CertSpec::client("client-1"), issuer_pair[0]);
+    for twins in owned.into_iter().rev() {
+        presented.extend(twins);
+    }
+    // The cross-signed certificate: the root's subject and key under the old root.
+    let cross = issue_with_key(&CertSpec::ca("Root CA"), root.key.clone(), Some(&old_root));
+    (leaf, presented, vec![root, old_root, cross])
+}
+
+#[test]
+fn renewed_intermediates_and_a_cross_signed_root_stay_within_budget() {
+    for (levels, max) in [(2, 5), (3, 8)] {
+        let (leaf, presented, roots) = renewed_chain(levels);
+        let [root, old_root, cross] = &roots[..] else {
+            unreachable!()
+        };
+        let mut sent: Vec<&Issued> = presented.iter().collect();
+        if sent.len() + 2 <= max {
+            sent.push(cross);
+        }
+        let (result, cost) = counted(&settings(&[root, old_root], max), &leaf, &sent, now());
+        assert_eq!(result, Ok(levels + 2), "{levels} levels");
+        // One signature per certificate: the twins share their key.
+        assert_eq!(cost.signatures_computed, 2 * levels + 1 + (max - 5) / 3);
+        let budget = budget::Budget::for_chain_length(max);
+        assert!(cost.signatures_computed <= budget.signatures && !cost.exhausted);
+    }
+}
+
+/// A leaf under the key of `a` certificates of one name, each of which
+/// names `b` certificates of another name with their own keys, which in turn
+/// name the pinned root: no signature verifies beyond the leaf's, and every
+/// pair is a distinct check. The most checks a chain of its length can force.
+fn product_chain(a: usize, b: usize) -> (Issued, Issued, Vec<Issued>) {
+    let root = self_signed(&CertSpec::ca("Root CA"));
+    let bare = |name: &str| CertSpec::ca(name).without_key_identifiers();
+    let fake_root = self_signed(&bare("Root CA"));
+    let fake_b = self_signed(&bare("Forged B"));
+    let leaf_key = generate_key(KeyKind::P256);
+    let signer = issue_with_key(&bare("Forged A"), leaf_key.clone(), None);
+    let mut certs = Vec::new();
+    for _ in 0..a {
+        certs.push(issue_with_key(
+            &bare("Forged A"),
+            leaf_key.clone(),
+            Some(&fake_b),
+        ));
+    }
+    for _ in 0..b {
+        certs.push(issue(&bare("Forged B"), &fake_root));
+    }
+    let leaf = issue(
+        &CertSpec::client("client-1").without_key_identifiers(),
+        &signer,
+    );
+    (root, leaf, certs)
+}
+
+#[test]
+fn a_chain_built_to_exhaust_the_budget_is_refused_as_such() {
+    let (root, leaf, certs) = product_chain(3, 4);
+    let sent: Vec<&Issued> = certs.iter().collect();
+    let (result, cost) = counted(&settings(&[&root], 8), &leaf, &sent, now());
+    assert_eq!(result, Err(Reason::VerificationBudgetExceeded));
+    assert!(cost.exhausted);
+    assert_eq!(
+        cost.signatures_computed,
+        budget::Budget::for_chain_length(8).signatures
+    );
+
+    // A smaller one fits the budget and ends as what it is: untrusted.
+    let (root, leaf, certs) = product_chain(2, 2);
+    let sent: Vec<&Issued> = certs.iter().collect();
+    let (result, cost) = counted(&settings(&[&root], 5), &leaf, &sent, now());
+    assert_eq!(result, Err(Reason::UntrustedCa));
+    // 2 under the root, 1 for the leaf (one key), 2 × 2 between the names.
+    assert_eq!((cost.signatures_computed, cost.exhausted), (7, false));
+}
