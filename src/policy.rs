@@ -8,7 +8,7 @@ use crate::trust::{TrustStore, VerifiedClient};
 mod cache;
 mod path;
 mod peer;
-pub use cache::CacheStats;
+pub use cache::{CacheStats, ChainVerification};
 pub use path::normalize_path;
 
 /// The configuration with everything prepared that requests need.

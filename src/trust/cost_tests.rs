@@ -37,8 +37,11 @@ fn counted(
         leaf: leaf.der(),
         others: others.iter().map(|c| c.der()).collect(),
     };
-    let (result, cost) = TrustStore::new(settings).verify_counted(&chain, at);
-    (result.map(|(client, _)| client.path_sha256.len()), cost)
+    let verification = TrustStore::new(settings).verify_counted(&chain, at);
+    let result = verification
+        .result
+        .map(|(client, _)| client.path_sha256.len());
+    (result, verification.cost)
 }
 
 #[test]
@@ -161,4 +164,42 @@ fn a_chain_built_to_exhaust_the_budget_is_refused_as_such() {
     assert_eq!(result, Err(Reason::UntrustedCa));
     // 2 under the root, 1 for the leaf (one key), 2 × 2 between the names.
     assert_eq!((cost.signatures_computed, cost.exhausted), (7, false));
+}
+
+#[test]
+fn a_failure_is_stable_until_the_next_validity_change() {
+    let root = self_signed(&CertSpec::ca("Root CA"));
+    // Valid from an hour from now: not yet valid, even with 60 s of skew.
+    let inter = issue(&CertSpec::ca("Intermediate CA").validity(3600, 7200), &root);
+    let leaf = issue(&CertSpec::client("client-1"), &inter);
+    let at = now();
+    let chain = PresentedChain {
+        leaf: leaf.der(),
+        others: vec![inter.der()],
+    };
+    let store = TrustStore::new(&settings(&[&root], 5));
+    let verification = store.verify_counted(&chain, at);
+    assert_eq!(verification.result, Err(Reason::CertificateNotYetValid));
+    let not_before = u64::try_from(
+        x509_parser::parse_x509_certificate(&inter.der())
+            .unwrap()
+            .1
+            .validity()
+            .not_before
+            .timestamp(),
+    )
+    .unwrap();
+    // The skewed search (now + 60 s) sees it valid from 60 s before notBefore.
+    assert_eq!(verification.failure_stable_until, not_before - 60);
+    let later = store.verify_counted(&chain, not_before - 60);
+    assert!(later.result.is_ok(), "{:?}", later.result);
+
+    // A chain refused before any time comparison stays refused.
+    let garbage = PresentedChain {
+        leaf: b"junk".to_vec(),
+        others: Vec::new(),
+    };
+    let refused = store.verify_counted(&garbage, at);
+    assert_eq!(refused.result, Err(Reason::CertificateInvalid));
+    assert_eq!(refused.failure_stable_until, u64::MAX);
 }

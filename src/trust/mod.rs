@@ -144,6 +144,37 @@ impl PathValidity {
     }
 }
 
+/// One full verification: its result, what it cost, and until when a
+/// failure would be the same again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verification {
+    pub result: Result<(VerifiedClient, PathValidity), Reason>,
+    pub cost: VerificationCost,
+    /// The first Unix second after the verification's time at which a
+    /// validity comparison of some certificate it could use (leaf, presented,
+    /// configured intermediate or anchor) turns, with the clock skew applied
+    /// either way; `u64::MAX` when the outcome did not depend on time.
+    pub failure_stable_until: u64,
+}
+
+/// The next instant after `now` at which any of webpki's comparisons (at
+/// `now` and `now ± skew`) or the profile's (`now ± skew`) could flip.
+fn next_validity_change<'a>(
+    certs: impl Iterator<Item = &'a profile::CertFacts>,
+    now: u64,
+    skew: u64,
+) -> u64 {
+    let (now, skew) = (i128::from(now), i128::from(skew));
+    certs
+        .flat_map(|c| {
+            let (nb, na) = (i128::from(c.not_before), i128::from(c.not_after) + 1);
+            [nb - skew, nb, nb + skew, na - skew, na, na + skew]
+        })
+        .filter(|&at| at > now)
+        .min()
+        .map_or(u64::MAX, |at| u64::try_from(at).unwrap_or(u64::MAX))
+}
+
 /// The certificates Envoy reported for this connection, as DER.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PresentedChain {
@@ -190,29 +221,26 @@ impl TrustStore {
         chain: &PresentedChain,
         now_unix: u64,
     ) -> Result<(VerifiedClient, PathValidity), Reason> {
-        self.verify_counted(chain, now_unix).0
+        self.verify_counted(chain, now_unix).result
     }
 
-    /// [`verify_path`](Self::verify_path), with what the path search cost
-    /// (zero when the chain was refused before any search).
-    pub fn verify_counted(
-        &self,
-        chain: &PresentedChain,
-        now_unix: u64,
-    ) -> (
-        Result<(VerifiedClient, PathValidity), Reason>,
-        VerificationCost,
-    ) {
-        let mut cost = VerificationCost::default();
-        let result = self.verify_with(chain, now_unix, &mut cost);
-        (result, cost)
+    /// [`verify_path`](Self::verify_path), with what the search cost and
+    /// how long a failure stays what it is.
+    pub fn verify_counted(&self, chain: &PresentedChain, now_unix: u64) -> Verification {
+        let mut verification = Verification {
+            result: Err(Reason::UntrustedCa),
+            cost: VerificationCost::default(),
+            failure_stable_until: u64::MAX,
+        };
+        verification.result = self.verify_with(chain, now_unix, &mut verification);
+        verification
     }
 
     fn verify_with(
         &self,
         chain: &PresentedChain,
         now_unix: u64,
-        cost: &mut VerificationCost,
+        verification: &mut Verification,
     ) -> Result<(VerifiedClient, PathValidity), Reason> {
         let settings = &self.settings;
         if settings.trusted_ca_sha256.is_empty() {
@@ -231,6 +259,14 @@ impl TrustStore {
         };
         intermediates.extend(configured.intermediates.iter().filter(|c| !sent(c)));
         let anchors: Vec<&Anchor> = configured.anchors.iter().chain(&extra_anchors).collect();
+        // Everything above is the same at any time; from here on validity
+        // periods play a part.
+        let facts = std::iter::once(&presented.leaf.facts)
+            .chain(presented.others.iter().map(|c| &c.facts))
+            .chain(configured.intermediates.iter().map(|c| &c.facts))
+            .chain(configured.anchors.iter().map(|a| &a.facts));
+        verification.failure_stable_until =
+            next_validity_change(facts, now_unix, settings.clock_skew_seconds);
         let (path, spent) = path::build(
             &presented.leaf,
             &intermediates,
@@ -238,7 +274,7 @@ impl TrustStore {
             settings,
             now_unix,
         );
-        *cost = spent;
+        verification.cost = spent;
         let path = path?;
         let client = identity::client(&presented.leaf_x509, path.sha256)?;
         Ok((client, path.validity))
