@@ -116,54 +116,88 @@ fn renewed_intermediates_and_a_cross_signed_root_stay_within_budget() {
     }
 }
 
-/// A leaf under the key of `a` certificates of one name, each of which
-/// names `b` certificates of another name with their own keys, which in turn
-/// name the pinned root: no signature verifies beyond the leaf's, and every
-/// pair is a distinct check. The most checks a chain of its length can force.
-fn product_chain(a: usize, b: usize) -> (Issued, Issued, Vec<Issued>) {
+/// A CA that rolled its key over (two configured intermediates of one name,
+/// both verified under the pinned root) and `forged` presented certificates
+/// naming it: each is a distinct check under each of the two keys, the most
+/// signatures a client can make the filter compute (every one under a key
+/// it did not choose).
+fn rollover_with_forgeries(
+    forged: usize,
+    max_chain_length: usize,
+) -> (TrustSettings, PresentedChain) {
     let root = self_signed(&CertSpec::ca("Root CA"));
+    let old = issue(&CertSpec::ca("Issuing CA"), &root);
+    let new = issue(&CertSpec::ca("Issuing CA"), &root);
     let bare = |name: &str| CertSpec::ca(name).without_key_identifiers();
-    let fake_root = self_signed(&bare("Root CA"));
-    let fake_b = self_signed(&bare("Forged B"));
-    let leaf_key = generate_key(KeyKind::P256);
-    let signer = issue_with_key(&bare("Forged A"), leaf_key.clone(), None);
-    let mut certs = Vec::new();
-    for _ in 0..a {
-        certs.push(issue_with_key(
-            &bare("Forged A"),
-            leaf_key.clone(),
-            Some(&fake_b),
-        ));
-    }
-    for _ in 0..b {
-        certs.push(issue(&bare("Forged B"), &fake_root));
-    }
+    let fake = self_signed(&bare("Issuing CA"));
+    let forgeries: Vec<Issued> = (0..forged)
+        .map(|_| issue(&bare("Forged CA"), &fake))
+        .collect();
     let leaf = issue(
         &CertSpec::client("client-1").without_key_identifiers(),
-        &signer,
+        &forgeries[0],
     );
-    (root, leaf, certs)
+    let settings = TrustSettings {
+        trusted_ca_sha256: vec![Fingerprint::of_der(&root.der())],
+        ca_certificates_der: vec![root.der(), old.der(), new.der()],
+        revoked_sha256: Vec::new(),
+        max_chain_length,
+        clock_skew_seconds: 60,
+    };
+    let chain = PresentedChain {
+        leaf: leaf.der(),
+        others: forgeries.iter().map(Issued::der).collect(),
+    };
+    (settings, chain)
 }
 
 #[test]
 fn a_chain_built_to_exhaust_the_budget_is_refused_as_such() {
-    let (root, leaf, certs) = product_chain(3, 4);
-    let sent: Vec<&Issued> = certs.iter().collect();
-    let (result, cost) = counted(&settings(&[&root], 8), &leaf, &sent, now());
-    assert_eq!(result, Err(Reason::VerificationBudgetExceeded));
-    assert!(cost.exhausted);
+    let (settings, chain) = rollover_with_forgeries(7, 8);
+    let verification = TrustStore::new(&settings).verify_counted(&chain, now());
     assert_eq!(
-        cost.signatures_computed,
+        verification.result.map(|_| ()),
+        Err(Reason::VerificationBudgetExceeded)
+    );
+    // 2 under the root, then 2 per forgery until the budget ends it.
+    assert!(verification.cost.exhausted);
+    assert_eq!(
+        verification.cost.signatures_computed,
         budget::Budget::for_chain_length(8).signatures
     );
 
-    // A smaller one fits the budget and ends as what it is: untrusted.
-    let (root, leaf, certs) = product_chain(2, 2);
+    // Fewer fit the budget and end as what they are: signed by no issuer.
+    let (settings, chain) = rollover_with_forgeries(3, 5);
+    let verification = TrustStore::new(&settings).verify_counted(&chain, now());
+    assert_eq!(verification.result.map(|_| ()), Err(Reason::UntrustedCa));
+    assert_eq!(verification.cost.signatures_computed, 2 + 2 * 3);
+    assert!(!verification.cost.exhausted);
+}
+
+/// webpki's own limit of 100 signature checks, memo hits included, ends a
+/// search over many orderings of certificates that all chain by name.
+#[test]
+fn many_orderings_end_at_webpkis_limit_without_computing_more() {
+    let root = self_signed(&CertSpec::ca("Root CA"));
+    let trusted = self_signed(&CertSpec::ca("Envoy-trusted CA"));
+    let leaf = issue(&CertSpec::client("client-1"), &trusted);
+    let bare = || CertSpec::ca("Envoy-trusted CA").without_key_identifiers();
+    let fake_root = self_signed(&CertSpec::ca("Root CA").without_key_identifiers());
+    let mut certs: Vec<Issued> = (0..6).map(|_| self_signed(&bare())).collect();
+    certs.push(issue(&bare(), &fake_root));
     let sent: Vec<&Issued> = certs.iter().collect();
-    let (result, cost) = counted(&settings(&[&root], 5), &leaf, &sent, now());
-    assert_eq!(result, Err(Reason::UntrustedCa));
-    // 2 under the root, 1 for the leaf (one key), 2 × 2 between the names.
-    assert_eq!((cost.signatures_computed, cost.exhausted), (7, false));
+    let (result, cost) = counted(&settings(&[&root], 8), &leaf, &sent, now());
+    assert_eq!(result, Err(Reason::VerificationBudgetExceeded));
+    assert_eq!(
+        cost.signatures_computed, 1,
+        "only the forgery under the root"
+    );
+    assert!(cost.signature_lookups > 100, "{cost:?}");
+
+    // Three copies have few enough orderings: webpki reports the bad signature.
+    let (result, cost) = counted(&settings(&[&root], 5), &leaf, &sent[3..], now());
+    assert_eq!(result, Err(Reason::CertificateInvalid));
+    assert_eq!(cost.signatures_computed, 1);
 }
 
 #[test]

@@ -14,16 +14,16 @@
 //! - the child's signature verifies under the issuer's key.
 //!
 //! Names are compared first, for free; signatures are checked from the
-//! anchors down (keys a client cannot choose: the anchors', then those of
-//! certificates already verified under them), each pair at most once. When
-//! that reaches the leaf, webpki gets exactly the intermediates on verified
-//! paths. When it does not, the request is denied, and webpki gets what the
-//! leaf reaches over edges whose signature is not known to be bad, so that
-//! it reports the reason it always did (a forged intermediate under a pinned
-//! name is still `certificate_invalid`, an unsupported SHA-1 signature still
-//! `weak_signature_algorithm`); a certificate whose signature does not
-//! verify under a candidate issuer is no issuer (`untrusted_ca` when nothing
-//! else is left).
+//! anchors down, each pair at most once, so every signature computed is
+//! under a key the client cannot choose: an anchor's, or that of a
+//! certificate already verified up to an anchor. When that reaches the leaf,
+//! webpki gets exactly the intermediates on verified paths. When it does
+//! not, the request is denied, and webpki gets what the leaf reaches over
+//! name edges not known to be bad, so that it reports the reason it always
+//! did (a forged intermediate under a pinned name is still
+//! `certificate_invalid`, an unsupported SHA-1 signature still
+//! `weak_signature_algorithm`); webpki checks from the anchor down as well,
+//! so it too computes nothing under a key the client chose.
 
 use super::anchors::Anchor;
 use super::memo::{EdgeCheck, Memo, Memoized, check_signature};
@@ -107,7 +107,7 @@ pub(crate) fn prune(
     let reached = if to_anchor.first().copied().flatten().is_some() {
         search.verified_from_leaf(&to_anchor)
     } else {
-        search.not_refused_from_leaf()?
+        search.not_refused_from_leaf()
     };
     Ok(reached
         .iter()
@@ -325,30 +325,42 @@ impl Search<'_, '_, '_> {
         reached
     }
 
-    /// Without a verified path: what the leaf reaches over name edges whose
-    /// signature is not known to be bad, checking the ones not seen yet.
-    fn not_refused_from_leaf(&mut self) -> Result<Vec<bool>, Exhausted> {
+    /// Without a verified path: what the leaf reaches over name edges not
+    /// known to be bad, computing nothing. webpki checks a candidate path
+    /// from the anchor down and stops at its first bad signature, so every
+    /// signature it computes on these is under a key already verified up to
+    /// an anchor, which pruning has checked (or refused) already.
+    fn not_refused_from_leaf(&self) -> Vec<bool> {
         let mut reached = vec![false; self.nodes.len()];
         let mut frontier = vec![0];
         for _ in 1..MAX_EDGES {
             let mut next = Vec::new();
             for &child in &frontier {
-                let issuers = self.graph.issuers.get(child).cloned().unwrap_or_default();
-                for issuer in issuers {
-                    if reached.get(issuer).copied().unwrap_or(true) || !self.graph.viable(issuer) {
+                for &issuer in self.graph.issuers.get(child).into_iter().flatten() {
+                    let refused = self.known(child, issuer) == Some(EdgeCheck::Invalid)
+                        || !self.key_ids_agree(child, issuer);
+                    if refused
+                        || !self.graph.viable(issuer)
+                        || reached.get(issuer).copied().unwrap_or(true)
+                    {
                         continue;
                     }
-                    if self.edge(child, issuer)? != EdgeCheck::Invalid {
-                        if let Some(r) = reached.get_mut(issuer) {
-                            *r = true;
-                        }
-                        next.push(issuer);
+                    if let Some(r) = reached.get_mut(issuer) {
+                        *r = true;
                     }
+                    next.push(issuer);
                 }
             }
             frontier = next;
         }
-        Ok(reached)
+        reached
+    }
+
+    fn key_ids_agree(&self, child: usize, issuer: usize) -> bool {
+        match (self.nodes.get(child), self.nodes.get(issuer)) {
+            (Some(child), Some(issuer)) => key_ids_agree(child.ids, issuer.ids),
+            _ => false,
+        }
     }
 
     fn known(&self, child: usize, issuer: usize) -> Option<EdgeCheck> {
@@ -456,14 +468,14 @@ mod tests {
         let forged = issue(&CertSpec::ca("Intermediate CA"), &fake_root);
         let leaf = issue(&CertSpec::client("client-1"), &forged);
         // forged → root is refused by its authorityKeyIdentifier without a
-        // check; leaf → forged verifies, so webpki still sees forged and
-        // reports its bad signature under the root.
-        assert_eq!(pruned(&leaf, &[&forged], &root), (vec![0], 1));
+        // check; webpki still sees forged (the leaf names it) and reports
+        // its bad signature under the root.
+        assert_eq!(pruned(&leaf, &[&forged], &root), (vec![0], 0));
 
         let bare = CertSpec::ca("Intermediate CA").without_key_identifiers();
         let forged = issue(&bare, &fake_root);
         let leaf = issue(&CertSpec::client("client-1"), &forged);
-        assert_eq!(pruned(&leaf, &[&forged], &root), (vec![0], 2));
+        assert_eq!(pruned(&leaf, &[&forged], &root), (vec![0], 1));
     }
 
     #[test]
@@ -481,7 +493,7 @@ mod tests {
     }
 
     #[test]
-    fn copies_under_the_pinned_root_name_are_pruned_before_webpki() {
+    fn copies_under_the_pinned_root_name_cost_one_check_under_the_root() {
         // Finding 1: a leaf of an unpinned CA, three self-issued copies of that
         // CA's subject with their own keys, and one certificate of that
         // subject issued under the pinned root's name by another key.
@@ -495,7 +507,17 @@ mod tests {
             &CertSpec::ca("Envoy-trusted CA").without_key_identifiers(),
             &fake_root,
         );
-        // bridge → root once, then leaf → each of the four: nothing verifies.
-        assert_eq!(pruned(&leaf, &[&a, &b, &c, &bridge], &root), (vec![], 5));
+        // bridge → root is the one signature computed, under the root's key;
+        // no key of the client's choosing is ever used. Without key
+        // identifiers, the copies still chain by name for webpki's reason.
+        assert_eq!(
+            pruned(&leaf, &[&a, &b, &c, &bridge], &root),
+            (vec![0, 1, 2, 3], 1)
+        );
+        // With them (as the copies would have by default), the leaf's
+        // authorityKeyIdentifier names none of them: nothing is left.
+        let a = self_signed(&CertSpec::ca("Envoy-trusted CA"));
+        let bridge = issue(&CertSpec::ca("Envoy-trusted CA"), &fake_root);
+        assert_eq!(pruned(&leaf, &[&a, &bridge], &root), (vec![], 1));
     }
 }

@@ -64,13 +64,12 @@
 //!    clientAuth → `MissingClientAuthUsage`; unsupported MD5/SHA-1 signature →
 //!    `WeakSignatureAlgorithm`; anything else (bad signature, CA as leaf, path
 //!    length or name constraints, unknown critical extension, malformed DER) →
-//!    `CertificateInvalid`. A certificate whose signature does not verify
-//!    under a candidate issuer (or whose key identifiers differ from it) is
-//!    no issuer: when no verified path exists, webpki sees only what the leaf
-//!    reaches over edges not known to be bad, so a certificate under the
-//!    leaf's issuer name with another key is `UntrustedCa`, while a leaf (or
-//!    an intermediate it verifies under) naming an anchor that did not sign
-//!    it stays `CertificateInvalid`;
+//!    `CertificateInvalid`. When no verified path exists, webpki sees what
+//!    the leaf reaches by name, except over edges known to be bad (a
+//!    signature pruning found bad, or key identifiers that differ): a
+//!    forgery the leaf names under a pinned name is still
+//!    `CertificateInvalid`, one its authorityKeyIdentifier rules out leaves
+//!    `UntrustedCa`;
 //! 7. the leaf's subjectAltName unreadable → `CertificateInvalid`.
 
 mod algorithms;
