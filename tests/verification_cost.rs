@@ -107,12 +107,20 @@ fn alternate(s: &Stack, conn: &mut Connection, reason: &str, requests: usize) {
         let before = s.upstream.count();
         if i % 2 == 0 {
             assert_denied(&conn.get(DELEGATION), reason, DELEGATION);
-            assert_eq!(s.upstream.count(), before, "a denied request reached the upstream");
+            assert_eq!(
+                s.upstream.count(),
+                before,
+                "a denied request reached the upstream"
+            );
         } else {
             let echo = assert_allowed(&conn.get(OBJECT));
             assert_eq!(s.upstream.count(), before + 1);
             assert_eq!(echo.path(), OBJECT);
-            assert_eq!(echo.with_prefix("x-onerecord-"), none, "what the upstream got");
+            assert_eq!(
+                echo.with_prefix("x-onerecord-"),
+                none,
+                "what the upstream got"
+            );
         }
     }
 }
