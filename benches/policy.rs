@@ -1,7 +1,8 @@
 //! Micro-benchmarks of `Policy::decide` on the facts Envoy gives the filter:
 //! cold client verification (RSA-2048 and P-256, chains of 2 and 3), the same
-//! request served from the verdict cache, XFCC parsing, and requests without
-//! a client certificate. `make bench-micro` runs them; a plain `cargo bench`
+//! request served from the verdict cache, XFCC parsing, requests without
+//! a client certificate, and chains built to make verification expensive
+//! (`adversarial/…`, against a good client under the same anchor). `make bench-micro` runs them; a plain `cargo bench`
 //! needs `CARGO_PROFILE_RELEASE_PANIC=unwind` as well, because the CLI built
 //! with release's `panic = "abort"` cannot share the library with a benchmark.
 
@@ -17,7 +18,7 @@ use onerecord_tls_policy::policy::Policy;
 use onerecord_tls_policy::xfcc::{self, envoy_format};
 use pki::{CertSpec, Issued, KeyKind, issue, self_signed};
 use std::hint::black_box;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Envoy's own URI SAN, which it writes first in its XFCC element.
 const ENVOY_BY: &str = "By=spiffe://onerecord.example.com/envoy";
@@ -117,8 +118,10 @@ fn evaluation(c: &mut Criterion) {
         let facts = request(Some("TLSv1.3"), Some(client.peer()));
         assert!(policy.decide(&facts).client.is_some(), "{name} verifies");
         let hits = policy.verdict_cache_stats().hits;
-        warm.bench_function(*name, |b| b.iter(|| policy.decide(black_box(&facts))));
+        policy.decide(&facts);
+        // Checked before measuring: with a filter criterion skips the bench.
         assert!(policy.verdict_cache_stats().hits > hits, "{name} hits");
+        warm.bench_function(*name, |b| b.iter(|| policy.decide(black_box(&facts))));
     }
     warm.finish();
 
@@ -134,11 +137,12 @@ fn evaluation(c: &mut Criterion) {
         (peer.certificate_pem, peer.xfcc) = (None, None);
         let facts = request(Some("TLSv1.3"), Some(peer));
         let hits = policy.verdict_cache_stats().connection_hits;
-        same_connection.bench_function(*name, |b| b.iter(|| policy.decide(black_box(&facts))));
+        policy.decide(&facts);
         assert!(
             policy.verdict_cache_stats().connection_hits > hits,
             "{name} hits by connection"
         );
+        same_connection.bench_function(*name, |b| b.iter(|| policy.decide(black_box(&facts))));
     }
     same_connection.finish();
 }
@@ -178,10 +182,153 @@ fn without_client_certificate(c: &mut Criterion) {
     group.finish();
 }
 
+/// The pinned root of an adversarial case, and what a client presents.
+struct Attack {
+    root: Issued,
+    /// Leaf first.
+    chain: Vec<Issued>,
+}
+
+impl Attack {
+    /// Finding 1: a leaf of a CA Envoy trusts but the policy does not pin,
+    /// self-issued copies of that CA's subject with their own keys, and one
+    /// certificate of that subject issued under the pinned root's name by
+    /// another key. No key identifiers, so none is pruned for free.
+    fn copies(anchor: KeyKind, max_chain_length: usize) -> Self {
+        let bare = |name: &str| CertSpec::ca(name).key(anchor).without_key_identifiers();
+        let root = self_signed(&CertSpec::ca("ONE Record Root CA").key(anchor));
+        let trusted = self_signed(&CertSpec::ca("Envoy-trusted CA"));
+        let mut chain = vec![issue(&CertSpec::client("intruder"), &trusted)];
+        for _ in 0..max_chain_length - 2 {
+            chain.push(self_signed(&bare("Envoy-trusted CA")));
+        }
+        let fake_root = self_signed(&bare("ONE Record Root CA"));
+        chain.push(issue(&bare("Envoy-trusted CA"), &fake_root));
+        Attack { root, chain }
+    }
+
+    /// The most signatures a client can make the filter compute: a leaf
+    /// naming a CA subject, and as many certificates of that subject as fit,
+    /// each issued under the pinned root's name by a key of its own. Each is
+    /// one check under the root's key (pruning computes nothing under a key
+    /// the client chose).
+    fn anchor_named(anchor: KeyKind, max_chain_length: usize) -> Self {
+        let bare = |name: &str| CertSpec::ca(name).key(anchor).without_key_identifiers();
+        let root = self_signed(&CertSpec::ca("ONE Record Root CA").key(anchor));
+        let trusted = self_signed(&CertSpec::ca("Envoy-trusted CA"));
+        let mut chain = vec![issue(&CertSpec::client("intruder"), &trusted)];
+        for _ in 0..max_chain_length - 1 {
+            let fake_root = self_signed(&bare("ONE Record Root CA"));
+            chain.push(issue(&bare("Envoy-trusted CA"), &fake_root));
+        }
+        Attack { root, chain }
+    }
+
+    fn peer(&self) -> PeerFacts {
+        let ders: Vec<Vec<u8>> = self.chain.iter().map(Issued::der).collect();
+        let mut peer = envoy_format::peer_facts(&ders).expect("a leaf");
+        peer.xfcc = peer.xfcc.map(|element| format!("{ENVOY_BY};{element}"));
+        peer
+    }
+}
+
+fn pinned_policy(root: &Issued, max_chain_length: usize, cache_size: usize) -> Policy {
+    let json = format!(
+        r#"{{"trusted_ca_sha256":["{}"],"ca_certificates_pem":{},"max_chain_length":{max_chain_length},
+            "verdict_cache_size":{cache_size},"mtls":"required"}}"#,
+        root.sha256_hex(),
+        serde_json::to_string(&root.pem()).expect("a JSON string")
+    );
+    Policy::new(Config::parse(json.as_bytes()).expect("valid configuration"))
+}
+
+/// The first request of a connection (cache off: every request verifies),
+/// and a later one on the same connection, as the filter sends it.
+fn first_and_later(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    policy_for: impl Fn(usize) -> Policy,
+    peer: PeerFacts,
+    expect: Option<&str>,
+) {
+    let reason = |p: &Policy, f: &Facts| p.decide(f).deny_reason().map(|r| r.code());
+    let cold = policy_for(0);
+    let facts = request(Some("TLSv1.3"), Some(peer.clone()));
+    assert_eq!(reason(&cold, &facts), expect, "{name}");
+    group.bench_function(format!("first/{name}"), |b| {
+        b.iter(|| cold.decide(black_box(&facts)))
+    });
+
+    let warm = policy_for(1024);
+    let mut on_connection = peer;
+    on_connection.connection_id = Some(7);
+    let first = request(Some("TLSv1.3"), Some(on_connection.clone()));
+    assert_eq!(reason(&warm, &first), expect);
+    assert!(
+        !warm.needs_certificate(&on_connection, first.now_unix),
+        "{name} is remembered"
+    );
+    (on_connection.certificate_pem, on_connection.xfcc) = (None, None);
+    let later = request(Some("TLSv1.3"), Some(on_connection));
+    assert_eq!(reason(&warm, &later), expect, "{name}, later");
+    group.bench_function(format!("later/{name}"), |b| {
+        b.iter(|| warm.decide(black_box(&later)))
+    });
+}
+
+fn adversarial(c: &mut Criterion) {
+    let mut group = c.benchmark_group("adversarial");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    for (anchor_name, anchor) in [
+        ("rsa2048", KeyKind::Rsa(2048)),
+        ("rsa4096", KeyKind::Rsa(4096)),
+        ("p384", KeyKind::P384),
+    ] {
+        // A good client under the same anchor kind: root → intermediate → leaf.
+        let good = Client::new(anchor, true);
+        first_and_later(
+            &mut group,
+            &format!("good/{anchor_name}"),
+            |cache| pinned_policy(&good.root, 5, cache),
+            good.peer(),
+            None,
+        );
+        for max in [5, 8] {
+            // At 8 the copies have more orderings than webpki's 100 checks.
+            let copies_end = if max >= 8 {
+                "verification_budget_exceeded"
+            } else {
+                "certificate_invalid"
+            };
+            for (chain_name, attack, expect) in [
+                ("copies", Attack::copies(anchor, max), copies_end),
+                (
+                    "anchor-named",
+                    Attack::anchor_named(anchor, max),
+                    "certificate_invalid",
+                ),
+            ] {
+                first_and_later(
+                    &mut group,
+                    &format!("{chain_name}/{anchor_name}/max{max}"),
+                    |cache| pinned_policy(&attack.root, max, cache),
+                    attack.peer(),
+                    Some(expect),
+                );
+            }
+        }
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     evaluation,
     xfcc_parsing,
-    without_client_certificate
+    without_client_certificate,
+    adversarial
 );
 criterion_main!(benches);

@@ -8,7 +8,7 @@ use crate::trust::{TrustStore, VerifiedClient};
 mod cache;
 pub mod path;
 mod peer;
-pub use cache::CacheStats;
+pub use cache::{CacheStats, ChainVerification};
 pub use path::{Selection, normalize_path};
 
 /// The configuration with everything prepared that requests need.

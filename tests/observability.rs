@@ -6,7 +6,8 @@
 mod support;
 
 use onerecord_tls_policy::filter::access_log::FILTER_STATE_KEY;
-use onerecord_tls_policy::filter::metrics::STATS_TAGS;
+use onerecord_tls_policy::filter::metrics::{STATS_TAGS, chain_failures};
+use onerecord_tls_policy::reason::Reason;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -87,13 +88,14 @@ fn non_zero(samples: &BTreeMap<Series, u64>) -> BTreeMap<Series, u64> {
         .collect()
 }
 
-/// Every sample belongs to one of the five families: the tags took every
+/// Every sample belongs to one of the six families: the tags took every
 /// label segment out of the names.
 fn assert_families(samples: &BTreeMap<Series, u64>) {
     let families = [
         "allowed_total",
         "denied_total",
         "audit_denied_total",
+        "chain_verifications_total",
         "config_loads_total",
         "config_failures_total",
     ]
@@ -158,8 +160,12 @@ fn prometheus_counts_every_request_under_its_reason_and_rule() {
     ] {
         assert_eq!(samples.get(&zero), Some(&0), "{zero:?}");
     }
-    // allowed + denied per reason, for "-" and access-delegations; 2 config counters.
-    assert_eq!(samples.len(), 2 * (1 + 18) + 2);
+    // allowed + denied per reason, for "-" and access-delegations; chain
+    // verifications by result; 2 config counters.
+    assert_eq!(
+        samples.len(),
+        2 * (1 + Reason::ALL.len()) + (1 + chain_failures().count()) + 2
+    );
 }
 
 #[test]

@@ -114,16 +114,45 @@ fn a_certificate_expiring_on_an_open_connection_is_denied() {
         Action::Continue
     );
 
-    for _ in 0..2 {
+    for read_again in [true, false] {
         let mut later = request(&k, Some(7), t0 + 200);
         let (action, decision) = send(&mut later, &p, &memo);
         assert_eq!(action, Action::Pause);
         assert_eq!(decision.deny_reason(), Some(Reason::CertificateExpired));
-        assert!(
+        assert_eq!(
             reads(&later).contains(&PEM.to_string()),
-            "outside the remembered window the certificate is read and verified again"
+            read_again,
+            "outside the remembered window the certificate is read and verified \
+             again; the denial it ends in is the connection's from then on"
         );
     }
+}
+
+#[test]
+fn a_later_request_on_a_failed_connection_reads_only_its_id() {
+    let k = pki(CertSpec::client("client-1"));
+    let stranger = pki(CertSpec::client("client-2"));
+    let (p, memo) = (policy(&stranger.root, ""), Handshakes::new(16));
+
+    let mut first = request(&k, Some(7), now());
+    let (action, cold) = send(&mut first, &p, &memo);
+    assert_eq!(action, Action::Pause);
+    assert_eq!(cold.deny_reason(), Some(Reason::UntrustedCa));
+    assert!(reads(&first).contains(&PEM.to_string()));
+
+    for _ in 0..3 {
+        let mut later = request(&k, Some(7), now());
+        let (action, warm) = send(&mut later, &p, &memo);
+        assert_eq!(action, Action::Pause);
+        assert_eq!(warm, cold, "the same decision, read from less");
+        assert_eq!(
+            reads(&later),
+            ["headers", ROUTE_MTLS, "connection.id"],
+            "no handshake fact, no certificate, no XFCC"
+        );
+    }
+    let stats = p.verdict_cache_stats();
+    assert_eq!((stats.denial_hits, stats.connection_hits), (3, 3));
 }
 
 #[test]

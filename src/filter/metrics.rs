@@ -1,12 +1,15 @@
-//! Envoy counters for verdicts and configuration loads.
+//! Envoy counters for verdicts, full client-chain verifications and
+//! configuration loads.
 //!
-//! Names carry their labels as `.reason.<code>` and `.rule.<name>` segments,
+//! Names carry their labels as `.reason.<code>`, `.rule.<name>` and
+//! `.result.<code>` segments,
 //! which the [`STATS_TAGS`] regexes turn into Prometheus labels. Every
 //! counter is defined when a configuration loads; a request only looks up
 //! an id.
 
 use super::{Host, HostError, Outcome};
 use crate::config::{Config, Mode, NO_RULE};
+use crate::policy::ChainVerification;
 use crate::reason::Reason;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -18,6 +21,9 @@ pub const PREFIX: &str = "onerecord_tls_policy";
 pub const ALLOWED: &str = "allowed_total";
 pub const DENIED: &str = "denied_total";
 pub const AUDIT_DENIED: &str = "audit_denied_total";
+/// Full chain verifications (cache hits are none):
+/// `<PREFIX>.chain_verifications_total.result.<verified | reason code>`.
+pub const CHAIN_VERIFICATIONS: &str = "chain_verifications_total";
 pub const CONFIG_LOADS: &str = "onerecord_tls_policy.config_loads_total";
 pub const CONFIG_FAILURES: &str = "onerecord_tls_policy.config_failures_total";
 
@@ -25,7 +31,7 @@ pub const CONFIG_FAILURES: &str = "onerecord_tls_policy.config_failures_total";
 /// against the full stat name, `wasmcustom.` namespace included; the first
 /// group is cut from the name, the second is the label value. Rule names
 /// may contain dots, so the rule comes last and takes the rest of the name.
-pub const STATS_TAGS: [(&str, &str); 2] = [
+pub const STATS_TAGS: [(&str, &str); 3] = [
     (
         "reason",
         r"^wasmcustom\.onerecord_tls_policy\.\w+(\.reason\.(\w+))",
@@ -34,7 +40,28 @@ pub const STATS_TAGS: [(&str, &str); 2] = [
         "rule",
         r"^wasmcustom\.onerecord_tls_policy\.\w+(?:\.reason\.\w+)?(\.rule\.(.+))$",
     ),
+    (
+        "result",
+        r"^wasmcustom\.onerecord_tls_policy\.chain_verifications_total(\.result\.(\w+))$",
+    ),
 ];
+
+/// What a full chain verification can end in besides `verified`: every
+/// reason but those decided before or after the chain.
+pub fn chain_failures() -> impl Iterator<Item = Reason> {
+    Reason::ALL.into_iter().filter(|reason| {
+        !matches!(
+            reason,
+            Reason::TlsRequired
+                | Reason::TlsVersionTooLow
+                | Reason::TlsVersionUnrecognized
+                | Reason::RouteMetadataInvalid
+                | Reason::ClientCertificateRequired
+                | Reason::ClientNotAllowed
+                | Reason::RequestPathInvalid
+        )
+    })
+}
 
 const REASONS: usize = Reason::ALL.len();
 
@@ -47,6 +74,14 @@ pub fn counter_name(family: &str, reason: Option<Reason>, rule: &str) -> String 
         Some(reason) => format!("{PREFIX}.{family}.reason.{}.rule.{rule}", reason.code()),
         None => format!("{PREFIX}.{family}.rule.{rule}"),
     }
+}
+
+/// `onerecord_tls_policy.chain_verifications_total.result.<code>`.
+pub fn verification_counter_name(verification: ChainVerification) -> String {
+    format!(
+        "{PREFIX}.{CHAIN_VERIFICATIONS}.result.{}",
+        verification.code()
+    )
 }
 
 /// The counter ids of one rule, or of "no rule matched". Indexed by
@@ -76,6 +111,8 @@ impl RuleCounters {
 pub struct Metrics {
     no_rule: RuleCounters,
     by_rule: HashMap<String, RuleCounters>,
+    /// `verified` first, then [`chain_failures`] in order.
+    verifications: Vec<(ChainVerification, Option<u32>)>,
 }
 
 impl Metrics {
@@ -95,6 +132,10 @@ impl Metrics {
             .iter()
             .map(|rule| (rule.name.clone(), definer.rule(&rule.name)))
             .collect();
+        let verifications = std::iter::once(ChainVerification::Verified)
+            .chain(chain_failures().map(ChainVerification::Failed))
+            .map(|v| (v, definer.define(&verification_counter_name(v))))
+            .collect();
         if let Some(e) = definer.last_error {
             log::error!(
                 "onerecord-tls-policy: {} counters could not be defined ({}); they will not count",
@@ -102,7 +143,11 @@ impl Metrics {
                 e.0
             );
         }
-        Metrics { no_rule, by_rule }
+        Metrics {
+            no_rule,
+            by_rule,
+            verifications,
+        }
     }
 
     /// Adds one to the counter of `outcome` on `rule`: two lookups, no
@@ -112,17 +157,32 @@ impl Metrics {
             None => Some(&self.no_rule),
             Some(name) => self.by_rule.get(name),
         };
-        let Some(id) = counters.and_then(|c| c.id(outcome)) else {
-            return;
-        };
-        if let Err(e) = host.increment_counter(id)
-            && !INCREMENT_FAILURE_LOGGED.swap(true, Ordering::Relaxed)
-        {
-            log::error!(
-                "onerecord-tls-policy: cannot count a request ({}); verdicts are unaffected, further failures are not logged",
-                e.0
-            );
-        }
+        increment(host, counters.and_then(|c| c.id(outcome)));
+    }
+
+    /// Adds one to the counter of a full chain verification's result.
+    pub fn count_verification(&self, host: &mut dyn Host, verification: ChainVerification) {
+        let id = self
+            .verifications
+            .iter()
+            .find(|(v, _)| *v == verification)
+            .and_then(|(_, id)| *id);
+        increment(host, id);
+    }
+}
+
+/// A failure is logged once and changes nothing else.
+fn increment(host: &mut dyn Host, id: Option<u32>) {
+    let Some(id) = id else {
+        return;
+    };
+    if let Err(e) = host.increment_counter(id)
+        && !INCREMENT_FAILURE_LOGGED.swap(true, Ordering::Relaxed)
+    {
+        log::error!(
+            "onerecord-tls-policy: cannot count a request ({}); verdicts are unaffected, further failures are not logged",
+            e.0
+        );
     }
 }
 

@@ -65,7 +65,8 @@ fn load(host: &mut dyn Host, bytes: &[u8]) -> Option<Plugin> {
 
 impl Plugin {
     /// Decides and applies (see [`request::on_request_headers`]), then counts
-    /// the outcome and sets the access-log property. Neither report can
+    /// the outcome (and a full chain verification, when one ran) and sets the
+    /// access-log property. Neither report can
     /// change the outcome.
     pub fn on_request_headers(&self, host: &mut dyn Host) -> (Action, Outcome) {
         let (action, outcome, _) = self.on_request_headers_keeping(host);
@@ -79,6 +80,9 @@ impl Plugin {
         host: &mut dyn Host,
     ) -> (Action, Outcome, Option<Forwarded>) {
         let handled = request::on_request_headers(host, &self.policy, &self.handshakes);
+        if let Some(verification) = self.policy.take_chain_verification() {
+            self.metrics.count_verification(host, verification);
+        }
         let outcome = Outcome::of(handled.action, &handled.decision);
         self.metrics
             .count(host, outcome, handled.decision.rule.as_deref());

@@ -1,12 +1,13 @@
-//! The verdict cache: successful client-chain verifications, so that a client
-//! sending the same certificates again skips XFCC decoding, PEM/base64 and
-//! path building.
+//! The verdict cache: client-chain verifications, so that a client sending
+//! the same certificates again skips XFCC decoding, PEM/base64 and path
+//! building, and one whose chain failed does not make the filter fail it
+//! again at full cost on every request.
 //!
 //! One cache per [`Policy`](super::Policy), so per configuration and per VM:
 //! a configuration reload builds a new policy and with it an empty cache.
 //! Wasm VMs are single-threaded, hence `RefCell` rather than a lock.
 //!
-//! Two indexes, each bounded, least recently used first out:
+//! Two keys, each bounded, least recently used first out:
 //!
 //! - by content: a SipHash, under a key drawn at random per cache, of the
 //!   bytes Envoy reported before any decoding: `connection.peer_certificate`
@@ -18,14 +19,21 @@
 //!   handshake, so later requests on it need neither the certificate nor the
 //!   XFCC header: the filter reads them only when this index cannot decide.
 //!
+//! Successes and denials are kept apart, four indexes of up to
+//! `verdict_cache_size` entries each, so that a client making up new failing
+//! chains can push out only other failures, never a verified client.
+//!
 //! A hit is still checked against the handshake's own digest by the caller,
-//! so even a colliding key can only ever yield the identity of the
-//! certificate the client proved it holds. Only successes are stored: a
-//! deny is recomputed, never remembered, so no entry can turn one into an
-//! allow.
+//! so even a colliding key can only ever yield the identity (or the denial)
+//! of the certificate the client proved it holds. A denial is kept only with
+//! the window in which it cannot change (see [`CachedDenial`]), and only for
+//! the chain verification proper: what the filter could not read (an XFCC
+//! header that does not parse, a missing digest) is decided again each time.
 
 use crate::facts::PeerFacts;
+use crate::fingerprint::Fingerprint;
 use crate::lru::Lru;
+use crate::reason::Reason;
 use crate::trust::{PathValidity, VerifiedClient};
 use std::cell::{Cell, RefCell};
 use std::collections::hash_map::RandomState;
@@ -38,6 +46,42 @@ use std::hash::{BuildHasher, Hasher};
 pub(super) struct CachedVerdict {
     pub client: VerifiedClient,
     pub validity: PathValidity,
+}
+
+/// A failed chain verification of the handshake's leaf, and the time window
+/// (Unix seconds, `since` inclusive, `until` exclusive) in which no validity
+/// comparison it depends on turns: inside it a full verification would fail
+/// the same way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct CachedDenial {
+    pub reason: Reason,
+    pub leaf_sha256: Fingerprint,
+    pub since: u64,
+    pub until: u64,
+}
+
+impl CachedDenial {
+    pub(super) fn holds_at(&self, now_unix: u64) -> bool {
+        self.since <= now_unix && now_unix < self.until
+    }
+}
+
+/// What a request's decision did about the client's chain: a full
+/// verification ran, with this result. A cache hit is no verification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChainVerification {
+    Verified,
+    Failed(Reason),
+}
+
+impl ChainVerification {
+    /// `verified`, or the reason's code: the metric's `result` label.
+    pub fn code(self) -> &'static str {
+        match self {
+            ChainVerification::Verified => "verified",
+            ChainVerification::Failed(reason) => reason.code(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -56,6 +100,10 @@ pub struct CacheStats {
     pub evictions: u64,
     /// Lookups by connection that found an entry.
     pub connection_hits: u64,
+    /// Denials remembered by content.
+    pub denials: usize,
+    /// Lookups (by content or connection) that found a denial.
+    pub denial_hits: u64,
 }
 
 #[derive(Clone)]
@@ -64,7 +112,11 @@ pub(super) struct VerdictCache {
     hasher: RandomState,
     by_content: RefCell<Lru<CacheKey, CachedVerdict>>,
     by_connection: RefCell<Lru<u64, CachedVerdict>>,
+    denied_by_content: RefCell<Lru<CacheKey, CachedDenial>>,
+    denied_by_connection: RefCell<Lru<u64, CachedDenial>>,
     stats: Cell<CacheStats>,
+    /// The full verification the last decision ran, for the metric.
+    last_verification: Cell<Option<ChainVerification>>,
 }
 
 impl VerdictCache {
@@ -75,7 +127,10 @@ impl VerdictCache {
             hasher: RandomState::new(),
             by_content: RefCell::new(Lru::new(capacity)),
             by_connection: RefCell::new(Lru::new(capacity)),
+            denied_by_content: RefCell::new(Lru::new(capacity)),
+            denied_by_connection: RefCell::new(Lru::new(capacity)),
             stats: Cell::new(CacheStats::default()),
+            last_verification: Cell::new(None),
         }
     }
 
@@ -106,8 +161,22 @@ impl VerdictCache {
             .try_borrow_mut()
             .ok()
             .and_then(|mut lru| lru.get(key).cloned());
+        if found.is_some() {
+            self.count(|s| s.hits = s.hits.saturating_add(1));
+        }
+        found
+    }
+
+    /// The denial stored under `key`, now the most recently used; counts a
+    /// miss when there is none (looked up after [`get`](Self::get)).
+    pub(super) fn get_denial(&self, key: CacheKey) -> Option<CachedDenial> {
+        let found = self
+            .denied_by_content
+            .try_borrow_mut()
+            .ok()
+            .and_then(|mut lru| lru.get(key).copied());
         self.count(|s| match found {
-            Some(_) => s.hits = s.hits.saturating_add(1),
+            Some(_) => s.denial_hits = s.denial_hits.saturating_add(1),
             None => s.misses = s.misses.saturating_add(1),
         });
         found
@@ -115,6 +184,7 @@ impl VerdictCache {
 
     /// Stores `verdict`, evicting the least recently used entry when full.
     pub(super) fn insert(&self, key: CacheKey, verdict: CachedVerdict) {
+        self.remove_denial(key);
         let Ok(mut lru) = self.by_content.try_borrow_mut() else {
             return;
         };
@@ -128,12 +198,31 @@ impl VerdictCache {
         });
     }
 
+    /// Stores a denial under `key`, in place of any verdict.
+    pub(super) fn insert_denial(&self, key: CacheKey, denial: CachedDenial) {
+        self.remove(key);
+        if let Ok(mut lru) = self.denied_by_content.try_borrow_mut() {
+            lru.insert(key, denial);
+            let denials = lru.len();
+            self.count(|s| s.denials = denials);
+        }
+    }
+
     /// Forgets `key` (its verification no longer succeeds).
     pub(super) fn remove(&self, key: CacheKey) {
         if let Ok(mut lru) = self.by_content.try_borrow_mut() {
             lru.remove(key);
             let entries = lru.len();
             self.count(|s| s.entries = entries);
+        }
+    }
+
+    /// Forgets the denial under `key`.
+    pub(super) fn remove_denial(&self, key: CacheKey) {
+        if let Ok(mut lru) = self.denied_by_content.try_borrow_mut() {
+            lru.remove(key);
+            let denials = lru.len();
+            self.count(|s| s.denials = denials);
         }
     }
 
@@ -150,6 +239,22 @@ impl VerdictCache {
         found
     }
 
+    /// The denial remembered for this connection, now the most recently used.
+    pub(super) fn get_connection_denial(&self, id: u64) -> Option<CachedDenial> {
+        let found = self
+            .denied_by_connection
+            .try_borrow_mut()
+            .ok()
+            .and_then(|mut lru| lru.get(id).copied());
+        if found.is_some() {
+            self.count(|s| {
+                s.connection_hits = s.connection_hits.saturating_add(1);
+                s.denial_hits = s.denial_hits.saturating_add(1);
+            });
+        }
+        found
+    }
+
     /// The verdict remembered for this connection, without counting or
     /// reordering: for deciding which facts to fetch.
     pub(super) fn peek_connection<T>(
@@ -161,9 +266,23 @@ impl VerdictCache {
         lru.peek(id).map(look)
     }
 
+    /// The denial remembered for this connection, without counting or reordering.
+    pub(super) fn peek_connection_denial(&self, id: u64) -> Option<CachedDenial> {
+        let lru = self.denied_by_connection.try_borrow().ok()?;
+        lru.peek(id).copied()
+    }
+
     pub(super) fn insert_connection(&self, id: u64, verdict: CachedVerdict) {
+        self.remove_connection_denial(id);
         if let Ok(mut lru) = self.by_connection.try_borrow_mut() {
             lru.insert(id, verdict);
+        }
+    }
+
+    pub(super) fn insert_connection_denial(&self, id: u64, denial: CachedDenial) {
+        self.remove_connection(id);
+        if let Ok(mut lru) = self.denied_by_connection.try_borrow_mut() {
+            lru.insert(id, denial);
         }
     }
 
@@ -173,8 +292,23 @@ impl VerdictCache {
         }
     }
 
+    pub(super) fn remove_connection_denial(&self, id: u64) {
+        if let Ok(mut lru) = self.denied_by_connection.try_borrow_mut() {
+            lru.remove(id);
+        }
+    }
+
     pub(super) fn stats(&self) -> CacheStats {
         self.stats.get()
+    }
+
+    /// Notes that a full verification ran, for [`take_verification`](Self::take_verification).
+    pub(super) fn note_verification(&self, verification: ChainVerification) {
+        self.last_verification.set(Some(verification));
+    }
+
+    pub(super) fn take_verification(&self) -> Option<ChainVerification> {
+        self.last_verification.take()
     }
 
     fn count(&self, update: impl FnOnce(&mut CacheStats)) {
@@ -196,7 +330,6 @@ impl fmt::Debug for VerdictCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fingerprint::Fingerprint;
 
     fn verdict(n: u8) -> CachedVerdict {
         CachedVerdict {
@@ -248,6 +381,7 @@ mod tests {
         assert_eq!(cache.get(a), Some(verdict(1)));
         cache.insert(c, verdict(3));
         assert_eq!(cache.get(b), None);
+        assert_eq!(cache.get_denial(b), None);
         assert_eq!(cache.get(a), Some(verdict(1)));
         assert_eq!(cache.get(c), Some(verdict(3)));
         let stats = cache.stats();
@@ -267,6 +401,51 @@ mod tests {
         cache.remove(CacheKey(1));
         assert_eq!(cache.get(CacheKey(1)), None);
         assert_eq!(cache.stats().entries, 1);
+    }
+
+    #[test]
+    fn a_key_holds_a_verdict_or_a_denial_never_both() {
+        let cache = VerdictCache::new(2);
+        let denial = CachedDenial {
+            reason: Reason::UntrustedCa,
+            leaf_sha256: Fingerprint([1; 32]),
+            since: 10,
+            until: 20,
+        };
+        cache.insert(CacheKey(1), verdict(1));
+        cache.insert_denial(CacheKey(1), denial);
+        assert_eq!(cache.get(CacheKey(1)), None);
+        assert_eq!(cache.get_denial(CacheKey(1)), Some(denial));
+        cache.insert(CacheKey(1), verdict(1));
+        assert_eq!(cache.get_denial(CacheKey(1)), None);
+        let stats = cache.stats();
+        assert_eq!((stats.entries, stats.denials, stats.denial_hits), (1, 0, 1));
+        assert!(denial.holds_at(10) && denial.holds_at(19));
+        assert!(!denial.holds_at(9) && !denial.holds_at(20));
+
+        cache.insert_connection(7, verdict(1));
+        cache.insert_connection_denial(7, denial);
+        assert_eq!(cache.peek_connection(7, |_| ()), None);
+        assert_eq!(cache.get_connection_denial(7), Some(denial));
+        cache.insert_connection(7, verdict(1));
+        assert_eq!(cache.peek_connection_denial(7), None);
+    }
+
+    #[test]
+    fn denials_have_their_own_room() {
+        let cache = VerdictCache::new(1);
+        let denial = |n: u8| CachedDenial {
+            reason: Reason::UntrustedCa,
+            leaf_sha256: Fingerprint([n; 32]),
+            since: 0,
+            until: u64::MAX,
+        };
+        cache.insert(CacheKey(1), verdict(1));
+        for n in 2..10 {
+            cache.insert_denial(CacheKey(u64::from(n)), denial(n));
+        }
+        assert_eq!(cache.get(CacheKey(1)), Some(verdict(1)));
+        assert_eq!(cache.stats().denials, 1);
     }
 
     #[test]

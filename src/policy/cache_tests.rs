@@ -4,7 +4,7 @@
 use super::test_fixture::{now, pki, pki_with_leaf, policy};
 use super::*;
 use crate::facts::{ConnectionFacts, PeerFacts, RequestFacts};
-use crate::test_pki::{CertSpec, Issued, issue};
+use crate::test_pki::{CertSpec, Issued, issue, self_signed};
 use crate::xfcc::envoy_format;
 
 /// What Envoy reports for a client presenting `chain`.
@@ -51,14 +51,106 @@ fn a_second_request_is_a_hit_with_the_same_decision() {
 }
 
 #[test]
-fn denials_are_never_cached() {
+fn a_denial_is_remembered_by_content_and_checked_against_the_handshake() {
     let k = pki();
     let p = policy(&k.root, "");
+    let chain = || peer(&[&k.other_leaf, &k.other_root, &k.root]);
+    assert_eq!(reason(&p, chain(), now()), Some(Reason::UntrustedCa));
+    assert_eq!(
+        p.take_chain_verification(),
+        Some(ChainVerification::Failed(Reason::UntrustedCa))
+    );
+    assert_eq!(reason(&p, chain(), now()), Some(Reason::UntrustedCa));
+    assert_eq!(p.take_chain_verification(), None, "a hit, no verification");
+    let s = p.verdict_cache_stats();
+    assert_eq!(
+        (s.entries, s.denials, s.denial_hits, s.misses),
+        (0, 1, 1, 1)
+    );
+
+    // The same bytes under another handshake's digest: what the full
+    // verification says first, never the remembered reason.
+    let mut swapped = chain();
+    swapped.sha256_digest = Some(k.leaf.sha256_hex());
+    assert_eq!(
+        reason(&p, swapped, now()),
+        Some(Reason::CertificateMismatch)
+    );
+    let mut missing = chain();
+    missing.sha256_digest = None;
+    assert_eq!(
+        reason(&p, missing, now()),
+        Some(Reason::ConnectionFactsUnavailable)
+    );
+    assert_eq!(p.take_chain_verification(), None);
+    // A reload starts empty: the next request verifies again.
+    let reloaded = policy(&k.root, "");
+    assert_eq!(reason(&reloaded, chain(), now()), Some(Reason::UntrustedCa));
+    assert!(reloaded.take_chain_verification().is_some());
+}
+
+#[test]
+fn what_could_not_be_read_is_not_remembered() {
+    let k = pki();
+    let p = policy(&k.root, "");
+    let mut broken = peer(&[&k.leaf, &k.inter, &k.root]);
+    broken.xfcc = Some(format!(
+        "\"unterminated;{}",
+        broken.xfcc.unwrap_or_default()
+    ));
     for _ in 0..2 {
-        let f = peer(&[&k.other_leaf, &k.other_root, &k.root]);
-        assert_eq!(reason(&p, f, now()), Some(Reason::UntrustedCa));
+        assert_eq!(
+            reason(&p, broken.clone(), now()),
+            Some(Reason::PeerChainUnavailable)
+        );
+        assert_eq!(
+            p.take_chain_verification(),
+            Some(ChainVerification::Failed(Reason::PeerChainUnavailable))
+        );
     }
-    assert_eq!(stats(&p), (0, 0, 2));
+    assert_eq!(p.verdict_cache_stats().denials, 0);
+}
+
+#[test]
+fn a_denied_intermediate_becoming_valid_is_allowed_once_the_denial_expires() {
+    let root = self_signed(&CertSpec::ca("Pinned Root"));
+    let inter = issue(
+        &CertSpec::ca("Pinned Intermediate").validity(3600, 7200),
+        &root,
+    );
+    let leaf = issue(&CertSpec::client("client-1"), &inter);
+    let not_before = x509_parser::parse_x509_certificate(&inter.der())
+        .unwrap()
+        .1
+        .validity()
+        .not_before
+        .timestamp() as u64;
+    let p = policy(&root, r#","clock_skew_seconds":60"#);
+    let t0 = now();
+    let chain = || on_connection(3, peer(&[&leaf, &inter, &root]));
+    assert_eq!(
+        reason(&p, chain(), t0),
+        Some(Reason::CertificateNotYetValid)
+    );
+    assert!(p.take_chain_verification().is_some());
+    // Remembered, by connection and by content, while nothing can change.
+    assert!(!p.needs_certificate(&without_certificate(chain()), not_before - 61));
+    assert_eq!(
+        reason(&p, without_certificate(chain()), not_before - 61),
+        Some(Reason::CertificateNotYetValid)
+    );
+    assert_eq!(p.take_chain_verification(), None);
+    // From notBefore - skew a full verification decides, and allows.
+    assert!(p.needs_certificate(&without_certificate(chain()), not_before - 60));
+    assert_eq!(reason(&p, chain(), not_before - 60), None);
+    assert_eq!(
+        p.take_chain_verification(),
+        Some(ChainVerification::Verified)
+    );
+    // A clock going back is outside the window too.
+    let q = policy(&root, r#","clock_skew_seconds":60"#);
+    assert!(reason(&q, chain(), t0).is_some());
+    assert!(q.needs_certificate(&without_certificate(chain()), t0 - 1));
 }
 
 #[test]
@@ -316,5 +408,37 @@ fn a_connection_entry_holds_only_for_its_digest_window_and_revocations() {
         reason(&revoked, full.clone(), t0),
         Some(Reason::CertificateRevoked)
     );
-    assert!(revoked.needs_certificate(&without_certificate(full), t0));
+    // That denial is the connection's now: decided without the certificate.
+    assert!(!revoked.needs_certificate(&without_certificate(full.clone()), t0));
+    assert_eq!(
+        reason(&revoked, without_certificate(full), t0),
+        Some(Reason::CertificateRevoked)
+    );
+}
+
+#[test]
+fn a_failed_connection_is_decided_without_its_certificate_on_any_route() {
+    let k = pki();
+    let p = policy(
+        &k.root,
+        r#","rules":[{"name":"open","path_prefix":"/logistics-objects","mtls":"optional"}]"#,
+    );
+    let t0 = now();
+    let full = on_connection(5, peer(&[&k.other_leaf, &k.other_root, &k.root]));
+    assert_eq!(reason(&p, full.clone(), t0), Some(Reason::UntrustedCa));
+    assert!(p.take_chain_verification().is_some());
+    let bare = without_certificate(full);
+    assert!(!p.needs_certificate(&bare, t0));
+    let mut optional = request(bare.clone(), t0);
+    optional.request.path = "/logistics-objects/1".into();
+    let decision = p.decide(&optional);
+    assert_eq!(decision.deny_reason(), None);
+    assert_eq!(decision.client, None);
+    assert_eq!(decision.ignored_certificate, Some(Reason::UntrustedCa));
+    assert_eq!(reason(&p, bare.clone(), t0), Some(Reason::UntrustedCa));
+    assert_eq!(p.take_chain_verification(), None);
+    // Another digest on the id is not trusted to the remembered denial.
+    let mut swapped = bare;
+    swapped.sha256_digest = Some(k.leaf.sha256_hex());
+    assert!(p.needs_certificate(&swapped, t0));
 }

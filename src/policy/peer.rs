@@ -1,28 +1,62 @@
 //! The client certificate: the handshake's leaf, verified against the pinned
-//! anchors, through the verdict cache when the same bytes were verified before.
+//! anchors, through the verdict cache when the same bytes were verified (or
+//! failed) before.
 
 use super::Policy;
-use super::cache::{CacheKey, CachedVerdict};
+use super::cache::{CacheKey, CachedDenial, CachedVerdict, ChainVerification};
 use crate::facts::PeerFacts;
 use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
 use crate::trust::{PresentedChain, VerifiedClient};
 use crate::xfcc::{self, XfccError};
 
+/// A failed verification, and the denial to remember when it may be.
+#[derive(Debug)]
+pub(super) struct Failure {
+    reason: Reason,
+    /// Set only for the chain verification proper: its inputs are fixed for
+    /// the connection and the keyed bytes, so within the window it decides
+    /// again the same way.
+    denial: Option<CachedDenial>,
+}
+
+impl From<Reason> for Failure {
+    fn from(reason: Reason) -> Self {
+        Failure {
+            reason,
+            denial: None,
+        }
+    }
+}
+
 impl Policy {
     /// Whether deciding on this peer needs its certificate (the PEM and the
-    /// XFCC header): `false` when the connection's remembered verification
-    /// holds for this request, so the filter can skip reading them.
+    /// XFCC header): `false` when the connection's remembered verification,
+    /// or its remembered denial, holds for this request, so the filter can
+    /// skip reading them.
     pub fn needs_certificate(&self, peer: &PeerFacts, now_unix: u64) -> bool {
-        let holds = peer.connection_id.and_then(|id| {
-            self.cache
-                .peek_connection(id, |cached| self.still_holds(cached, peer, now_unix))
-        });
-        holds != Some(true)
+        let Some(id) = peer.connection_id else {
+            return true;
+        };
+        let verified = self
+            .cache
+            .peek_connection(id, |cached| self.still_holds(cached, peer, now_unix));
+        let denied = self
+            .cache
+            .peek_connection_denial(id)
+            .is_some_and(|denial| denial_holds(&denial, peer, now_unix));
+        verified != Some(true) && !denied
     }
 
-    /// A cached verification where it still holds for this request, else a
-    /// full one, remembered when it succeeds. The connection's own entry
+    /// The full chain verification the last decision ran, if it ran one (a
+    /// cache hit does not), for the `chain_verifications_total` metric.
+    /// Taking it clears it.
+    pub fn take_chain_verification(&self) -> Option<ChainVerification> {
+        self.cache.take_verification()
+    }
+
+    /// A cached verification or denial where it still holds for this
+    /// request, else a full one, remembered. The connection's own entry
     /// comes first: it needs no certificate bytes.
     ///
     /// Envoy's own verdict (`connection.peer_certificate_valid`) is not
@@ -35,11 +69,17 @@ impl Policy {
         peer: &PeerFacts,
         now_unix: u64,
     ) -> Result<VerifiedClient, Reason> {
-        if let Some(id) = peer.connection_id
-            && let Some(cached) = self.cache.get_connection(id)
-            && self.still_holds(&cached, peer, now_unix)
-        {
-            return Ok(cached.client);
+        if let Some(id) = peer.connection_id {
+            if let Some(cached) = self.cache.get_connection(id)
+                && self.still_holds(&cached, peer, now_unix)
+            {
+                return Ok(cached.client);
+            }
+            if let Some(denial) = self.cache.get_connection_denial(id)
+                && denial_holds(&denial, peer, now_unix)
+            {
+                return Err(denial.reason);
+            }
         }
         let outcome = self.verified_by_content(peer, now_unix);
         if let Some(id) = peer.connection_id {
@@ -47,25 +87,48 @@ impl Policy {
                 Ok(verdict) if verdict.validity.contains(now_unix) => {
                     self.cache.insert_connection(id, verdict.clone());
                 }
-                _ => self.cache.remove_connection(id),
+                Err(Failure {
+                    denial: Some(denial),
+                    ..
+                }) => self.cache.insert_connection_denial(id, *denial),
+                _ => {
+                    self.cache.remove_connection(id);
+                    self.cache.remove_connection_denial(id);
+                }
             }
         }
-        outcome.map(|verdict| verdict.client)
+        outcome
+            .map(|verdict| verdict.client)
+            .map_err(|failure| failure.reason)
     }
 
-    /// Through the index by content: a remembered verification of the same
-    /// bytes where it decides this request, else a full one.
+    /// Through the index by content: a remembered verification or denial of
+    /// the same bytes where it decides this request, else a full one.
     fn verified_by_content(
         &self,
         peer: &PeerFacts,
         now_unix: u64,
-    ) -> Result<CachedVerdict, Reason> {
+    ) -> Result<CachedVerdict, Failure> {
         let key = self.cache.key(peer);
-        let cached = key.and_then(|key| self.cache.get(key));
-        if let Some(outcome) = cached.and_then(|cached| self.reuse(cached, peer, now_unix)) {
-            return outcome;
+        if let Some(key) = key {
+            let reused = match self.cache.get(key) {
+                Some(cached) => self
+                    .reuse(cached, peer, now_unix)
+                    .map(|outcome| outcome.map_err(Failure::from)),
+                None => self
+                    .cache
+                    .get_denial(key)
+                    .and_then(|denial| reuse_denial(denial, peer, now_unix)),
+            };
+            if let Some(outcome) = reused {
+                return outcome;
+            }
         }
         let outcome = self.verify_chain(peer, now_unix);
+        self.cache.note_verification(match &outcome {
+            Ok(_) => ChainVerification::Verified,
+            Err(failure) => ChainVerification::Failed(failure.reason),
+        });
         if let Some(key) = key {
             self.remember(key, &outcome, now_unix);
         }
@@ -85,11 +148,8 @@ impl Policy {
         // Equal bytes parse to the same leaf, so this is the full
         // verification's first check that can differ, with its outcome. XFCC
         // `Hash=` is inside the keyed bytes: it matched this leaf when stored.
-        let Some(digest) = peer.sha256_digest.as_deref() else {
-            return Some(Err(Reason::ConnectionFactsUnavailable));
-        };
-        if !digest_matches(digest, &cached.client.leaf_sha256) {
-            return Some(Err(Reason::CertificateMismatch));
+        if let Some(differs) = handshake_differs(peer, &cached.client.leaf_sha256) {
+            return Some(Err(differs));
         }
         self.holds_now(&cached, now_unix).then_some(Ok(cached))
     }
@@ -99,9 +159,7 @@ impl Policy {
     /// have; a time outside the window; a revocation) leaves the request to
     /// the verification by content, with the certificate read.
     fn still_holds(&self, cached: &CachedVerdict, peer: &PeerFacts, now_unix: u64) -> bool {
-        peer.sha256_digest
-            .as_deref()
-            .is_some_and(|digest| digest_matches(digest, &cached.client.leaf_sha256))
+        handshake_differs(peer, &cached.client.leaf_sha256).is_none()
             && self.holds_now(cached, now_unix)
     }
 
@@ -118,20 +176,28 @@ impl Policy {
                 .any(|f| revoked.contains(f))
     }
 
-    /// Keeps only what a hit could use: a success valid right now. A deny,
-    /// or a success that needed the clock skew, drops any entry for the key.
-    fn remember(&self, key: CacheKey, outcome: &Result<CachedVerdict, Reason>, now_unix: u64) {
+    /// Keeps only what a hit could use: a success valid right now, or a
+    /// denial of the chain verification proper. Anything else drops any
+    /// entry for the key.
+    fn remember(&self, key: CacheKey, outcome: &Result<CachedVerdict, Failure>, now_unix: u64) {
         match outcome {
             Ok(verdict) if verdict.validity.contains(now_unix) => {
                 self.cache.insert(key, verdict.clone());
             }
-            _ => self.cache.remove(key),
+            Err(Failure {
+                denial: Some(denial),
+                ..
+            }) => self.cache.insert_denial(key, *denial),
+            _ => {
+                self.cache.remove(key);
+                self.cache.remove_denial(key);
+            }
         }
     }
 
     /// The full verification. The leaf must be the handshake's certificate;
     /// the rest of the chain is only candidate material for the verifier.
-    fn verify_chain(&self, peer: &PeerFacts, now_unix: u64) -> Result<CachedVerdict, Reason> {
+    fn verify_chain(&self, peer: &PeerFacts, now_unix: u64) -> Result<CachedVerdict, Failure> {
         let element = match peer.xfcc.as_deref() {
             Some(header) => {
                 Some(xfcc::parse_last_element(header).map_err(|_| Reason::PeerChainUnavailable)?)
@@ -146,16 +212,12 @@ impl Policy {
         let leaf = single_certificate(leaf_pem)?;
         let leaf_sha256 = Fingerprint::of_der(&leaf);
 
-        let connection_digest = peer
-            .sha256_digest
-            .as_deref()
-            .ok_or(Reason::ConnectionFactsUnavailable)?;
-        if !digest_matches(connection_digest, &leaf_sha256) {
-            return Err(Reason::CertificateMismatch);
+        if let Some(differs) = handshake_differs(peer, &leaf_sha256) {
+            return Err(differs.into());
         }
         let xfcc_hash = element.as_ref().and_then(|e| e.hash.as_deref());
         if xfcc_hash.is_some_and(|hash| !digest_matches(hash, &leaf_sha256)) {
-            return Err(Reason::CertificateMismatch);
+            return Err(Reason::CertificateMismatch.into());
         }
 
         let presented = element.as_ref().and_then(|e| e.chain.as_deref());
@@ -172,12 +234,56 @@ impl Policy {
             None => Vec::new(),
         };
         let chain = PresentedChain { leaf, others };
-        let (client, validity) = match self.trust.verify_path(&chain, now_unix) {
-            // Without the presented chain an intermediate may simply be missing.
-            Err(Reason::UntrustedCa) if presented.is_none() => Err(Reason::PeerChainUnavailable),
-            other => other,
-        }?;
-        Ok(CachedVerdict { client, validity })
+        let verification = self.trust.verify_counted(&chain, now_unix);
+        match verification.result {
+            Ok((client, validity)) => Ok(CachedVerdict { client, validity }),
+            Err(reason) => {
+                // Without the presented chain an intermediate may simply be missing.
+                let reason = match reason {
+                    Reason::UntrustedCa if presented.is_none() => Reason::PeerChainUnavailable,
+                    other => other,
+                };
+                Err(Failure {
+                    reason,
+                    denial: Some(CachedDenial {
+                        reason,
+                        leaf_sha256,
+                        since: now_unix,
+                        until: verification.failure_stable_until,
+                    }),
+                })
+            }
+        }
+    }
+}
+
+/// A denial remembered for these bytes, checked like a remembered success:
+/// against this request's handshake digest, then its time window.
+fn reuse_denial(
+    denial: CachedDenial,
+    peer: &PeerFacts,
+    now_unix: u64,
+) -> Option<Result<CachedVerdict, Failure>> {
+    if let Some(differs) = handshake_differs(peer, &denial.leaf_sha256) {
+        return Some(Err(differs.into()));
+    }
+    denial.holds_at(now_unix).then_some(Err(Failure {
+        reason: denial.reason,
+        denial: Some(denial),
+    }))
+}
+
+/// Whether a connection's remembered denial decides this request.
+fn denial_holds(denial: &CachedDenial, peer: &PeerFacts, now_unix: u64) -> bool {
+    handshake_differs(peer, &denial.leaf_sha256).is_none() && denial.holds_at(now_unix)
+}
+
+/// The reason the handshake's digest rules out `leaf`, if it does.
+fn handshake_differs(peer: &PeerFacts, leaf: &Fingerprint) -> Option<Reason> {
+    match peer.sha256_digest.as_deref() {
+        None => Some(Reason::ConnectionFactsUnavailable),
+        Some(digest) if !digest_matches(digest, leaf) => Some(Reason::CertificateMismatch),
+        Some(_) => None,
     }
 }
 

@@ -4,6 +4,7 @@
 
 use super::presented::Cert;
 use super::profile::CertFacts;
+use super::signed::KeyIds;
 use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
 use rustls_pki_types::{CertificateDer, TrustAnchor};
@@ -15,6 +16,8 @@ pub(crate) struct Anchor {
     /// webpki keeps only subject, key and name constraints of an anchor; the
     /// profile checks the rest of the certificate from these.
     pub facts: CertFacts,
+    /// For issuer pruning (authorityKeyIdentifier of the certificates below).
+    pub key_ids: KeyIds,
 }
 
 impl Anchor {
@@ -27,6 +30,7 @@ impl Anchor {
             trust_anchor: trust_anchor.to_owned(),
             sha256: cert.sha256,
             facts: cert.facts.clone(),
+            key_ids: cert.key_ids.clone(),
         })
     }
 

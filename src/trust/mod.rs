@@ -12,6 +12,16 @@
 //! achieves nothing. Configured intermediates complete chains clients send
 //! short; presented certificates are tried first.
 //!
+//! # Bounded cost
+//! Before webpki searches, issuer pruning (`issuers.rs`) builds the graph of
+//! who can have issued whom (names, key identifiers, no certificate as its
+//! own issuer, verified signatures) and gives webpki only the intermediates
+//! that matter; webpki's own signature checks are answered from a memo of
+//! the ones pruning made (`memo.rs`). The whole verification stays within a
+//! budget derived from `max_chain_length` (`budget.rs`): `L + 4` signatures
+//! computed and `4·L` candidate paths; reaching it is
+//! `VerificationBudgetExceeded`.
+//!
 //! # What must hold
 //! webpki (with RustCrypto signature verification) builds a path from the leaf
 //! to an anchor: every signature, CA basic constraints and path lengths of
@@ -42,7 +52,8 @@
 //!    (configured intermediates count only when they end up on the path);
 //! 4. another presented certificate not X.509 DER, or a presented pinned one
 //!    unusable as an anchor → `CertificateInvalid`;
-//! 5. no path passes all checks. If webpki verified some candidate path that
+//! 5. the search needed more than its budget → `VerificationBudgetExceeded`;
+//! 6. no path passes all checks. If webpki verified some candidate path that
 //!    then failed the checks above, the first such failure, in the order
 //!    listed there: `ChainTooLong`, `CertificateExpired`/`CertificateNotYetValid`
 //!    (anchor), `CertificateInvalid` (anchor constraints, keyCertSign),
@@ -53,18 +64,30 @@
 //!    clientAuth → `MissingClientAuthUsage`; unsupported MD5/SHA-1 signature →
 //!    `WeakSignatureAlgorithm`; anything else (bad signature, CA as leaf, path
 //!    length or name constraints, unknown critical extension, malformed DER) →
-//!    `CertificateInvalid`;
-//! 6. the leaf's subjectAltName unreadable → `CertificateInvalid`.
+//!    `CertificateInvalid`. When no verified path exists, webpki sees what
+//!    the leaf reaches by name, except over edges known to be bad (a
+//!    signature pruning found bad, or key identifiers that differ): a
+//!    forgery the leaf names under a pinned name is still
+//!    `CertificateInvalid`, one its authorityKeyIdentifier rules out leaves
+//!    `UntrustedCa`;
+//! 7. the leaf's subjectAltName unreadable → `CertificateInvalid`.
 
 mod algorithms;
 mod anchors;
+mod budget;
 mod configured;
 mod identity;
 pub use identity::rfc4514;
+mod issuers;
+mod memo;
+pub use memo::VerificationCost;
 mod path;
 mod presented;
 mod profile;
+mod signed;
 
+#[cfg(test)]
+mod cost_tests;
 #[cfg(test)]
 mod tests;
 
@@ -120,6 +143,37 @@ impl PathValidity {
     }
 }
 
+/// One full verification: its result, what it cost, and until when a
+/// failure would be the same again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verification {
+    pub result: Result<(VerifiedClient, PathValidity), Reason>,
+    pub cost: VerificationCost,
+    /// The first Unix second after the verification's time at which a
+    /// validity comparison of some certificate it could use (leaf, presented,
+    /// configured intermediate or anchor) turns, with the clock skew applied
+    /// either way; `u64::MAX` when the outcome did not depend on time.
+    pub failure_stable_until: u64,
+}
+
+/// The next instant after `now` at which any of webpki's comparisons (at
+/// `now` and `now ± skew`) or the profile's (`now ± skew`) could flip.
+fn next_validity_change<'a>(
+    certs: impl Iterator<Item = &'a profile::CertFacts>,
+    now: u64,
+    skew: u64,
+) -> u64 {
+    let (now, skew) = (i128::from(now), i128::from(skew));
+    certs
+        .flat_map(|c| {
+            let (nb, na) = (i128::from(c.not_before), i128::from(c.not_after) + 1);
+            [nb - skew, nb, nb + skew, na - skew, na, na + skew]
+        })
+        .filter(|&at| at > now)
+        .min()
+        .map_or(u64::MAX, |at| u64::try_from(at).unwrap_or(u64::MAX))
+}
+
 /// The certificates Envoy reported for this connection, as DER.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PresentedChain {
@@ -166,6 +220,27 @@ impl TrustStore {
         chain: &PresentedChain,
         now_unix: u64,
     ) -> Result<(VerifiedClient, PathValidity), Reason> {
+        self.verify_counted(chain, now_unix).result
+    }
+
+    /// [`verify_path`](Self::verify_path), with what the search cost and
+    /// how long a failure stays what it is.
+    pub fn verify_counted(&self, chain: &PresentedChain, now_unix: u64) -> Verification {
+        let mut verification = Verification {
+            result: Err(Reason::UntrustedCa),
+            cost: VerificationCost::default(),
+            failure_stable_until: u64::MAX,
+        };
+        verification.result = self.verify_with(chain, now_unix, &mut verification);
+        verification
+    }
+
+    fn verify_with(
+        &self,
+        chain: &PresentedChain,
+        now_unix: u64,
+        verification: &mut Verification,
+    ) -> Result<(VerifiedClient, PathValidity), Reason> {
         let settings = &self.settings;
         if settings.trusted_ca_sha256.is_empty() {
             return Err(Reason::UntrustedCa);
@@ -183,13 +258,23 @@ impl TrustStore {
         };
         intermediates.extend(configured.intermediates.iter().filter(|c| !sent(c)));
         let anchors: Vec<&Anchor> = configured.anchors.iter().chain(&extra_anchors).collect();
-        let path = path::build(
+        // Everything above is the same at any time; from here on validity
+        // periods play a part.
+        let facts = std::iter::once(&presented.leaf.facts)
+            .chain(presented.others.iter().map(|c| &c.facts))
+            .chain(configured.intermediates.iter().map(|c| &c.facts))
+            .chain(configured.anchors.iter().map(|a| &a.facts));
+        verification.failure_stable_until =
+            next_validity_change(facts, now_unix, settings.clock_skew_seconds);
+        let (path, spent) = path::build(
             &presented.leaf,
             &intermediates,
             &anchors,
             settings,
             now_unix,
-        )?;
+        );
+        verification.cost = spent;
+        let path = path?;
         let client = identity::client(&presented.leaf_x509, path.sha256)?;
         Ok((client, path.validity))
     }

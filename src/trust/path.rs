@@ -1,19 +1,27 @@
 //! Path building with webpki, the clock-skew retries, and the mapping of
 //! webpki's errors to reasons.
 //!
+//! Issuer pruning (`issuers.rs`) chooses the intermediates webpki sees, and
+//! webpki verifies through memoizing wrappers of the algorithms
+//! (`memo.rs`), so a signature pruning checked is not computed again, and
+//! the whole verification, both attempts, stays within its
+//! [`Budget`](super::budget::Budget).
+//!
 //! The profile runs inside webpki's path callback, so that a candidate path
 //! failing it (a revoked intermediate, a path too long) sends webpki on to the
 //! next candidate instead of ending the search.
 
 use super::PathValidity;
-use super::algorithms::ALGORITHMS;
 use super::anchors::Anchor;
+use super::budget::Budget;
+use super::issuers;
+use super::memo::{Memo, VerificationCost};
 use super::presented::Cert;
 use super::profile::{self, PathCert};
 use crate::config::TrustSettings;
 use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
-use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
+use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime};
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
 use webpki::{EndEntityCert, KeyUsage, VerifiedPath};
@@ -25,34 +33,73 @@ pub(crate) struct BuiltPath {
     pub validity: PathValidity,
 }
 
-/// Builds and checks a path from `leaf` to one of `anchors`.
+/// Builds and checks a path from `leaf` to one of `anchors`, and says what
+/// it cost.
 ///
 /// webpki checks the time of the leaf and intermediates at a single instant.
 /// When that fails on expiry it retries `clock_skew_seconds` earlier, on
 /// not-yet-valid that much later; every certificate is then valid at some
 /// instant within the skew of `now`. The anchor's own validity is checked
-/// against `now` with the same tolerance by the profile.
+/// against `now` with the same tolerance by the profile. The retry shares
+/// the first attempt's memo and budget.
 pub(crate) fn build(
     leaf: &Cert<'_>,
     intermediates: &[&Cert<'_>],
     anchors: &[&Anchor],
     settings: &TrustSettings,
     now: u64,
+) -> (Result<BuiltPath, Reason>, VerificationCost) {
+    let budget = Budget::for_chain_length(settings.max_chain_length);
+    let memo = Memo::new(budget.signatures);
+    let candidate_paths = Cell::new(0);
+    let result = build_within(
+        leaf,
+        intermediates,
+        anchors,
+        settings,
+        now,
+        (&memo, budget, &candidate_paths),
+    );
+    (result, memo.cost(candidate_paths.get()))
+}
+
+fn build_within(
+    leaf: &Cert<'_>,
+    intermediates: &[&Cert<'_>],
+    anchors: &[&Anchor],
+    settings: &TrustSettings,
+    now: u64,
+    (memo, budget, candidate_paths): (&Memo, Budget, &Cell<usize>),
 ) -> Result<BuiltPath, Reason> {
     let leaf_der = CertificateDer::from(leaf.der.as_ref());
     let end_entity = EndEntityCert::try_from(&leaf_der).map_err(|e| reason_for(&e))?;
+    let kept = issuers::prune(leaf, intermediates, anchors, memo)
+        .map_err(|_| Reason::VerificationBudgetExceeded)?;
+    let intermediates: Vec<&Cert<'_>> = kept
+        .iter()
+        .filter_map(|&i| intermediates.get(i).copied())
+        .collect();
     let intermediate_ders: Vec<CertificateDer<'_>> = intermediates
         .iter()
         .map(|c| CertificateDer::from(c.der.as_ref()))
         .collect();
     let trust_anchors: Vec<TrustAnchor<'_>> = anchors.iter().map(|a| a.borrowed()).collect();
+    let memoized = memo.algorithms();
+    let algorithms: Vec<&dyn SignatureVerificationAlgorithm> = memoized
+        .iter()
+        .map(|a| a as &dyn SignatureVerificationAlgorithm)
+        .collect();
     let search = Search {
         leaf,
-        intermediates,
+        intermediates: &intermediates,
         anchors,
         trust_anchors: &trust_anchors,
+        algorithms: &algorithms,
         settings,
         now,
+        memo,
+        candidate_paths,
+        max_candidate_paths: budget.candidate_paths,
     };
 
     let attempt = |at: u64| search.run(&end_entity, &intermediate_ders, at);
@@ -60,6 +107,7 @@ pub(crate) fn build(
     match attempt(now) {
         Ok(path) => Ok(path),
         Err(Failure::Profile(reason)) => Err(reason),
+        Err(Failure::Budget) => Err(Reason::VerificationBudgetExceeded),
         Err(Failure::Webpki(error)) => {
             let shifted = match error {
                 webpki::Error::CertExpired { .. } if skew > 0 => Some(now.saturating_sub(skew)),
@@ -69,6 +117,7 @@ pub(crate) fn build(
             match shifted.map(attempt) {
                 Some(Ok(path)) => Ok(path),
                 Some(Err(Failure::Profile(reason))) => Err(reason),
+                Some(Err(Failure::Budget)) => Err(Reason::VerificationBudgetExceeded),
                 // Beyond the skew (or not a time problem): the first error stands.
                 _ => Err(reason_for(&error)),
             }
@@ -79,6 +128,8 @@ pub(crate) fn build(
 enum Failure {
     /// A candidate path verified but failed the profile; the first such reason.
     Profile(Reason),
+    /// A limit stopped the search before it could finish.
+    Budget,
     Webpki(webpki::Error),
 }
 
@@ -88,8 +139,13 @@ struct Search<'s, 'c> {
     anchors: &'s [&'s Anchor],
     /// Index-aligned with `anchors`: webpki reports the anchor it used by reference.
     trust_anchors: &'s [TrustAnchor<'s>],
+    algorithms: &'s [&'s dyn SignatureVerificationAlgorithm],
     settings: &'s TrustSettings,
     now: u64,
+    memo: &'s Memo,
+    /// Offered to the profile so far, both attempts together.
+    candidate_paths: &'s Cell<usize>,
+    max_candidate_paths: usize,
 }
 
 impl Search<'_, '_> {
@@ -101,7 +157,46 @@ impl Search<'_, '_> {
     ) -> Result<BuiltPath, Failure> {
         let accepted: RefCell<Option<BuiltPath>> = RefCell::new(None);
         let rejected: Cell<Option<Reason>> = Cell::new(None);
-        let check = |path: &VerifiedPath<'_>| match self.candidate(path) {
+        let check = |path: &VerifiedPath<'_>| {
+            let offered = self.candidate_paths.get().saturating_add(1);
+            self.candidate_paths.set(offered);
+            if offered > self.max_candidate_paths {
+                self.memo.exhaust();
+                // Fatal to webpki: it ends the search here.
+                return Err(webpki::Error::MaximumPathBuildCallsExceeded);
+            }
+            self.profile(path, &accepted, &rejected)
+        };
+        let result = end_entity.verify_for_usage(
+            self.algorithms,
+            self.trust_anchors,
+            intermediate_ders,
+            UnixTime::since_unix_epoch(Duration::from_secs(at)),
+            KeyUsage::client_auth(),
+            None,
+            Some(&check),
+        );
+        match (result, accepted.into_inner(), rejected.get()) {
+            (Ok(_), Some(built), _) => Ok(built),
+            // An unfinished search cannot say that no path would pass.
+            (Err(e), _, _) if reason_for(&e) == Reason::VerificationBudgetExceeded => {
+                Err(Failure::Budget)
+            }
+            _ if self.memo.exhausted() => Err(Failure::Budget),
+            (Ok(_), None, _) => Err(Failure::Profile(Reason::CertificateInvalid)),
+            (Err(_), _, Some(reason)) => Err(Failure::Profile(reason)),
+            (Err(error), _, None) => Err(Failure::Webpki(error)),
+        }
+    }
+
+    /// The profile on one candidate: remembers a pass, or the first failure.
+    fn profile(
+        &self,
+        path: &VerifiedPath<'_>,
+        accepted: &RefCell<Option<BuiltPath>>,
+        rejected: &Cell<Option<Reason>>,
+    ) -> Result<(), webpki::Error> {
+        match self.candidate(path) {
             Ok(built) => {
                 *accepted.borrow_mut() = Some(built);
                 Ok(())
@@ -113,21 +208,6 @@ impl Search<'_, '_> {
                 // Lowest-ranked error: it never hides webpki's own findings.
                 Err(webpki::Error::UnknownIssuer)
             }
-        };
-        let result = end_entity.verify_for_usage(
-            ALGORITHMS,
-            self.trust_anchors,
-            intermediate_ders,
-            UnixTime::since_unix_epoch(Duration::from_secs(at)),
-            KeyUsage::client_auth(),
-            None,
-            Some(&check),
-        );
-        match (result, accepted.into_inner(), rejected.get()) {
-            (Ok(_), Some(built), _) => Ok(built),
-            (Ok(_), None, _) => Err(Failure::Profile(Reason::CertificateInvalid)),
-            (Err(_), _, Some(reason)) => Err(Failure::Profile(reason)),
-            (Err(error), _, None) => Err(Failure::Webpki(error)),
         }
     }
 
@@ -199,6 +279,9 @@ pub(crate) fn reason_for(error: &webpki::Error) -> Reason {
         #[allow(deprecated)]
         E::RequiredEkuNotFound => Reason::MissingClientAuthUsage,
         E::MaximumPathDepthExceeded => Reason::ChainTooLong,
+        E::MaximumSignatureChecksExceeded
+        | E::MaximumPathBuildCallsExceeded
+        | E::MaximumNameConstraintComparisonsExceeded => Reason::VerificationBudgetExceeded,
         E::UnsupportedSignatureAlgorithmContext(context)
             if profile::is_weak_signature_contents(&context.signature_algorithm_id) =>
         {

@@ -2,6 +2,7 @@
 //! counted before any path building.
 
 use super::profile::CertFacts;
+use super::signed::KeyIds;
 use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
 use crate::trust::PresentedChain;
@@ -16,16 +17,18 @@ pub(crate) struct Cert<'a> {
     pub der: Cow<'a, [u8]>,
     pub sha256: Fingerprint,
     pub facts: CertFacts,
+    pub key_ids: KeyIds,
 }
 
 impl<'a> Cert<'a> {
     /// Any X.509 DER certificate whose extensions can be read.
     pub(crate) fn parse(der: &'a [u8]) -> Result<Self, Reason> {
-        let facts = CertFacts::of(&parse_x509(der)?)?;
+        let x509 = parse_x509(der)?;
         Ok(Cert {
             der: Cow::Borrowed(der),
             sha256: Fingerprint::of_der(der),
-            facts,
+            facts: CertFacts::of(&x509)?,
+            key_ids: KeyIds::of(&x509),
         })
     }
 
@@ -34,6 +37,7 @@ impl<'a> Cert<'a> {
             der: Cow::Owned(self.der.into_owned()),
             sha256: self.sha256,
             facts: self.facts,
+            key_ids: self.key_ids,
         }
     }
 }
@@ -59,6 +63,7 @@ impl<'a> Presented<'a> {
             der: Cow::Borrowed(&chain.leaf),
             sha256: Fingerprint::of_der(&chain.leaf),
             facts: CertFacts::of(&leaf_x509)?,
+            key_ids: KeyIds::of(&leaf_x509),
         };
 
         let mut distinct: Vec<(&'a [u8], Fingerprint)> = Vec::new();

@@ -54,6 +54,8 @@ pub struct CertSpec {
     /// `("1.3.6.1.4.1.99999.1", "critical,DER:05:00")`. A `keyUsage` entry
     /// replaces the default key usage.
     pub extra_extensions: Vec<(String, String)>,
+    /// Emit subjectKeyIdentifier and authorityKeyIdentifier (the default).
+    pub key_identifiers: bool,
 }
 
 impl CertSpec {
@@ -72,6 +74,7 @@ impl CertSpec {
             uri_sans: Vec::new(),
             dns_sans: Vec::new(),
             extra_extensions: Vec::new(),
+            key_identifiers: true,
         }
     }
 
@@ -92,6 +95,7 @@ impl CertSpec {
             )],
             dns_sans: Vec::new(),
             extra_extensions: Vec::new(),
+            key_identifiers: true,
         }
     }
 
@@ -136,6 +140,13 @@ impl CertSpec {
         self.dns_sans = names.iter().map(|s| s.to_string()).collect();
         self
     }
+    /// Leaves subjectKeyIdentifier and authorityKeyIdentifier out, as a
+    /// forger would to keep its certificates candidate issuers of any child.
+    pub fn without_key_identifiers(mut self) -> Self {
+        self.key_identifiers = false;
+        self
+    }
+
     pub fn extension(mut self, name: &str, value: &str) -> Self {
         self.extra_extensions
             .push((name.to_string(), value.to_string()));
@@ -298,7 +309,7 @@ fn build(spec: &CertSpec, key: PKey<Private>, issuer: Option<&Issued>) -> Issued
             .unwrap_or_else(|e| panic!("extension {ext_name}={value}: {e}"));
         b.append_extension(ext).expect("extension");
     }
-    {
+    if spec.key_identifiers {
         let ctx = b.x509v3_context(issuer.map(|i| i.cert.as_ref()), None);
         #[allow(deprecated)]
         let ski =
@@ -306,7 +317,7 @@ fn build(spec: &CertSpec, key: PKey<Private>, issuer: Option<&Issued>) -> Issued
                 .expect("ski");
         b.append_extension(ski).expect("ski");
     }
-    if let Some(i) = issuer {
+    if let Some(i) = issuer.filter(|_| spec.key_identifiers) {
         let ctx = b.x509v3_context(Some(i.cert.as_ref()), None);
         #[allow(deprecated)]
         if let Ok(aki) =

@@ -13,6 +13,43 @@ fn names_put_the_labels_in_fixed_segments() {
 }
 
 #[test]
+fn chain_verifications_are_counted_by_result_from_the_start() {
+    use crate::filter::mock::MockHost;
+    use crate::policy::ChainVerification;
+    let config = Config::parse(br#"{"trusted_ca_sha256":[]}"#).unwrap();
+    let mut host = MockHost::tls("TLSv1.3");
+    let metrics = Metrics::define(&mut host, &config);
+    let verified = verification_counter_name(ChainVerification::Verified);
+    assert_eq!(
+        verified,
+        "onerecord_tls_policy.chain_verifications_total.result.verified"
+    );
+    let budget = verification_counter_name(ChainVerification::Failed(
+        Reason::VerificationBudgetExceeded,
+    ));
+    assert_eq!(host.counter(&verified), Some(0));
+    assert_eq!(host.counter(&budget), Some(0));
+    for reason in chain_failures() {
+        let name = verification_counter_name(ChainVerification::Failed(reason));
+        assert_eq!(host.counter(&name), Some(0), "{name}");
+    }
+    metrics.count_verification(&mut host, ChainVerification::Verified);
+    metrics.count_verification(
+        &mut host,
+        ChainVerification::Failed(Reason::VerificationBudgetExceeded),
+    );
+    metrics.count_verification(
+        &mut host,
+        ChainVerification::Failed(Reason::VerificationBudgetExceeded),
+    );
+    assert_eq!(host.counter(&verified), Some(1));
+    assert_eq!(host.counter(&budget), Some(2));
+    // The result tag takes exactly this family's segment.
+    let (_, result) = STATS_TAGS[2];
+    assert!(result.contains(CHAIN_VERIFICATIONS));
+}
+
+#[test]
 fn reason_discriminants_follow_reason_all() {
     // `RuleCounters::id` indexes by `reason as usize`.
     for (index, reason) in Reason::ALL.into_iter().enumerate() {

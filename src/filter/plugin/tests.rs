@@ -6,9 +6,11 @@ use super::*;
 use crate::config::NO_RULE;
 use crate::filter::access_log::PROPERTY;
 use crate::filter::metrics::{
-    ALLOWED, AUDIT_DENIED, CONFIG_FAILURES, CONFIG_LOADS, DENIED, counter_name,
+    ALLOWED, AUDIT_DENIED, CONFIG_FAILURES, CONFIG_LOADS, DENIED, chain_failures, counter_name,
+    verification_counter_name,
 };
 use crate::filter::mock::MockHost;
+use crate::policy::ChainVerification;
 use crate::reason::Reason;
 
 const CA: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
@@ -97,8 +99,9 @@ fn each_request_counts_once_under_its_outcome_reason_and_rule() {
 fn every_counter_is_defined_at_load_and_none_per_request() {
     let mut proxy = Proxy::load(&delegations(""));
     // Two rule slots (no rule, access-delegations): allowed + one deny per
-    // reason each; no audit counters in enforce mode; two config counters.
-    let expected = 2 * (1 + Reason::ALL.len()) + 2;
+    // reason each; no audit counters in enforce mode; chain verifications
+    // by result; two config counters.
+    let expected = 2 * (1 + Reason::ALL.len()) + (1 + chain_failures().count()) + 2;
     assert_eq!(proxy.counters.len(), expected);
     assert!(!proxy.counters.iter().any(|(n, _)| n.contains(AUDIT_DENIED)));
     proxy.send(MockHost::plaintext());
@@ -259,8 +262,43 @@ fn the_property_carries_a_verified_clients_fingerprints() {
     );
     assert_eq!(
         proxy.counted(),
-        vec![(counter_name(ALLOWED, None, "access-delegations"), 1)]
+        vec![
+            (counter_name(ALLOWED, None, "access-delegations"), 1),
+            (verification_counter_name(ChainVerification::Verified), 1)
+        ]
     );
+}
+
+#[test]
+fn a_failing_chain_is_verified_once_per_connection() {
+    use crate::test_pki::{CertSpec, issue, self_signed};
+    let root = self_signed(&CertSpec::ca("Unpinned Root"));
+    let leaf = issue(&CertSpec::client("client-1"), &root);
+    let mut proxy = Proxy::load(&delegations(""));
+    let on_connection = |id: u64| {
+        let mut host = tls_at("/access-delegations/1");
+        host.now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        host.set_property("connection.id", &id.to_le_bytes());
+        host.set_property(
+            "connection.sha256_peer_certificate_digest",
+            leaf.sha256_hex().as_bytes(),
+        );
+        let xfcc = crate::xfcc::envoy_format::element(&leaf.der(), &[leaf.der(), root.der()]);
+        host.headers.push(("x-forwarded-client-cert".into(), xfcc));
+        host
+    };
+    for id in [7, 7, 7, 8, 8] {
+        let (action, outcome, _) = proxy.send(on_connection(id));
+        assert_eq!(action, Action::Pause);
+        assert_eq!(outcome, Outcome::Denied(Reason::UntrustedCa));
+    }
+    let failed = verification_counter_name(ChainVerification::Failed(Reason::UntrustedCa));
+    let denied = counter_name(DENIED, Some(Reason::UntrustedCa), "access-delegations");
+    // Connection 8 is decided by the denial remembered for the same bytes.
+    assert_eq!(proxy.counted(), vec![(denied, 5), (failed, 1)]);
 }
 
 #[test]
