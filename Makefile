@@ -66,7 +66,7 @@ e2e: build envoy
 # The suites that depend on which properties Envoy offers, on the older pinned Envoy.
 e2e-compat: build $(call envoy_bin,$(ENVOY_COMPAT_VERSION))
 	ENVOY=$(ENVOY_COMPAT) cargo test --test mtls --test tls_enforcement --test observability --test demo \
-		--test adversarial --test reload
+		--test adversarial --test reload --test forged_annotations --test path_forms --test verification_cost
 
 validate-examples: build envoy
 	bash envoy/validate.sh "$(ENVOY)" "$(ONERECORD_WASM)"
@@ -91,7 +91,7 @@ clean:
 # stable toolchain accept them. Seeds are generated from the test PKI into
 # fuzz/corpus/<target>; crashes land in fuzz/artifacts/<target> (both ignored
 # by git). FUZZ_SECONDS is per target.
-FUZZ_TARGETS := xfcc chain config decide
+FUZZ_TARGETS := xfcc chain config decide path
 FUZZ_SECONDS ?= 60
 FUZZ_MAX_LEN ?= 32768
 FUZZ_CARGO   := RUSTC_BOOTSTRAP=1 cargo fuzz
