@@ -107,7 +107,7 @@ pub(crate) fn prune(
     let reached = if to_anchor.first().copied().flatten().is_some() {
         search.verified_from_leaf(&to_anchor)
     } else {
-        search.not_refused_from_leaf()
+        search.not_refused_from_leaf(&to_anchor)
     };
     Ok(reached
         .iter()
@@ -329,16 +329,22 @@ impl Search<'_, '_, '_> {
     /// known to be bad, computing nothing. webpki checks a candidate path
     /// from the anchor down and stops at its first bad signature, so every
     /// signature it computes on these is under a key already verified up to
-    /// an anchor, which pruning has checked (or refused) already.
-    fn not_refused_from_leaf(&self) -> Vec<bool> {
+    /// an anchor, which pruning has checked (or refused) already. Key
+    /// identifiers that disagree refuse an edge only to an issuer not itself
+    /// verified up to an anchor: under such an issuer's key webpki's check
+    /// costs one signature under a key the client did not choose, and its
+    /// bad signature is the reason the verification always gave
+    /// (`certificate_invalid` for a leaf naming a pinned path's intermediate).
+    fn not_refused_from_leaf(&self, to_anchor: &[Option<usize>]) -> Vec<bool> {
         let mut reached = vec![false; self.nodes.len()];
         let mut frontier = vec![0];
         for _ in 1..MAX_EDGES {
             let mut next = Vec::new();
             for &child in &frontier {
                 for &issuer in self.graph.issuers.get(child).into_iter().flatten() {
+                    let anchored = to_anchor.get(issuer).copied().flatten().is_some();
                     let refused = self.known(child, issuer) == Some(EdgeCheck::Invalid)
-                        || !self.key_ids_agree(child, issuer);
+                        || (!anchored && !self.key_ids_agree(child, issuer));
                     if refused
                         || !self.graph.viable(issuer)
                         || reached.get(issuer).copied().unwrap_or(true)
@@ -396,7 +402,7 @@ impl Search<'_, '_, '_> {
             return Ok(EdgeCheck::Invalid);
         };
         if !key_ids_agree(node.ids, issuer_ids) {
-            return Ok(EdgeCheck::Invalid);
+            return Ok(EdgeCheck::KeyIdsDiffer);
         }
         let result = check_signature(
             self.algorithms,

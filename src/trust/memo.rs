@@ -182,6 +182,9 @@ pub(crate) enum EdgeCheck {
     /// No algorithm for this signature (MD5/SHA-1, unknown): only webpki
     /// can say why, so the edge is left for it to refuse.
     Unsupported,
+    /// Refused without a signature: the child's authorityKeyIdentifier is
+    /// not the issuer's subjectKeyIdentifier.
+    KeyIdsDiffer,
 }
 
 /// Checks `signature` over `message` under `key`, choosing the algorithm as

@@ -296,6 +296,20 @@ fn forged_intermediate_with_the_pinned_subject_but_another_key() {
         outcome(&trusting(&[&p.root]), &chain(&leaf, &[&forged])),
         Err(Reason::CertificateInvalid)
     );
+
+    // The forged copy sent beside the genuine intermediate, the root pinned:
+    // the leaf's key identifier names the copy, yet its signature is checked
+    // under the genuine intermediate (verified up to the root), as before
+    // issuer pruning.
+    let forged = issue_with_key(&inter_spec(), generate_key(KeyKind::P256), Some(&evil_root));
+    let leaf = issue(&leaf_spec(), &forged);
+    assert_eq!(
+        outcome(
+            &trusting(&[&p.root]),
+            &chain(&leaf, &[&forged, &p.inter, &p.root])
+        ),
+        Err(Reason::CertificateInvalid)
+    );
 }
 
 #[test]
