@@ -6,7 +6,8 @@
 use onerecord_tls_policy::config::{AllowedClients, Config, MtlsRequirement, PathMatch, Rule};
 
 /// One way a backend may read a path. Every backend drops query and
-/// fragment, decodes escaped unreserved characters and merges slashes.
+/// fragment, decodes escaped unreserved characters and merges slashes in
+/// the path it routes on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Backend {
     /// `.` and `..` resolved (Envoy's `normalize_path`, most frameworks).
@@ -15,14 +16,18 @@ pub struct Backend {
     pub strips_params: bool,
     /// `%2F`, `%5C` and `\` taken as `/`, `%3B` as `;`.
     pub decodes_separators: bool,
+    /// `..` resolved before slashes are merged, an empty segment being one
+    /// it removes (RFC 3986 dot removal, the WHATWG URL parser).
+    pub dots_before_merging: bool,
 }
 
 /// Every combination.
 pub fn backends() -> impl Iterator<Item = Backend> {
-    (0..8u8).map(|bits| Backend {
+    (0..16u8).map(|bits| Backend {
         resolves_dots: bits & 1 != 0,
         strips_params: bits & 2 != 0,
         decodes_separators: bits & 4 != 0,
+        dots_before_merging: bits & 8 != 0,
     })
 }
 
@@ -102,7 +107,7 @@ pub fn backend_path(raw: &str, backend: Backend) -> String {
         .is_some_and(|s| s.is_empty() || (backend.resolves_dots && (s == "." || s == "..")));
     let mut kept: Vec<String> = Vec::new();
     for segment in segments {
-        if segment.is_empty() {
+        if segment.is_empty() && !backend.dots_before_merging {
             continue;
         }
         if backend.resolves_dots && segment == "." {
@@ -114,6 +119,7 @@ pub fn backend_path(raw: &str, backend: Backend) -> String {
         }
         kept.push(segment);
     }
+    kept.retain(|s| !s.is_empty());
     let mut out = format!("/{}", kept.join("/"));
     if ends_in_directory && !kept.is_empty() {
         out.push('/');

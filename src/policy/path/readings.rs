@@ -4,7 +4,9 @@
 //! repeated slashes. They differ in three choices: `%2F`, `%5C` and `\`
 //! read as `/` (and `%3B` as `;`) or not; `;` parameters removed from every
 //! segment or not (before dot resolution, so `..;` is `..`); `.` and `..`
-//! resolved or not.
+//! resolved after merging slashes, resolved over the unmerged segments (RFC
+//! 3986 and the WHATWG URL parser: `..` removes an empty segment, so
+//! `/a//..` is `/a/`), or not resolved.
 
 /// The distinct readings of one path, the ordinary one (dots resolved,
 /// nothing else decoded) first.
@@ -45,7 +47,7 @@ pub fn readings(raw: &str) -> Readings<'_> {
             if params && !text.contains(';') {
                 continue;
             }
-            for dots in [true, false] {
+            for dots in [Dots::Merged, Dots::Unmerged, Dots::Kept] {
                 let reading = join_segments(text, params, dots);
                 if !out.contains(&reading) {
                     out.push(reading);
@@ -60,14 +62,25 @@ pub fn readings(raw: &str) -> Readings<'_> {
 /// decoded (kept ones in upper case), slashes merged, `.` and `..` resolved.
 /// This is the path the deny body names.
 pub fn normalize_path(raw: &str) -> String {
-    join_segments(&decode_unreserved(without_query(raw)), false, true)
+    join_segments(&decode_unreserved(without_query(raw)), false, Dots::Merged)
 }
 
 /// The reading with every choice made: separators decoded, `;` parameters
 /// removed, dot segments resolved. A configured path must already be this.
 pub fn canonical_path(raw: &str) -> String {
     let decoded = decode_unreserved(without_query(raw));
-    join_segments(&decode_separators(&decoded), true, true)
+    join_segments(&decode_separators(&decoded), true, Dots::Merged)
+}
+
+/// How `.` and `..` are read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dots {
+    /// Resolved after empty segments are dropped.
+    Merged,
+    /// Resolved with empty segments kept as segments a `..` removes.
+    Unmerged,
+    /// Kept as names.
+    Kept,
 }
 
 fn without_query(raw: &str) -> &str {
@@ -84,10 +97,12 @@ fn is_plain(path: &str) -> bool {
 }
 
 /// Joins the segments of `text` with single slashes, keeping a trailing one.
-fn join_segments(text: &str, params: bool, dots: bool) -> String {
+fn join_segments(text: &str, params: bool, dots: Dots) -> String {
+    let resolve = dots != Dots::Kept;
     let mut segments: Vec<&str> = Vec::new();
     let mut last = "";
-    for whole in text.split('/') {
+    // The first piece is what precedes the leading `/`: no segment.
+    for (i, whole) in text.split('/').enumerate() {
         let segment = if params {
             whole.split(';').next().unwrap_or_default()
         } else {
@@ -95,15 +110,18 @@ fn join_segments(text: &str, params: bool, dots: bool) -> String {
         };
         last = segment;
         match segment {
+            "" if dots == Dots::Unmerged && i > 0 => segments.push(""),
             "" => {}
-            "." if dots => {}
-            ".." if dots => {
+            "." if resolve => {}
+            ".." if resolve => {
                 segments.pop();
             }
             s => segments.push(s),
         }
     }
-    let trailing = last.is_empty() || (dots && matches!(last, "." | ".."));
+    // Empty segments kept for `..` are merged away now.
+    segments.retain(|s| !s.is_empty());
+    let trailing = last.is_empty() || (resolve && matches!(last, "." | ".."));
     let mut out = String::with_capacity(text.len() + 1);
     for s in &segments {
         out.push('/');

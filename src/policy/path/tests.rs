@@ -263,3 +263,18 @@ mod matching {
         }
     }
 }
+
+#[test]
+fn dots_over_unmerged_segments_are_a_reading() {
+    // RFC 3986 dot removal and the WHATWG URL parser keep `//` as an empty
+    // segment, which `..` then removes instead of the segment before it.
+    assert!(all("/./access-delegations//..").contains(&"/access-delegations/".to_string()));
+    assert!(all("/./admin//..").contains(&"/admin/".to_string()));
+    assert!(all("/x/;/..").contains(&"/x/".to_string()));
+    // Empty segments are still merged in what is compared.
+    assert_eq!(
+        all("/x//access-delegations"),
+        vec!["/x/access-delegations".to_string()]
+    );
+    assert_eq!(normalize_path("/./access-delegations//.."), "/");
+}
