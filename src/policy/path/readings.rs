@@ -1,8 +1,9 @@
 //! The readings of a request path: the forms common backends may give the
 //! same `:path`. Every reading drops query and fragment, decodes escaped
 //! unreserved characters, upper-cases the hex of kept escapes and merges
-//! repeated slashes. They differ in three choices: `%2F`, `%5C` and `\`
-//! read as `/` (and `%3B` as `;`) or not; `;` parameters removed from every
+//! repeated slashes. They differ in four choices: which of `\`, `%5C` and
+//! `%2F` are read as `/` (`%3B` as `;` with `%2F`); a leading `//` read as
+//! the start of an authority or not; `;` parameters removed from every
 //! segment or not (before dot resolution, so `..;` is `..`); `.` and `..`
 //! resolved after merging slashes, resolved over the unmerged segments (RFC
 //! 3986 and the WHATWG URL parser: `..` removes an empty segment, so
@@ -36,13 +37,21 @@ pub fn readings(raw: &str) -> Readings<'_> {
         return Readings::One(path);
     }
     let decoded = decode_unreserved(path);
-    let separated = decode_separators(&decoded);
-    let texts = [
-        Some(decoded.as_str()),
-        (separated != decoded).then_some(separated.as_str()),
-    ];
+    let mut texts: Vec<String> = vec![decoded.clone()];
+    for separators in SEPARATOR_CHOICES {
+        let text = decode_separators(&decoded, separators);
+        if let Some(rest) = after_authority(&text) {
+            let rest = rest.to_string();
+            if !texts.contains(&rest) {
+                texts.push(rest);
+            }
+        }
+        if !texts.contains(&text) {
+            texts.push(text);
+        }
+    }
     let mut out: Vec<String> = Vec::new();
-    for text in texts.into_iter().flatten() {
+    for text in &texts {
         for params in [false, true] {
             if params && !text.contains(';') {
                 continue;
@@ -69,7 +78,11 @@ pub fn normalize_path(raw: &str) -> String {
 /// removed, dot segments resolved. A configured path must already be this.
 pub fn canonical_path(raw: &str) -> String {
     let decoded = decode_unreserved(without_query(raw));
-    join_segments(&decode_separators(&decoded), true, Dots::Merged)
+    join_segments(
+        &decode_separators(&decoded, ALL_SEPARATORS),
+        true,
+        Dots::Merged,
+    )
 }
 
 /// How `.` and `..` are read.
@@ -133,16 +146,70 @@ fn join_segments(text: &str, params: bool, dots: Dots) -> String {
     out
 }
 
-/// `%2F`, `%5C` and `\` as `/`, `%3B` as `;`. In decoded text every `%`
-/// starts an upper-case escape, so matching at each `%` is exact.
-fn decode_separators(text: &str) -> String {
+/// Which separators a backend takes as `/`.
+#[derive(Clone, Copy)]
+struct Separators {
+    backslash: bool,
+    /// `%5C`; only with `backslash` (a backend decoding `%5C` to a separator
+    /// takes a raw `\` as one too).
+    encoded_backslash: bool,
+    /// `%2F`, and `%3B` as `;`: a backend decoding the whole path first.
+    encoded_slash: bool,
+}
+
+const ALL_SEPARATORS: Separators = Separators {
+    backslash: true,
+    encoded_backslash: true,
+    encoded_slash: true,
+};
+
+/// The combinations backends make: `\` alone (the WHATWG URL parser),
+/// `%2F` alone (Go's decoded `URL.Path`), and the others.
+const SEPARATOR_CHOICES: [Separators; 5] = [
+    Separators {
+        backslash: true,
+        encoded_backslash: false,
+        encoded_slash: false,
+    },
+    Separators {
+        backslash: true,
+        encoded_backslash: true,
+        encoded_slash: false,
+    },
+    Separators {
+        backslash: false,
+        encoded_backslash: false,
+        encoded_slash: true,
+    },
+    Separators {
+        backslash: true,
+        encoded_backslash: false,
+        encoded_slash: true,
+    },
+    ALL_SEPARATORS,
+];
+
+/// What follows the authority when `text` starts with two separators: a
+/// backend that resolves its request target against a base URL (Node's
+/// `new URL(req.url, base)`) takes `//public/access-delegations` as host
+/// `public` and path `/access-delegations` (and skips any further slashes
+/// before the host).
+fn after_authority(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix("//")?.trim_start_matches('/');
+    Some(rest.find('/').and_then(|at| rest.get(at..)).unwrap_or("/"))
+}
+
+/// The separators chosen as `/` (`%3B` as `;` with `%2F`). In decoded text
+/// every `%` starts an upper-case escape, so matching at each `%` is exact.
+fn decode_separators(text: &str, separators: Separators) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
         let (piece, len) = match rest.get(..3) {
-            Some("%2F" | "%5C") => ('/', 3),
-            Some("%3B") => (';', 3),
-            _ if c == '\\' => ('/', 1),
+            Some("%2F") if separators.encoded_slash => ('/', 3),
+            Some("%3B") if separators.encoded_slash => (';', 3),
+            Some("%5C") if separators.encoded_backslash => ('/', 3),
+            _ if c == '\\' && separators.backslash => ('/', 1),
             _ => (c, c.len_utf8()),
         };
         out.push(piece);

@@ -107,7 +107,7 @@ fn readings_are_distinct_and_ordinary_first() {
     unique.dedup();
     assert_eq!(unique.len(), r.len());
     assert!(r.len() <= 8);
-    assert_eq!(all("//a"), ["/a"]);
+    assert_eq!(all("//a"), ["/a", "/"]);
     assert_eq!(all("/a/./b"), ["/a/b", "/a/./b"]);
 }
 
@@ -277,4 +277,20 @@ fn dots_over_unmerged_segments_are_a_reading() {
         vec!["/x/access-delegations".to_string()]
     );
     assert_eq!(normalize_path("/./access-delegations//.."), "/");
+}
+
+#[test]
+fn separators_are_read_one_kind_at_a_time_too() {
+    // The WHATWG URL parser takes `\` as `/` but keeps `%5C` and `%2F`.
+    assert!(all("/.\\access-delegations/..%5C").contains(&"/access-delegations/..%5C".to_string()));
+    // Go's decoded path takes `%2F` as `/` but `\` as a name.
+    assert!(all("/x\\..%2F..%2Faccess-delegations").contains(&"/access-delegations".to_string()));
+}
+
+#[test]
+fn a_leading_double_slash_may_start_an_authority() {
+    assert!(all("//public/access-delegations").contains(&"/access-delegations".to_string()));
+    assert!(all("/\\public/admin").contains(&"/admin".to_string()));
+    assert!(all("//public").contains(&"/".to_string()));
+    assert!(all("///public//admin").contains(&"/admin".to_string()));
 }
