@@ -31,7 +31,8 @@ pub fn backends() -> impl Iterator<Item = Backend> {
     })
 }
 
-/// RFC 3986 origin form: `/`, then printable ASCII where `%` opens `%XX`.
+/// RFC 3986 origin form: `/`, then printable ASCII where `%` opens `%XX`;
+/// and no `%00`, which the README says the filter refuses.
 pub fn is_origin_form(raw: &str) -> bool {
     let mut chars = raw.chars();
     if chars.next() != Some('/') {
@@ -43,6 +44,7 @@ pub fn is_origin_form(raw: &str) -> bool {
                 let (a, b) = (chars.next(), chars.next());
                 if !(a.is_some_and(|a| a.is_ascii_hexdigit())
                     && b.is_some_and(|b| b.is_ascii_hexdigit()))
+                    || (a, b) == (Some('0'), Some('0'))
                 {
                     return false;
                 }

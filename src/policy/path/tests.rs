@@ -153,6 +153,8 @@ fn valid_request_paths() {
         "/a%zz",
         "/a%+1",
         "/a?q=100%",
+        "/admin%00",
+        "/a%00/b",
     ] {
         assert!(!is_valid_request_path(bad), "{bad:?}");
     }
@@ -165,6 +167,7 @@ fn encode_invalid_makes_a_valid_path() {
     assert_eq!(encode_invalid("a"), "/a");
     assert_eq!(encode_invalid("/a%2f"), "/a%2f");
     assert!(is_valid_request_path(&encode_invalid("x\u{0}%%4")));
+    assert_eq!(encode_invalid("/admin%00"), "/admin");
 }
 
 mod matching {
