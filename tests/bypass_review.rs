@@ -76,6 +76,18 @@ fn path_forms_around_the_rules_need_the_certificate_with_a_bare_connection_manag
         let what = format!("{} GET /admin%00", resp.version);
         assert_refused(&s, &resp, "request_path_invalid", &what);
     }
+    // Past 4096 bytes the path is not read at all; a long query is fine.
+    let longest = "/public".to_string() + &"/a".repeat((4096 - 7) / 2);
+    let too_long = longest.clone() + "/x";
+    for resp in anonymous_get(&s, &too_long) {
+        let what = format!("{} GET a {}-byte path", resp.version, too_long.len());
+        assert_refused(&s, &resp, "request_path_invalid", &what);
+    }
+    let with_query = format!("{longest}?q={}", "x".repeat(5000));
+    for resp in anonymous_get(&s, &with_query) {
+        assert_annotated(&assert_allowed(&resp), "TLSv1.3", "none");
+    }
+    assert_eq!(s.upstream.take_seen().len(), 2);
     // The absolute form is read by its path.
     let absolute = Request::get("https://localhost/public/../access-delegations");
     let resp = s.client().send(s.tls(), &absolute);

@@ -32,8 +32,12 @@ pub fn backends() -> impl Iterator<Item = Backend> {
 }
 
 /// RFC 3986 origin form: `/`, then printable ASCII where `%` opens `%XX`;
-/// and no `%00`, which the README says the filter refuses.
+/// and no `%00` nor more than 4096 bytes before the query, which the README
+/// says the filter refuses.
 pub fn is_origin_form(raw: &str) -> bool {
+    if raw.split(['?', '#']).next().unwrap_or("").len() > 4096 {
+        return false;
+    }
     let mut chars = raw.chars();
     if chars.next() != Some('/') {
         return false;

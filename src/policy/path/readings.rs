@@ -57,6 +57,12 @@ pub fn readings(raw: &str) -> Readings<'_> {
                 continue;
             }
             for dots in [Dots::Merged, Dots::Unmerged, Dots::Kept] {
+                // Without an empty segment `..` could remove, the same as Merged.
+                if dots == Dots::Unmerged
+                    && !(text.contains("//") || (params && text.contains("/;")))
+                {
+                    continue;
+                }
                 let reading = join_segments(text, params, dots);
                 if !out.contains(&reading) {
                     out.push(reading);

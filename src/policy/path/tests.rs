@@ -138,6 +138,13 @@ fn valid_request_paths() {
     ] {
         assert!(is_valid_request_path(ok), "{ok}");
     }
+    // The limit is on the path; a query may be longer.
+    let longest = "/a".repeat(MAX_PATH_LEN / 2);
+    assert!(is_valid_request_path(&longest));
+    assert!(is_valid_request_path(&format!(
+        "{longest}?q={}",
+        "x".repeat(9000)
+    )));
     for bad in [
         "",
         "a",
@@ -155,6 +162,7 @@ fn valid_request_paths() {
         "/a?q=100%",
         "/admin%00",
         "/a%00/b",
+        &"/a".repeat(MAX_PATH_LEN / 2 + 1),
     ] {
         assert!(!is_valid_request_path(bad), "{bad:?}");
     }

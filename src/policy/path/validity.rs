@@ -2,13 +2,20 @@
 //! ASCII in an origin-form request target, with `%` always starting a
 //! two-digit escape; anything else is refused rather than guessed at.
 
+/// The longest path, before any query, the policy reads: rules are matched
+/// against dozens of readings, each a pass over it, and IIS refuses longer
+/// URLs by default (`maxUrl`).
+pub const MAX_PATH_LEN: usize = 4096;
+
 /// True when `raw` starts with `/`, holds only printable ASCII (0x21–0x7E)
-/// and every `%` is followed by two hex digits, none an encoded NUL: a
-/// backend in C reads `/admin%00` as `/admin` (Envoy's `normalize_path`
-/// refuses it too).
+/// and every `%` is followed by two hex digits, none an encoded NUL (a
+/// backend in C reads `/admin%00` as `/admin`; Envoy's `normalize_path`
+/// refuses it too), and its path is at most [`MAX_PATH_LEN`] bytes.
 pub fn is_valid_request_path(raw: &str) -> bool {
     let bytes = raw.as_bytes();
-    bytes.first() == Some(&b'/')
+    let path_len = raw.find(['?', '#']).unwrap_or(raw.len());
+    path_len <= MAX_PATH_LEN
+        && bytes.first() == Some(&b'/')
         && bytes.iter().enumerate().all(|(i, &b)| match b {
             b'%' => bytes
                 .get(i + 1..i + 3)
