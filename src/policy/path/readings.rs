@@ -37,17 +37,16 @@ pub fn readings(raw: &str) -> Readings<'_> {
         return Readings::One(path);
     }
     let decoded = decode_unreserved(path);
-    let mut texts: Vec<String> = vec![decoded.clone()];
-    for separators in SEPARATOR_CHOICES {
-        let text = decode_separators(&decoded, separators);
-        if let Some(rest) = after_authority(&text) {
-            let rest = rest.to_string();
-            if !texts.contains(&rest) {
-                texts.push(rest);
+    let separated = SEPARATOR_CHOICES
+        .iter()
+        .map(|&separators| decode_separators(&decoded, separators));
+    let mut texts: Vec<String> = Vec::new();
+    for text in std::iter::once(decoded.clone()).chain(separated) {
+        let rest = after_authority(&text).map(str::to_string);
+        for text in std::iter::once(text).chain(rest) {
+            if !texts.contains(&text) {
+                texts.push(text);
             }
-        }
-        if !texts.contains(&text) {
-            texts.push(text);
         }
     }
     let mut out: Vec<String> = Vec::new();

@@ -304,4 +304,8 @@ fn a_leading_double_slash_may_start_an_authority() {
     assert!(all("/\\public/admin").contains(&"/admin".to_string()));
     assert!(all("//public").contains(&"/".to_string()));
     assert!(all("///public//admin").contains(&"/admin".to_string()));
+    // Also where no separator is decoded.
+    assert!(
+        all("//public/access-delegations\\..").contains(&"/access-delegations\\..".to_string())
+    );
 }
