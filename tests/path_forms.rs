@@ -15,7 +15,7 @@ use support::fixture::TestPki;
 use support::h2::{H2Connection, H2Request};
 use support::http::{Request, Response};
 use support::onerecord::{assert_allowed, assert_annotated, deny_reason};
-use support::stack::Stack;
+use support::stack::{Stack, assert_refused};
 
 /// Each reads as `/access-delegations` to some common backend.
 const DELEGATION_FORMS: &[&str] = &[
@@ -64,13 +64,6 @@ fn both(s: &Stack, client: &TlsClient, method: &str, path: &str) -> [Response; 2
         .send(&H2Request::new(method, path.as_bytes()))
         .unwrap_or_else(|e| panic!("h2 {method} {path}: {e:?}"));
     [h1, h2]
-}
-
-/// Refused by the filter without a certificate, the upstream untouched.
-fn assert_refused(s: &Stack, resp: &Response, reason: &str, what: &str) {
-    assert_eq!(resp.status, 403, "{what}: {resp:#?}");
-    assert_eq!(deny_reason(resp), Some(reason), "{what}: {resp:#?}");
-    assert_eq!(s.upstream.count(), 0, "{what}: {:#?}", s.upstream.seen());
 }
 
 /// Forwarded for the verified client, under the rule `rule`.

@@ -6,28 +6,50 @@
 use onerecord_tls_policy::config::{AllowedClients, Config, MtlsRequirement, PathMatch, Rule};
 
 /// One way a backend may read a path. Every backend drops query and
-/// fragment, decodes escaped unreserved characters and merges slashes.
+/// fragment, decodes escaped unreserved characters and merges slashes in
+/// the path it routes on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Backend {
     /// `.` and `..` resolved (Envoy's `normalize_path`, most frameworks).
     pub resolves_dots: bool,
     /// `;` parameters dropped from every segment (Tomcat, Spring, Jetty).
     pub strips_params: bool,
-    /// `%2F`, `%5C` and `\` taken as `/`, `%3B` as `;`.
-    pub decodes_separators: bool,
+    /// `\` taken as `/` (the WHATWG URL parser).
+    pub decodes_backslash: bool,
+    /// `%5C` taken as `/`, only by a backend that takes `\` as one.
+    pub decodes_encoded_backslash: bool,
+    /// `%2F` taken as `/`, `%3B` as `;` (a backend decoding the whole path).
+    pub decodes_encoded_slash: bool,
+    /// Two or more leading slashes start an authority the path follows
+    /// (`new URL(req.url, base)`).
+    pub reads_authority: bool,
+    /// `..` resolved before slashes are merged, an empty segment being one
+    /// it removes (RFC 3986 dot removal, the WHATWG URL parser).
+    pub dots_before_merging: bool,
 }
 
 /// Every combination.
 pub fn backends() -> impl Iterator<Item = Backend> {
-    (0..8u8).map(|bits| Backend {
-        resolves_dots: bits & 1 != 0,
-        strips_params: bits & 2 != 0,
-        decodes_separators: bits & 4 != 0,
-    })
+    (0..128u8)
+        .map(|bits| Backend {
+            resolves_dots: bits & 1 != 0,
+            strips_params: bits & 2 != 0,
+            decodes_backslash: bits & 4 != 0,
+            decodes_encoded_backslash: bits & 8 != 0,
+            decodes_encoded_slash: bits & 16 != 0,
+            reads_authority: bits & 32 != 0,
+            dots_before_merging: bits & 64 != 0,
+        })
+        .filter(|b| b.decodes_backslash || !b.decodes_encoded_backslash)
 }
 
-/// RFC 3986 origin form: `/`, then printable ASCII where `%` opens `%XX`.
+/// RFC 3986 origin form: `/`, then printable ASCII where `%` opens `%XX`;
+/// and no `%00` nor more than 4096 bytes before the query, which the README
+/// says the filter refuses.
 pub fn is_origin_form(raw: &str) -> bool {
+    if raw.split(['?', '#']).next().unwrap_or("").len() > 4096 {
+        return false;
+    }
     let mut chars = raw.chars();
     if chars.next() != Some('/') {
         return false;
@@ -38,6 +60,7 @@ pub fn is_origin_form(raw: &str) -> bool {
                 let (a, b) = (chars.next(), chars.next());
                 if !(a.is_some_and(|a| a.is_ascii_hexdigit())
                     && b.is_some_and(|b| b.is_ascii_hexdigit()))
+                    || (a, b) == (Some('0'), Some('0'))
                 {
                     return false;
                 }
@@ -69,16 +92,32 @@ pub fn backend_path(raw: &str, backend: Backend) -> String {
             let unreserved = value.is_ascii_alphanumeric() || b"-._~".contains(&value);
             match value {
                 _ if unreserved => Token::Text(char::from(value)),
-                b'/' | b'\\' if backend.decodes_separators => Token::Slash,
-                b';' if backend.decodes_separators => Token::Text(';'),
+                b'/' | b';' if backend.decodes_encoded_slash => match value {
+                    b'/' => Token::Slash,
+                    _ => Token::Text(';'),
+                },
+                b'\\' if backend.decodes_encoded_backslash => Token::Slash,
                 _ => Token::Kept(value),
             }
-        } else if c == '/' || (c == '\\' && backend.decodes_separators) {
+        } else if c == '/' || (c == '\\' && backend.decodes_backslash) {
             Token::Slash
         } else {
             Token::Text(c)
         };
         tokens.push(token);
+    }
+    if backend.reads_authority && tokens.starts_with(&[Token::Slash, Token::Slash]) {
+        let host = tokens.iter().position(|t| *t != Token::Slash);
+        let path = host.and_then(|h| {
+            tokens[h..]
+                .iter()
+                .position(|t| *t == Token::Slash)
+                .map(|p| h + p)
+        });
+        tokens = match path {
+            Some(at) => tokens.split_off(at),
+            None => vec![Token::Slash],
+        };
     }
     let mut segments: Vec<String> = tokens
         .split(|t| *t == Token::Slash)
@@ -102,7 +141,7 @@ pub fn backend_path(raw: &str, backend: Backend) -> String {
         .is_some_and(|s| s.is_empty() || (backend.resolves_dots && (s == "." || s == "..")));
     let mut kept: Vec<String> = Vec::new();
     for segment in segments {
-        if segment.is_empty() {
+        if segment.is_empty() && !backend.dots_before_merging {
             continue;
         }
         if backend.resolves_dots && segment == "." {
@@ -114,6 +153,7 @@ pub fn backend_path(raw: &str, backend: Backend) -> String {
         }
         kept.push(segment);
     }
+    kept.retain(|s| !s.is_empty());
     let mut out = format!("/{}", kept.join("/"));
     if ends_in_directory && !kept.is_empty() {
         out.push('/');

@@ -9,7 +9,7 @@ mod validity;
 
 pub use readings::{Readings, canonical_path, normalize_path, readings};
 pub use rule_match::{Selection, select_rules};
-pub use validity::{encode_invalid, is_valid_request_path};
+pub use validity::{MAX_PATH_LEN, encode_invalid, is_valid_request_path};
 
 #[cfg(test)]
 mod tests;

@@ -48,6 +48,8 @@ fn every_form_of_the_protected_path_meets_its_rule() {
         "/x/..%3B/access-delegations",
         "/access-delegations;jsessionid=1/1",
         "/access-delegations/../logistics-objects/1",
+        "/./access-delegations//..",
+        "/%2e/access-delegations/x//%2e%2e",
     ] {
         assert_required(&p, path, "GET", "access-delegations");
     }
@@ -56,7 +58,7 @@ fn every_form_of_the_protected_path_meets_its_rule() {
 #[test]
 fn exact_paths_and_head_requests_meet_their_rules() {
     let p = delegations();
-    for path in ["/admin", "/admin/", "/Admin", "/admin;x"] {
+    for path in ["/admin", "/admin/", "/Admin", "/admin;x", "/./admin//.."] {
         assert_required(&p, path, "GET", "admin");
     }
     assert_eq!(p.decide(&tls("/admin/x", "GET")).deny_reason(), None);

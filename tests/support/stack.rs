@@ -6,6 +6,8 @@ use super::client::TlsClient;
 use super::curl::Curl;
 use super::envoy::{self, Envoy, Exited};
 use super::fixture::{PkiFiles, TestPki};
+use super::http::Response;
+use super::onerecord::deny_reason;
 use super::tempdir::TempDir;
 use super::upstream::Upstream;
 use serde_json::Value;
@@ -120,4 +122,11 @@ fn render_in(dir: &TempDir, spec: &EnvoySpec, upstream: SocketAddr) -> (PkiFiles
     };
     let config = bootstrap::render(spec, &paths, upstream);
     (files, config)
+}
+
+/// Refused by the filter with `reason`, nothing forwarded to the upstream.
+pub fn assert_refused(s: &Stack, resp: &Response, reason: &str, what: &str) {
+    assert_eq!(resp.status, 403, "{what}: {resp:#?}");
+    assert_eq!(deny_reason(resp), Some(reason), "{what}: {resp:#?}");
+    assert_eq!(s.upstream.count(), 0, "{what}: {:#?}", s.upstream.seen());
 }

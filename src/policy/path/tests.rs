@@ -107,7 +107,7 @@ fn readings_are_distinct_and_ordinary_first() {
     unique.dedup();
     assert_eq!(unique.len(), r.len());
     assert!(r.len() <= 8);
-    assert_eq!(all("//a"), ["/a"]);
+    assert_eq!(all("//a"), ["/a", "/"]);
     assert_eq!(all("/a/./b"), ["/a/b", "/a/./b"]);
 }
 
@@ -138,6 +138,13 @@ fn valid_request_paths() {
     ] {
         assert!(is_valid_request_path(ok), "{ok}");
     }
+    // The limit is on the path; a query may be longer.
+    let longest = "/a".repeat(MAX_PATH_LEN / 2);
+    assert!(is_valid_request_path(&longest));
+    assert!(is_valid_request_path(&format!(
+        "{longest}?q={}",
+        "x".repeat(9000)
+    )));
     for bad in [
         "",
         "a",
@@ -153,6 +160,9 @@ fn valid_request_paths() {
         "/a%zz",
         "/a%+1",
         "/a?q=100%",
+        "/admin%00",
+        "/a%00/b",
+        &"/a".repeat(MAX_PATH_LEN / 2 + 1),
     ] {
         assert!(!is_valid_request_path(bad), "{bad:?}");
     }
@@ -165,6 +175,7 @@ fn encode_invalid_makes_a_valid_path() {
     assert_eq!(encode_invalid("a"), "/a");
     assert_eq!(encode_invalid("/a%2f"), "/a%2f");
     assert!(is_valid_request_path(&encode_invalid("x\u{0}%%4")));
+    assert_eq!(encode_invalid("/admin%00"), "/admin");
 }
 
 mod matching {
@@ -262,4 +273,39 @@ mod matching {
             assert_eq!(select_rules(&c, path, "GET"), None, "{path:?}");
         }
     }
+}
+
+#[test]
+fn dots_over_unmerged_segments_are_a_reading() {
+    // RFC 3986 dot removal and the WHATWG URL parser keep `//` as an empty
+    // segment, which `..` then removes instead of the segment before it.
+    assert!(all("/./access-delegations//..").contains(&"/access-delegations/".to_string()));
+    assert!(all("/./admin//..").contains(&"/admin/".to_string()));
+    assert!(all("/x/;/..").contains(&"/x/".to_string()));
+    // Empty segments are still merged in what is compared.
+    assert_eq!(
+        all("/x//access-delegations"),
+        vec!["/x/access-delegations".to_string()]
+    );
+    assert_eq!(normalize_path("/./access-delegations//.."), "/");
+}
+
+#[test]
+fn separators_are_read_one_kind_at_a_time_too() {
+    // The WHATWG URL parser takes `\` as `/` but keeps `%5C` and `%2F`.
+    assert!(all("/.\\access-delegations/..%5C").contains(&"/access-delegations/..%5C".to_string()));
+    // Go's decoded path takes `%2F` as `/` but `\` as a name.
+    assert!(all("/x\\..%2F..%2Faccess-delegations").contains(&"/access-delegations".to_string()));
+}
+
+#[test]
+fn a_leading_double_slash_may_start_an_authority() {
+    assert!(all("//public/access-delegations").contains(&"/access-delegations".to_string()));
+    assert!(all("/\\public/admin").contains(&"/admin".to_string()));
+    assert!(all("//public").contains(&"/".to_string()));
+    assert!(all("///public//admin").contains(&"/admin".to_string()));
+    // Also where no separator is decoded.
+    assert!(
+        all("//public/access-delegations\\..").contains(&"/access-delegations\\..".to_string())
+    );
 }
