@@ -15,6 +15,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use onerecord_tls_policy::config::Config;
 use onerecord_tls_policy::facts::{ConnectionFacts, Facts, PeerFacts, RequestFacts};
 use onerecord_tls_policy::policy::Policy;
+use onerecord_tls_policy::policy::path::MAX_PATH_LEN;
 use onerecord_tls_policy::xfcc::{self, envoy_format};
 use pki::{CertSpec, Issued, KeyKind, issue, self_signed};
 use std::hint::black_box;
@@ -80,6 +81,7 @@ fn request(tls_version: Option<&str>, peer: Option<PeerFacts>) -> Facts {
         request: RequestFacts {
             path: "/access-delegations/4f6c2a?embedded=true".into(),
             method: "GET".into(),
+            method_overrides: Vec::new(),
             route_mtls: None,
         },
         connection: Ok(ConnectionFacts {
@@ -179,6 +181,37 @@ fn without_client_certificate(c: &mut Criterion) {
     group.bench_function("tls_only_allow", |b| {
         b.iter(|| policy.decide(black_box(&tls_only)))
     });
+    group.finish();
+}
+
+/// The rule selection's worst case: a path as long as a valid one may be,
+/// made of everything backends read differently (`;` parameters, encoded
+/// and raw separators, empty and dot segments), so that every reading is
+/// distinct and each is a pass over the whole path.
+fn path_readings(c: &mut Criterion) {
+    let client = Client::new(KeyKind::P256, false);
+    let policy = client.policy(1024);
+    let mut group = c.benchmark_group("path_readings");
+    let unit = "/a;b/..%2F.\\x//..%5C;/";
+    let crafted: String = unit
+        .repeat(MAX_PATH_LEN / unit.len())
+        .chars()
+        .take(MAX_PATH_LEN)
+        .collect();
+    for (name, path) in [
+        ("ordinary", "/logistics-objects/4f6c2a".to_string()),
+        ("crafted_max_length", crafted),
+    ] {
+        let mut facts = request(Some("TLSv1.3"), None);
+        facts.request.path = path;
+        let decision = policy.decide(&facts);
+        assert_ne!(
+            decision.deny_reason(),
+            Some(onerecord_tls_policy::reason::Reason::RequestPathInvalid),
+            "{name} is a valid path"
+        );
+        group.bench_function(name, |b| b.iter(|| policy.decide(black_box(&facts))));
+    }
     group.finish();
 }
 
@@ -329,6 +362,7 @@ criterion_group!(
     evaluation,
     xfcc_parsing,
     without_client_certificate,
+    path_readings,
     adversarial
 );
 criterion_main!(benches);

@@ -14,6 +14,12 @@ pub struct RequestFacts {
     pub path: String,
     /// `:method` (empty when missing, bytes that are not UTF-8 as U+FFFD).
     pub method: String,
+    /// The values of the method-override headers a client sent
+    /// (`x-http-method-override`, `x-http-method`, `x-method-override`, in
+    /// any case and with `_` for `-`): frameworks (ASP.NET Core, Express,
+    /// Rack, Laravel) route a `POST` carrying one as that method, so rules
+    /// match each of them too.
+    pub method_overrides: Vec<String>,
     /// `xds.route_metadata` → `filter_metadata.onerecord_tls_policy.mtls`, when the route sets it.
     pub route_mtls: Option<String>,
 }

@@ -83,7 +83,13 @@ impl Policy {
     }
 
     pub fn decide(&self, facts: &Facts) -> Decision {
-        let selection = self.select_rules(&facts.request.path, &facts.request.method);
+        let request = &facts.request;
+        let selection = path::select_rules_for_methods(
+            &self.config,
+            &request.path,
+            &request.method,
+            &request.method_overrides,
+        );
         let rule = selection.as_ref().and_then(|s| s.reported(&self.config));
         let mut decision = Decision {
             verdict: Verdict::Allow,

@@ -347,6 +347,7 @@ impl Offline {
             request: RequestFacts {
                 path: path.to_string(),
                 method: "GET".to_string(),
+                method_overrides: Vec::new(),
                 route_mtls: None,
             },
             connection: Ok(ConnectionFacts {

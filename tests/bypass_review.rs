@@ -173,19 +173,24 @@ fn normalizing_envoy_forwards_what_the_rules_saw() {
 
 /// A `POST` that method-override middleware (ASP.NET Core
 /// `UseHttpMethodOverride`, Express `method-override`, Rack, Laravel) turns
-/// into the `DELETE` a rule protects. Not handled yet: the rules see only
-/// `:method`.
+/// into the `DELETE` a rule protects: the rules match the method it names
+/// too, whatever the header's case or `_` for `-`.
 #[test]
-#[ignore = "method override headers are not read by the rules yet"]
 fn a_method_override_meets_the_rule_of_the_method_it_names() {
     let s = Stack::start_spec(EnvoySpec::new(&policy()).hcm(HcmSettings::Bare));
     for header in [
         "x-http-method-override",
         "x-http-method",
         "x-method-override",
+        "X-HTTP-Method-Override",
+        "x_http_method_override",
     ] {
-        let req = Request::post("/logistics-objects/1", b"{}").header(header, "DELETE");
+        let req = Request::post("/logistics-objects/1", b"{}").header(header, "delete");
         let resp = s.client().send(s.tls(), &req);
         assert_refused(&s, &resp, "client_certificate_required", header);
     }
+    // With the client certificate the same request passes, under the rule.
+    let req = Request::post("/logistics-objects/1", b"{}").header("x-http-method", "DELETE");
+    let echo = assert_allowed(&s.client().cert(&s.pki.client).send(s.tls(), &req));
+    assert_eq!(echo.get("x-onerecord-mtls"), Some("verified"));
 }

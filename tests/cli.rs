@@ -895,6 +895,7 @@ fn explain_verdict_is_policy_decide_for_the_same_facts() {
                     request: RequestFacts {
                         path: path.to_string(),
                         method: method.to_string(),
+                        method_overrides: Vec::new(),
                         route_mtls: None,
                     },
                     connection: Ok(ConnectionFacts {

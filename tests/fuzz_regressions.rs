@@ -251,6 +251,7 @@ fn decide(peer: PeerFacts) -> Verdict {
         request: RequestFacts {
             path: "/logistics-objects/1".into(),
             method: "GET".into(),
+            method_overrides: Vec::new(),
             route_mtls: None,
         },
         connection: Ok(ConnectionFacts {

@@ -43,6 +43,7 @@ fuzz_target!(|data: &[u8]| {
             request: RequestFacts {
                 path: "/access-delegations".into(),
                 method: "GET".into(),
+                method_overrides: Vec::new(),
                 route_mtls: None,
             },
             connection: Ok(ConnectionFacts {

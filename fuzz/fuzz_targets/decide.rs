@@ -608,6 +608,7 @@ fn facts(case: &Case, certs: &Certs<'_>, config: &Config, pool_now: u64) -> Fact
         request: RequestFacts {
             path,
             method: method(&case.method),
+            method_overrides: Vec::new(),
             route_mtls,
         },
         connection,

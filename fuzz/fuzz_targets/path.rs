@@ -229,6 +229,7 @@ fuzz_target!(|data: &[u8]| {
         request: RequestFacts {
             path: path.clone(),
             method: method.clone(),
+            method_overrides: Vec::new(),
             route_mtls: None,
         },
         connection: Ok(ConnectionFacts {

@@ -25,6 +25,7 @@ pub fn gather_facts(host: &dyn Host, policy: &Policy, handshakes: &Handshakes) -
     let request = RequestFacts {
         path: text(":path"),
         method: text(":method"),
+        method_overrides: headers.as_ref().map(method_overrides).unwrap_or_default(),
         route_mtls: route_mtls(host),
     };
     let facts = match host.now_unix() {
@@ -47,6 +48,38 @@ pub fn gather_facts(host: &dyn Host, policy: &Policy, handshakes: &Handshakes) -
         }
     };
     Gathered { facts, headers }
+}
+
+/// Headers by which a client may ask the backend for another method.
+const METHOD_OVERRIDE_HEADERS: [&[u8]; 3] = [
+    b"x-http-method-override",
+    b"x-http-method",
+    b"x-method-override",
+];
+
+/// Every value of a method-override header, names compared as a backend
+/// reads them (ASCII case-insensitively, `_` as `-`).
+fn method_overrides(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .iter()
+        .filter(|(name, _)| {
+            METHOD_OVERRIDE_HEADERS.iter().any(|known| {
+                name.len() == known.len()
+                    && name
+                        .iter()
+                        .zip(known.iter())
+                        .all(|(&n, &k)| fold_header_byte(n) == k)
+            })
+        })
+        .map(|(_, value)| String::from_utf8_lossy(value).trim().to_string())
+        .collect()
+}
+
+fn fold_header_byte(byte: u8) -> u8 {
+    match byte {
+        b'_' => b'-',
+        other => other.to_ascii_lowercase(),
+    }
 }
 
 /// A pseudo-header as text. Bytes that are not UTF-8 stay visible (as
@@ -164,7 +197,7 @@ fn string_property(host: &dyn Host, path: &[&str]) -> Result<Option<String>, Hos
 
 #[cfg(test)]
 mod tests {
-    use super::request_text;
+    use super::{method_overrides, request_text};
     use crate::config::Config;
     use crate::facts::{ConnectionFacts, Facts, RequestFacts};
     use crate::filter::header_map::{HeaderMap, serialize_pairs};
@@ -193,6 +226,7 @@ mod tests {
             request: RequestFacts {
                 path,
                 method: request_text(Some(&headers), ":method"),
+                method_overrides: Vec::new(),
                 route_mtls: None,
             },
             connection: Ok(ConnectionFacts {
@@ -214,5 +248,18 @@ mod tests {
             ""
         );
         assert_eq!(request_text(None, ":path"), "");
+    }
+
+    #[test]
+    fn method_overrides_are_read_as_a_backend_reads_their_names() {
+        let headers = HeaderMap::from_pairs(&[
+            (":method".into(), "POST".into()),
+            ("x-http-method-override".into(), " DELETE ".into()),
+            ("X_HTTP_Method".into(), "put".into()),
+            ("x-method-override".into(), "PATCH".into()),
+            ("x-http-method-overrides".into(), "GET".into()),
+            ("x-method".into(), "GET".into()),
+        ]);
+        assert_eq!(method_overrides(&headers), ["DELETE", "put", "PATCH"]);
     }
 }

@@ -18,6 +18,7 @@ fn request(peer: PeerFacts, at: u64) -> Facts {
         request: RequestFacts {
             path: "/access-delegations/1".into(),
             method: "GET".into(),
+            method_overrides: Vec::new(),
             route_mtls: None,
         },
         connection: Ok(ConnectionFacts {

@@ -8,7 +8,7 @@ mod rule_match;
 mod validity;
 
 pub use readings::{Readings, canonical_path, normalize_path, readings};
-pub use rule_match::{Selection, select_rules};
+pub use rule_match::{Selection, select_rules, select_rules_for_methods};
 pub use validity::{MAX_PATH_LEN, encode_invalid, is_valid_request_path};
 
 #[cfg(test)]

@@ -248,3 +248,18 @@ mod allow_lists {
         );
     }
 }
+
+#[test]
+fn a_method_override_meets_the_rule_of_the_method_it_names() {
+    let p = delegations();
+    // A POST under /reports meets no rule; asking the backend for GET does.
+    let mut facts = tls("/reports/1", "POST");
+    assert_eq!(p.decide(&facts).deny_reason(), None);
+    facts.request.method_overrides = vec!["get".to_string()];
+    let d = p.decide(&facts);
+    assert_eq!(d.deny_reason(), Some(Reason::ClientCertificateRequired));
+    assert_eq!(d.rule.as_deref(), Some("read-reports"));
+    // An override that names no protected method changes nothing.
+    facts.request.method_overrides = vec!["PATCH".to_string()];
+    assert_eq!(p.decide(&facts).deny_reason(), None);
+}

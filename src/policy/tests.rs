@@ -12,6 +12,7 @@ pub(super) fn facts(tls: Option<&str>, path: &str, method: &str) -> Facts {
         request: RequestFacts {
             path: path.into(),
             method: method.into(),
+            method_overrides: Vec::new(),
             route_mtls: None,
         },
         connection: Ok(ConnectionFacts {

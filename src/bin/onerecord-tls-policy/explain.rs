@@ -87,6 +87,7 @@ pub fn facts(args: &ExplainArgs, chain: &[Certificate], now_unix: u64) -> Facts 
         request: RequestFacts {
             path: args.path.clone(),
             method: args.method.clone(),
+            method_overrides: Vec::new(),
             route_mtls: args.route_mtls.clone(),
         },
         connection: Ok(ConnectionFacts { tls_version, peer }),

@@ -17,13 +17,27 @@ pub struct Selection {
 /// The selection for a request, or `None` when its `:path` is not a valid
 /// request path (which the policy denies).
 pub fn select_rules(config: &Config, path: &str, method: &str) -> Option<Selection> {
+    select_rules_for_methods(config, path, method, &[])
+}
+
+/// As [`select_rules`], for the request's method and each method the
+/// client asked the backend to use instead (method-override headers).
+pub fn select_rules_for_methods(
+    config: &Config,
+    path: &str,
+    method: &str,
+    overrides: &[String],
+) -> Option<Selection> {
     if !is_valid_request_path(path) {
         return None;
     }
     let readings = readings(path);
-    let mut picks = readings
-        .iter()
-        .map(|r| first_match(&config.rules, r, method));
+    let methods = std::iter::once(method).chain(overrides.iter().map(String::as_str));
+    let mut picks = readings.iter().flat_map(|r| {
+        methods
+            .clone()
+            .map(move |m| first_match(&config.rules, r, m))
+    });
     let mut selection = Selection {
         first: picks.next().flatten(),
         more: Vec::new(),
