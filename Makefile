@@ -66,7 +66,7 @@ e2e: build envoy
 # The suites that depend on which properties Envoy offers, on the older pinned Envoy.
 e2e-compat: build $(call envoy_bin,$(ENVOY_COMPAT_VERSION))
 	ENVOY=$(ENVOY_COMPAT) cargo test --test mtls --test tls_enforcement --test observability --test demo \
-		--test adversarial --test reload --test forged_annotations --test path_forms --test verification_cost
+		--test adversarial --test reload --test forged_annotations --test path_forms --test bypass_review --test verification_cost
 
 validate-examples: build envoy
 	bash envoy/validate.sh "$(ENVOY)" "$(ONERECORD_WASM)"
