@@ -978,10 +978,19 @@ fn check_effects(
         .iter()
         .map(|&id| host.counters[id as usize].as_str())
         .collect();
+    // The plugin is fresh, so it verifies in full exactly when a fresh
+    // policy does, and counts that verification by its result first.
+    let reference = Policy::new(policy.config.clone());
+    reference.decide(&gathered);
+    let mut want: Vec<String> = reference
+        .take_chain_verification()
+        .map(metrics::verification_counter_name)
+        .into_iter()
+        .collect();
+    want.push(metrics::counter_name(family, outcome.reason(), rule));
     assert_eq!(
-        counted,
-        [metrics::counter_name(family, outcome.reason(), rule)],
-        "one counter per request"
+        counted, want,
+        "one verdict counter per request, after the full verification it ran"
     );
     assert_eq!(
         host.stream_properties,
