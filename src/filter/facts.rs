@@ -2,6 +2,7 @@
 //! headers once, the handshake facts once per connection, and the client
 //! certificate (PEM and XFCC) only when the policy cannot decide without it.
 
+use super::forged;
 use super::handshakes::{Handshake, HandshakePeer, Handshakes};
 use super::header_map::HeaderMap;
 use super::{Host, HostError};
@@ -68,18 +69,11 @@ fn method_overrides(headers: &HeaderMap) -> Vec<String> {
                     && name
                         .iter()
                         .zip(known.iter())
-                        .all(|(&n, &k)| fold_header_byte(n) == k)
+                        .all(|(&n, &k)| forged::fold(n) == k)
             })
         })
         .map(|(_, value)| String::from_utf8_lossy(value).trim().to_string())
         .collect()
-}
-
-fn fold_header_byte(byte: u8) -> u8 {
-    match byte {
-        b'_' => b'-',
-        other => other.to_ascii_lowercase(),
-    }
 }
 
 /// A pseudo-header as text. Bytes that are not UTF-8 stay visible (as

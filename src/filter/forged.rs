@@ -21,7 +21,9 @@ pub fn is_annotation_name(name: &[u8], prefix: &[u8]) -> bool {
         .is_some_and(|start| start.iter().zip(prefix).all(|(&n, &p)| fold(n) == p))
 }
 
-fn fold(byte: u8) -> u8 {
+/// A header-name byte as CGI/WSGI-style backends read it: ASCII lowercase,
+/// `_` as `-`.
+pub(super) fn fold(byte: u8) -> u8 {
     match byte {
         b'_' => b'-',
         other => other.to_ascii_lowercase(),
