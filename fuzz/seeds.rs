@@ -6,8 +6,7 @@
 //! seed that stopped exercising what its name says fails loudly instead of
 //! quietly fuzzing the wrong thing.
 
-#[path = "../tests/support/pki.rs"]
-mod pki;
+use onerecord_tls_policy_testkit::pki;
 
 use onerecord_tls_policy::config::TrustSettings;
 use onerecord_tls_policy::fingerprint::Fingerprint;

@@ -1,11 +1,13 @@
 //! onerecord-tls-policy: an Envoy (proxy-wasm) filter that enforces the
 //! transport-security rules of the IATA ONE Record API specification.
 //!
-//! Data moves one way: host → [`facts`] → [`policy::decide`] → effects.
-//! Everything except `filter::wasm` is plain Rust and tested natively.
+//! This crate is the glue, the only one with host calls: host → facts →
+//! [`policy::decide`](onerecord_tls_policy_core::policy::Policy::decide) →
+//! effects. The decisions are made in `onerecord-tls-policy-core`, whose
+//! modules are re-exported here.
 #![cfg_attr(
-    not(test),
-    deny(
+    test,
+    allow(
         clippy::unwrap_used,
         clippy::expect_used,
         clippy::panic,
@@ -13,18 +15,8 @@
     )
 )]
 
-pub mod config;
-pub mod facts;
-pub mod filter;
-pub mod fingerprint;
-mod lru;
-pub mod policy;
-pub mod reason;
-pub mod response;
-pub mod trust;
-pub mod xfcc;
+pub use onerecord_tls_policy_core::{
+    config, facts, fingerprint, policy, reason, response, rfc3339, trust, xfcc,
+};
 
-/// The test PKI generator the end-to-end tests use, shared with unit tests.
-#[cfg(test)]
-#[path = "../tests/support/pki.rs"]
-pub(crate) mod test_pki;
+pub mod filter;

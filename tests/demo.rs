@@ -1,16 +1,17 @@
 //! The `make run` demo: every command it prints answers as the policy
 //! requires, its configuration stays derivable from envoy/envoy.yaml, its
 //! backend speaks ONE Record JSON-LD, and Ctrl-C leaves nothing running.
+// Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
-mod support;
+use onerecord_tls_policy_testkit as support;
 
-// The demo binary uses all of these; the tests use most.
-#[allow(dead_code)]
-#[path = "../examples/demo/backend.rs"]
-mod backend;
-#[allow(dead_code)]
-#[path = "../examples/demo/setup.rs"]
-mod setup;
+use onerecord_tls_policy_demo::{backend, setup};
 
 use serde_json::{Value, json};
 use setup::{Demo, DemoPki, Derivation, Ports, StartError};
@@ -308,7 +309,9 @@ fn demo_binary() -> PathBuf {
         .args([
             "build",
             "--quiet",
-            "--example",
+            "-p",
+            "onerecord-tls-policy-demo",
+            "--bin",
             "demo",
             "--message-format=json",
         ])
@@ -316,7 +319,10 @@ fn demo_binary() -> PathBuf {
         .stderr(Stdio::inherit())
         .output()
         .expect("run cargo");
-    assert!(out.status.success(), "cargo build --example demo failed");
+    assert!(
+        out.status.success(),
+        "cargo build -p onerecord-tls-policy-demo failed"
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())

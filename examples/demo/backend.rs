@@ -3,7 +3,7 @@
 //! resources, all as JSON-LD, and every answer carries the `x-onerecord-*`
 //! headers it received under `receivedSecurityFacts`: what the filter told it.
 
-use crate::support::upstream::{Reply, Seen};
+use onerecord_tls_policy_testkit::upstream::{Reply, Seen};
 use serde_json::{Map, Value, json};
 
 pub const API_NS: &str = "https://onerecord.iata.org/ns/api#";

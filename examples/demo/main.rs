@@ -12,17 +12,11 @@
 //! Options: `--any-ports` (free ports instead of the fixed ones),
 //! `--dir PATH` (instead of `.cache/demo`).
 
-#[path = "../../tests/support/mod.rs"]
-mod support;
-
-mod backend;
-mod setup;
-
-use setup::{AUDIT, Demo, HTTP, HTTPS, LEGACY_TLS, Ports, shown};
-use std::path::{Path, PathBuf};
+use onerecord_tls_policy_demo::setup::{self, AUDIT, Demo, HTTP, HTTPS, LEGACY_TLS, Ports, shown};
+use onerecord_tls_policy_testkit::tempdir::TempDir;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use support::tempdir::TempDir;
 
 static STOP: AtomicBool = AtomicBool::new(false);
 
@@ -78,7 +72,7 @@ fn main() {
 
 fn parse_args() -> (Ports, PathBuf) {
     let mut ports = Ports::FIXED;
-    let mut dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/demo");
+    let mut dir = onerecord_tls_policy_testkit::repo_root().join(".cache/demo");
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match (arg.as_str(), args.len()) {

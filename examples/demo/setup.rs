@@ -4,13 +4,15 @@
 //! the answer with what the policy must do.
 
 use crate::backend::{self, FACTS_KEY};
-use crate::support::curl::parse_dump;
-use crate::support::envoy::{self, Envoy, Exited};
-use crate::support::http::Response;
-use crate::support::pki::{CertSpec, Issued, KeyKind, issue, pem_bundle, self_signed};
-use crate::support::tempdir::TempDir;
-use crate::support::upstream::Upstream;
-use onerecord_tls_policy::config::Config;
+use onerecord_tls_policy_core::config::Config;
+use onerecord_tls_policy_testkit::curl::parse_dump;
+use onerecord_tls_policy_testkit::envoy::{self, Envoy, Exited};
+use onerecord_tls_policy_testkit::http::Response;
+use onerecord_tls_policy_testkit::pki::{
+    CertSpec, Issued, KeyKind, issue, pem_bundle, self_signed,
+};
+use onerecord_tls_policy_testkit::tempdir::TempDir;
+use onerecord_tls_policy_testkit::upstream::Upstream;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -516,7 +518,7 @@ impl Demo {
         let backend_addr = SocketAddr::from(([127, 0, 0, 1], ports.backend));
         let backend = Upstream::serve(backend_addr, Arc::new(backend::answer))
             .map_err(|e| StartError::Backend(backend_addr, e))?;
-        let example_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("envoy/envoy.yaml");
+        let example_path = onerecord_tls_policy_testkit::repo_root().join("envoy/envoy.yaml");
         let example = std::fs::read_to_string(&example_path)
             .map_err(|e| StartError::Config(format!("read {}: {e}", example_path.display())))?;
         let pinned_sha256 = pki.root.sha256_hex();

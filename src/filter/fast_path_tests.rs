@@ -4,11 +4,16 @@
 use super::mock::MockHost;
 use super::{Action, Handshakes, XFCC_HEADER, on_request_headers};
 use crate::config::Config;
-use crate::policy::test_fixture::{Pki, now, pki_with_leaf as pki, policy};
 use crate::policy::{Decision, Policy};
 use crate::reason::Reason;
-use crate::test_pki::CertSpec;
 use crate::xfcc::envoy_format;
+use onerecord_tls_policy_testkit::pinned::{Pki, pki_with_leaf as pki, policy_json};
+use onerecord_tls_policy_testkit::pki::{CertSpec, Issued};
+use onerecord_tls_policy_testkit::unix_now as now;
+
+fn policy(root: &Issued, extra: &str) -> Policy {
+    Policy::new(Config::parse(policy_json(root, extra).as_bytes()).unwrap())
+}
 use std::rc::Rc;
 
 const ROUTE_MTLS: &str = "xds.route_metadata.filter_metadata.onerecord_tls_policy.mtls";

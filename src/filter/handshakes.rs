@@ -9,8 +9,8 @@
 //! first out: a closed connection's entry simply ages out.
 
 use super::rendered::Rendered;
-use crate::lru::Lru;
 use crate::policy::Decision;
+use onerecord_tls_policy_core::lru::Lru;
 use std::cell::RefCell;
 use std::rc::Rc;
 

@@ -12,8 +12,7 @@
 //! `--profile` (`make bench-profile`) instead runs the hostcall probe step by
 //! step between the no-op filter and the plugin, to attribute the plugin's cost.
 
-#[path = "../../../tests/support/mod.rs"]
-mod support;
+use onerecord_tls_policy_testkit as support;
 
 mod configs;
 mod cpu;
@@ -21,10 +20,6 @@ mod load;
 mod options;
 mod report;
 mod splice;
-/// The CLI's RFC 3339 formatting, for the report's timestamps.
-#[allow(dead_code)]
-#[path = "../../../src/bin/onerecord-tls-policy/time.rs"]
-mod time;
 mod upstream;
 
 use configs::{DIRECT, ECHO, Inputs, Kind, LADDER, LUA_HEADER, PROXIED};
@@ -35,7 +30,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use support::bootstrap::{Files, TLS};
 use support::client::TlsClient;
 use support::envoy::{self, Envoy};
@@ -168,7 +163,7 @@ impl Bench {
     /// Generates the PKI, starts the backends and one Envoy per
     /// configuration, and checks that each does what it claims.
     fn start(options: &Options) -> Result<Bench, String> {
-        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let repo = support::repo_root();
         cpu::pin_current_thread(options.load_cpu)
             .map_err(|e| format!("cannot pin to CPU {}: {e}", options.load_cpu))?;
         let oha_bin = load::locate(&repo);
@@ -451,7 +446,7 @@ impl Bench {
              - 1-minute load average: {:.2} at the start, {:.2}–{:.2} over the rounds\n\
              - `.wasm` sizes: onerecord_tls_policy {} bytes, no-op filter {} bytes\n\n",
             if o.profile { "bench-profile" } else { "bench" },
-            report::utc(unix_now()),
+            report::utc(support::unix_now()),
             machine.cpus,
             machine.cpu_model,
             machine.kernel,
@@ -732,10 +727,4 @@ fn locate(repo: &Path, var: &str, file: &str) -> PathBuf {
 
 fn file_size(path: &Path) -> u64 {
     std::fs::metadata(path).map_or(0, |m| m.len())
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }

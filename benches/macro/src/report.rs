@@ -217,7 +217,7 @@ pub fn ladder(rows: &[Row]) -> String {
 
 /// `YYYY-MM-DD HH:MM UTC` for a Unix time, from the CLI's RFC 3339 form.
 pub fn utc(unix: u64) -> String {
-    let rfc3339 = crate::time::format_rfc3339(unix);
+    let rfc3339 = onerecord_tls_policy_core::rfc3339::format_rfc3339(unix);
     let (date, time) = (rfc3339.get(..10), rfc3339.get(11..16));
     format!("{} {} UTC", date.unwrap_or("?"), time.unwrap_or("?"))
 }

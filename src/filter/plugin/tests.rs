@@ -230,7 +230,7 @@ fn the_property_names_the_deny_reason_and_rule() {
 
 #[test]
 fn the_property_carries_a_verified_clients_fingerprints() {
-    use crate::test_pki::{CertSpec, issue, self_signed};
+    use onerecord_tls_policy_testkit::pki::{CertSpec, issue, self_signed};
     let root = self_signed(&CertSpec::ca("Pinned Root"));
     let leaf = issue(&CertSpec::client("client-1"), &root);
     let config = format!(
@@ -271,7 +271,7 @@ fn the_property_carries_a_verified_clients_fingerprints() {
 
 #[test]
 fn a_failing_chain_is_verified_once_per_connection() {
-    use crate::test_pki::{CertSpec, issue, self_signed};
+    use onerecord_tls_policy_testkit::pki::{CertSpec, issue, self_signed};
     let root = self_signed(&CertSpec::ca("Unpinned Root"));
     let leaf = issue(&CertSpec::client("client-1"), &root);
     let mut proxy = Proxy::load(&delegations(""));

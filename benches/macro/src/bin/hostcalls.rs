@@ -8,9 +8,7 @@
 //! shows how much of the plugin's cost is its own computation rather than
 //! the hostcalls. Built only with `--features hostcalls`.
 
-#[allow(unused_imports)]
-#[path = "../../../../tests/support/pki.rs"]
-mod pki;
+use onerecord_tls_policy_testkit::pki;
 #[path = "../splice.rs"]
 mod splice;
 

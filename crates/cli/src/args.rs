@@ -1,0 +1,97 @@
+//! The command line: subcommands, options and their help text.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const EXIT_STATUS: &str = "\
+Exit status:
+  0  success (explain: the request is allowed)
+  1  explain: the request is denied, in enforce or audit mode
+  2  usage error, unreadable input or invalid configuration";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "onerecord-tls-policy",
+    version,
+    about = "Operator tool for the ONE Record TLS policy filter: fingerprints, configuration \
+             checks, and the filter's verdict for a given client",
+    after_help = EXIT_STATUS
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the SHA-256 fingerprint of each certificate in a file, as
+    /// `trusted_ca_sha256`, `revoked_sha256` and `allowed_clients.sha256` want it.
+    #[command(after_help = EXIT_STATUS)]
+    Fingerprint(FingerprintArgs),
+    /// Validate a plugin configuration exactly as the filter does when Envoy loads it.
+    #[command(after_help = EXIT_STATUS)]
+    CheckConfig(CheckConfigArgs),
+    /// Show the filter's decision for a request with the given TLS facts.
+    ///
+    /// Builds the facts Envoy would hand the filter for a client presenting
+    /// --chain (its leaf as `connection.peer_certificate` with its SHA-256, and
+    /// an `x-forwarded-client-cert` header with Hash, Cert, Chain, Subject, URI
+    /// and DNS as Envoy writes them), runs the filter's own decision code and
+    /// prints the verdict. Envoy's own handshake validation against its
+    /// `trusted_ca` is not simulated.
+    ///
+    /// Exit status 0 means allowed; a deny exits 1, and so does an audit-deny
+    /// (audit mode forwards the request, but the verdict is still a deny).
+    #[command(after_help = EXIT_STATUS)]
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FingerprintArgs {
+    /// PEM file with one or more certificates (a single DER certificate works too).
+    pub file: PathBuf,
+    /// Print `AB:CD:…` as `openssl x509 -fingerprint -sha256` does (the filter accepts both).
+    #[arg(long)]
+    pub colons: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckConfigArgs {
+    /// The plugin configuration: the JSON given to the filter in Envoy's
+    /// `configuration` StringValue.
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The plugin configuration (JSON).
+    #[arg(long, value_name = "CONFIG.json")]
+    pub config: PathBuf,
+    /// The certificate chain the client presents, leaf first (PEM). Without it
+    /// the request carries no client certificate.
+    #[arg(long, value_name = "CHAIN.pem")]
+    pub chain: Option<PathBuf>,
+    /// The request path (`:path`, a query string is allowed).
+    #[arg(long, default_value = "/")]
+    pub path: String,
+    /// The request method.
+    #[arg(long, default_value = "GET")]
+    pub method: String,
+    /// The TLS version Envoy reports (`TLSv1`, `TLSv1.1`, `TLSv1.2`, `TLSv1.3`).
+    #[arg(long, value_name = "VERSION", default_value = "TLSv1.3")]
+    pub tls_version: String,
+    /// The request arrives over plaintext (no TLS at all).
+    #[arg(long, conflicts_with_all = ["tls_version", "chain"])]
+    pub plaintext: bool,
+    /// The route's `filter_metadata.onerecord_tls_policy.mtls` value, if the
+    /// route sets one (`required` or `optional`; anything else denies).
+    #[arg(long, value_name = "VALUE")]
+    pub route_mtls: Option<String>,
+    /// The time of the request, RFC 3339 (`2030-01-01T00:00:00Z`,
+    /// `2030-01-01T02:00:00+02:00`). Default: now.
+    #[arg(long, value_name = "RFC3339", value_parser = onerecord_tls_policy_core::rfc3339::parse_rfc3339)]
+    pub at: Option<u64>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}

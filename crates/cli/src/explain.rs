@@ -1,0 +1,96 @@
+//! `explain`: the facts Envoy would give the filter, the filter's decision
+//! (`Policy::decide`, the same code the wasm filter runs), and a report.
+
+use crate::Failure;
+use crate::args::ExplainArgs;
+use crate::certs::{self, Certificate};
+use crate::check_config;
+use crate::report::Report;
+use onerecord_tls_policy_core::facts::{ConnectionFacts, Facts, RequestFacts};
+use onerecord_tls_policy_core::policy::Policy;
+use onerecord_tls_policy_core::xfcc::envoy_format;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Exit status of a denied request (enforce or audit mode).
+const EXIT_DENIED: u8 = 1;
+
+pub fn run(args: &ExplainArgs) -> Result<ExitCode, Failure> {
+    let config = check_config::load(&args.config)?;
+    let chain = match &args.chain {
+        Some(path) => {
+            let bundle = certs::read_file(path)?;
+            for (number, label) in &bundle.skipped {
+                eprintln!(
+                    "note: {}: skipped PEM block {number} ({label}): a client sends certificates only",
+                    path.display()
+                );
+            }
+            bundle.certificates
+        }
+        None => Vec::new(),
+    };
+    let now_unix = match args.at {
+        Some(at) => at,
+        None => SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_err(|_| Failure::new("the system clock is before 1970; pass --at"))?
+            .as_secs(),
+    };
+    let facts = facts(args, &chain, now_unix);
+    let policy = Policy::new(config);
+    let decision = policy.decide(&facts);
+    let selected_rules: Vec<String> = policy
+        .select_rules(&facts.request.path, &facts.request.method)
+        .map(|s| s.rules(&policy.config).map(|r| r.name.clone()).collect())
+        .unwrap_or_default();
+
+    let mut known = chain;
+    known.extend(
+        policy
+            .config
+            .trust
+            .ca_certificates_der
+            .iter()
+            .filter_map(|der| Certificate::from_der(der.clone(), "").ok()),
+    );
+    let report = Report {
+        facts: &facts,
+        decision: &decision,
+        selected_rules: &selected_rules,
+        known_certificates: &known,
+    };
+    if args.json {
+        println!("{}", report.json());
+    } else {
+        print!("{}", report.text());
+    }
+    Ok(if decision.deny_reason().is_some() {
+        ExitCode::from(EXIT_DENIED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// What the filter's fact gathering (`filter::facts::gather_facts`) yields
+/// for this request on a connection where the client presented `chain`.
+pub fn facts(args: &ExplainArgs, chain: &[Certificate], now_unix: u64) -> Facts {
+    // Envoy reports an empty `connection.tls_version` on plaintext; the filter reads that as none.
+    let tls_version = Some(args.tls_version.clone()).filter(|v| !args.plaintext && !v.is_empty());
+    let peer = if tls_version.is_some() {
+        let ders: Vec<Vec<u8>> = chain.iter().map(|c| c.der.clone()).collect();
+        envoy_format::peer_facts(&ders)
+    } else {
+        None
+    };
+    Facts {
+        request: RequestFacts {
+            path: args.path.clone(),
+            method: args.method.clone(),
+            method_overrides: Vec::new(),
+            route_mtls: args.route_mtls.clone(),
+        },
+        connection: Ok(ConnectionFacts { tls_version, peer }),
+        now_unix,
+    }
+}

@@ -1,0 +1,25 @@
+//! The decision core of onerecord-tls-policy: facts in, decision and effects
+//! plan out. No proxy-wasm, no unsafe code and no host calls: the filter's
+//! glue (the `onerecord-tls-policy` crate) reads the facts and applies the
+//! plan; the CLI runs the same code natively.
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+pub mod config;
+pub mod facts;
+pub mod fingerprint;
+pub mod lru;
+pub mod policy;
+pub mod reason;
+pub mod response;
+pub mod rfc3339;
+pub mod trust;
+pub mod xfcc;

@@ -1,0 +1,36 @@
+//! End-to-end harness: a generated PKI, an echo upstream, a real Envoy
+//! running the filter, and clients that control TLS precisely.
+//!
+//! The end-to-end suites, the CLI's tests, the demo, the fuzzers' seeds and
+//! the benchmarks depend on it. Envoy comes from `$ENVOY` and the filter from `$ONERECORD_WASM`
+//! (both exported by the Makefile); `ENVOY_LOG_LEVEL=debug` makes Envoy's
+//! log, kept with the test directory when a test fails, more verbose.
+
+pub mod bootstrap;
+pub mod client;
+pub mod curl;
+pub mod envoy;
+pub mod fixture;
+pub mod h2;
+pub mod http;
+pub mod onerecord;
+pub mod pinned;
+pub mod pki;
+pub mod process;
+pub mod resuming;
+pub mod stack;
+pub mod tempdir;
+pub mod upstream;
+pub mod vm;
+
+/// The repository's top directory (where `envoy/` and `target/` are).
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Seconds since the Unix epoch, from this machine's clock.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
