@@ -5,9 +5,10 @@
 use super::forged;
 use super::handshakes::{Handshake, HandshakePeer, Handshakes};
 use super::header_map::HeaderMap;
+use super::properties;
 use super::{Host, HostError};
 use crate::facts::{ConnectionFacts, Facts, PeerFacts, RequestFacts, Unavailable};
-use crate::policy::{Policy, ROUTE_METADATA_NAMESPACE};
+use crate::policy::Policy;
 
 /// The header Envoy sets with the client certificate details.
 pub const XFCC_HEADER: &str = "x-forwarded-client-cert";
@@ -89,14 +90,7 @@ fn request_text(headers: Option<&HeaderMap>, name: &str) -> String {
 /// A route's own requirement. An unreadable value is reported as invalid
 /// text, which the policy denies: the route asked for something we can't read.
 fn route_mtls(host: &dyn Host) -> Option<String> {
-    let path = [
-        "xds",
-        "route_metadata",
-        "filter_metadata",
-        ROUTE_METADATA_NAMESPACE,
-        "mtls",
-    ];
-    match host.property(&path) {
+    match host.property(properties::ROUTE_MTLS) {
         Ok(None) => None,
         Ok(Some(bytes)) => {
             Some(String::from_utf8(bytes).unwrap_or_else(|_| "<not a string>".to_string()))
@@ -139,8 +133,8 @@ fn connection_facts(
                 xfcc: None,
             };
             if policy.needs_certificate(&peer, now_unix) {
-                peer.certificate_pem = string_property(host, &["connection", "peer_certificate"])?
-                    .filter(|p| !p.is_empty());
+                peer.certificate_pem =
+                    string_property(host, properties::PEER_CERTIFICATE)?.filter(|p| !p.is_empty());
                 peer.xfcc = headers
                     .get(XFCC_HEADER)
                     .map(|value| {
@@ -162,20 +156,18 @@ fn connection_facts(
 /// The handshake facts, read from the host. A client certificate is
 /// recognised by its digest: Envoy reports none (or an empty one) without.
 fn handshake(host: &dyn Host) -> Result<Handshake, HostError> {
-    let tls_version =
-        string_property(host, &["connection", "tls_version"])?.filter(|v| !v.is_empty());
+    let tls_version = string_property(host, properties::TLS_VERSION)?.filter(|v| !v.is_empty());
     if tls_version.is_none() {
         return Ok(Handshake::default());
     }
-    let digest = string_property(host, &["connection", "sha256_peer_certificate_digest"])?
-        .filter(|d| !d.is_empty());
+    let digest = string_property(host, properties::PEER_DIGEST)?.filter(|d| !d.is_empty());
     let peer = digest.map(|sha256_digest| HandshakePeer { sha256_digest });
     Ok(Handshake { tls_version, peer })
 }
 
 /// `connection.id`, which Envoy serialises as 8 little-endian bytes.
 fn connection_id(host: &dyn Host) -> Option<u64> {
-    let bytes = host.property(&["connection", "id"]).ok()??;
+    let bytes = host.property(properties::CONNECTION_ID).ok()??;
     let raw: [u8; 8] = bytes.as_slice().try_into().ok()?;
     Some(u64::from_le_bytes(raw))
 }

@@ -10,6 +10,7 @@ pub mod header_map;
 pub mod metrics;
 mod outcome;
 mod plugin;
+pub mod properties;
 mod rendered;
 mod request;
 mod trailers;
