@@ -3,9 +3,9 @@
 
 use crate::Failure;
 use onerecord_tls_policy_core::fingerprint::Fingerprint;
+use onerecord_tls_policy_core::pem;
 use onerecord_tls_policy_core::trust::rfc4514;
 use std::path::Path;
-use x509_parser::pem::Pem;
 
 /// One certificate from a file.
 #[derive(Clone, Debug)]
@@ -55,10 +55,10 @@ pub fn parse(bytes: &[u8]) -> Result<Bundle, String> {
         certificates: Vec::new(),
         skipped: Vec::new(),
     };
-    for (index, block) in Pem::iter_from_buffer(bytes).enumerate() {
+    for (index, block) in pem::blocks(bytes).enumerate() {
         let number = index + 1;
         let block = block.map_err(|e| format!("PEM block {number} cannot be read: {e}"))?;
-        if block.label != "CERTIFICATE" {
+        if block.label != pem::CERTIFICATE {
             bundle.skipped.push((number, block.label));
             continue;
         }

@@ -439,9 +439,9 @@ fn requirement(v: &Value, field: &str) -> Result<MtlsRequirement, ConfigError> {
 
 fn pem_certificates(text: &str, field: &str) -> Result<Vec<Vec<u8>>, ConfigError> {
     let mut out = Vec::new();
-    for (i, block) in x509_parser::pem::Pem::iter_from_buffer(text.as_bytes()).enumerate() {
+    for (i, block) in crate::pem::blocks(text.as_bytes()).enumerate() {
         let pem = block.map_err(|e| err(field, format!("PEM block {i} cannot be read: {e}")))?;
-        if pem.label != "CERTIFICATE" {
+        if pem.label != crate::pem::CERTIFICATE {
             return Err(err(
                 field,
                 format!("PEM block {i} is a {:?}, expected CERTIFICATE", pem.label),

@@ -17,6 +17,7 @@ pub mod config;
 pub mod facts;
 pub mod fingerprint;
 pub mod lru;
+pub mod pem;
 pub mod policy;
 pub mod reason;
 pub mod response;

@@ -1,5 +1,6 @@
 use super::*;
 use crate::fingerprint::Fingerprint;
+use crate::pem::{PEM_BEGIN, PEM_END};
 use openssl::asn1::{Asn1Integer, Asn1Time};
 use openssl::bn::BigNum;
 use openssl::ec::{EcGroup, EcKey};
