@@ -4,7 +4,7 @@
 use crate::Failure;
 use onerecord_tls_policy_core::fingerprint::Fingerprint;
 use onerecord_tls_policy_core::pem;
-use onerecord_tls_policy_core::trust::rfc4514;
+use onerecord_tls_policy_core::x509;
 use std::path::Path;
 
 /// One certificate from a file.
@@ -19,12 +19,13 @@ pub struct Certificate {
 impl Certificate {
     /// Parses one DER certificate; `what` names it in errors.
     pub fn from_der(der: Vec<u8>, what: &str) -> Result<Self, String> {
-        let (rest, cert) = x509_parser::parse_x509_certificate(&der)
-            .map_err(|e| format!("{what} is not a valid X.509 certificate: {e}"))?;
-        if !rest.is_empty() {
-            return Err(format!("{what} has data after the certificate"));
-        }
-        let subject = rfc4514(cert.subject());
+        let cert = x509::parse(&der).map_err(|e| match e {
+            x509::ParseError::Malformed(e) => {
+                format!("{what} is not a valid X.509 certificate: {e}")
+            }
+            x509::ParseError::TrailingData => format!("{what} has data after the certificate"),
+        })?;
+        let subject = x509::rfc4514(cert.subject());
         Ok(Certificate {
             sha256: Fingerprint::of_der(&der),
             subject,

@@ -447,24 +447,22 @@ fn pem_certificates(text: &str, field: &str) -> Result<Vec<Vec<u8>>, ConfigError
                 format!("PEM block {i} is a {:?}, expected CERTIFICATE", pem.label),
             ));
         }
-        let (rest, cert) = x509_parser::parse_x509_certificate(&pem.contents).map_err(|e| {
-            err(
+        let cert = crate::x509::parse(&pem.contents).map_err(|e| match e {
+            crate::x509::ParseError::Malformed(e) => err(
                 field,
                 format!("PEM block {i} is not a valid X.509 certificate: {e}"),
-            )
-        })?;
-        if !rest.is_empty() {
-            return Err(err(
+            ),
+            crate::x509::ParseError::TrailingData => err(
                 field,
                 format!("PEM block {i} has trailing data after the certificate"),
-            ));
-        }
+            ),
+        })?;
         if !cert.is_ca() {
             return Err(err(
                 field,
                 format!(
                     "PEM block {i} ({}) is not a CA certificate",
-                    crate::trust::rfc4514(cert.subject())
+                    crate::x509::rfc4514(cert.subject())
                 ),
             ));
         }

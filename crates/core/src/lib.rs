@@ -23,4 +23,5 @@ pub mod reason;
 pub mod response;
 pub mod rfc3339;
 pub mod trust;
+pub mod x509;
 pub mod xfcc;

@@ -77,7 +77,8 @@ mod anchors;
 mod budget;
 mod configured;
 mod identity;
-pub use identity::rfc4514;
+/// Where it always was; [`crate::x509`] reads names now.
+pub use crate::x509::rfc4514;
 mod issuers;
 mod memo;
 pub use memo::VerificationCost;

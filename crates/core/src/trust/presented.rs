@@ -8,7 +8,6 @@ use crate::reason::Reason;
 use crate::trust::PresentedChain;
 use std::borrow::Cow;
 use x509_parser::certificate::X509Certificate;
-use x509_parser::prelude::FromDer;
 
 /// One certificate with what the checks need from it. Borrowed when presented,
 /// owned when it comes from the configuration.
@@ -90,10 +89,6 @@ impl<'a> Presented<'a> {
     }
 }
 
-/// A whole DER certificate and nothing after it.
 fn parse_x509(der: &[u8]) -> Result<X509Certificate<'_>, Reason> {
-    match X509Certificate::from_der(der) {
-        Ok(([], cert)) => Ok(cert),
-        _ => Err(Reason::CertificateInvalid),
-    }
+    crate::x509::parse(der).map_err(|_| Reason::CertificateInvalid)
 }
