@@ -4,8 +4,12 @@
 //! the exact field (`rules[2].path_prefix`), which serde's own messages do not.
 
 use crate::fingerprint::Fingerprint;
+use crate::trust::{CaCertificate, CaCertificateError, TrustStore};
 use serde_json::{Map, Value};
 use std::fmt;
+
+/// Defined with the verifier, which takes it; configured here.
+pub use crate::trust::TrustSettings;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -94,17 +98,6 @@ pub struct Rule {
     pub allowed_clients: Option<AllowedClients>,
 }
 
-/// What the chain verifier needs: the pinned anchors and the limits.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TrustSettings {
-    pub trusted_ca_sha256: Vec<Fingerprint>,
-    /// DER of each certificate in `ca_certificates_pem`.
-    pub ca_certificates_der: Vec<Vec<u8>>,
-    pub revoked_sha256: Vec<Fingerprint>,
-    pub max_chain_length: usize,
-    pub clock_skew_seconds: u64,
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     pub mode: Mode,
@@ -116,6 +109,9 @@ pub struct Config {
     pub annotation_prefix: String,
     /// Successful client verifications kept per VM; 0 disables the cache.
     pub verdict_cache_size: usize,
+    /// `trust.ca_certificates_der` as read when they were checked, for
+    /// [`Config::trust_store`].
+    ca_certificates: Vec<CaCertificate>,
 }
 
 pub const DEFAULT_ANNOTATION_PREFIX: &str = "x-onerecord-";
@@ -150,6 +146,7 @@ impl Default for Config {
             rules: Vec::new(),
             annotation_prefix: DEFAULT_ANNOTATION_PREFIX.to_string(),
             verdict_cache_size: DEFAULT_VERDICT_CACHE_SIZE,
+            ca_certificates: Vec::new(),
         }
     }
 }
@@ -256,8 +253,8 @@ impl Config {
             config.trust.trusted_ca_sha256 = fingerprints(v, "trusted_ca_sha256")?;
         }
         if let Some(v) = present(object, "ca_certificates_pem") {
-            config.trust.ca_certificates_der =
-                pem_certificates(as_str(v, "ca_certificates_pem")?, "ca_certificates_pem")?;
+            (config.trust.ca_certificates_der, config.ca_certificates) =
+                ca_certificates(as_str(v, "ca_certificates_pem")?, "ca_certificates_pem")?;
         }
         if let Some(v) = present(object, "revoked_sha256") {
             config.trust.revoked_sha256 = fingerprints(v, "revoked_sha256")?;
@@ -346,6 +343,12 @@ impl Config {
             )),
             None => Ok(()),
         }
+    }
+
+    /// The verifier for this configuration, from the CA certificates as
+    /// they were read when checked.
+    pub fn trust_store(&self) -> TrustStore {
+        TrustStore::with_certificates(&self.trust, self.ca_certificates.iter().cloned())
     }
 
     /// The allow-list that applies under `rule` (a rule's own list replaces the global one).
@@ -437,8 +440,13 @@ fn requirement(v: &Value, field: &str) -> Result<MtlsRequirement, ConfigError> {
     })
 }
 
-fn pem_certificates(text: &str, field: &str) -> Result<Vec<Vec<u8>>, ConfigError> {
-    let mut out = Vec::new();
+/// The DER of each certificate and how it was read: every block a
+/// `CERTIFICATE` holding the certificate of a CA.
+fn ca_certificates(
+    text: &str,
+    field: &str,
+) -> Result<(Vec<Vec<u8>>, Vec<CaCertificate>), ConfigError> {
+    let (mut ders, mut read) = (Vec::new(), Vec::new());
     for (i, block) in crate::pem::blocks(text.as_bytes()).enumerate() {
         let pem = block.map_err(|e| err(field, format!("PEM block {i} cannot be read: {e}")))?;
         if pem.label != crate::pem::CERTIFICATE {
@@ -447,31 +455,27 @@ fn pem_certificates(text: &str, field: &str) -> Result<Vec<Vec<u8>>, ConfigError
                 format!("PEM block {i} is a {:?}, expected CERTIFICATE", pem.label),
             ));
         }
-        let cert = crate::x509::parse(&pem.contents).map_err(|e| match e {
-            crate::x509::ParseError::Malformed(e) => err(
-                field,
-                format!("PEM block {i} is not a valid X.509 certificate: {e}"),
-            ),
-            crate::x509::ParseError::TrailingData => err(
-                field,
-                format!("PEM block {i} has trailing data after the certificate"),
-            ),
+        let certificate = CaCertificate::read(&pem.contents).map_err(|e| {
+            let message = match e {
+                CaCertificateError::NotX509(crate::x509::ParseError::Malformed(e)) => {
+                    format!("PEM block {i} is not a valid X.509 certificate: {e}")
+                }
+                CaCertificateError::NotX509(crate::x509::ParseError::TrailingData) => {
+                    format!("PEM block {i} has trailing data after the certificate")
+                }
+                CaCertificateError::NotCa(subject) => {
+                    format!("PEM block {i} ({subject}) is not a CA certificate")
+                }
+            };
+            err(field, message)
         })?;
-        if !cert.is_ca() {
-            return Err(err(
-                field,
-                format!(
-                    "PEM block {i} ({}) is not a CA certificate",
-                    crate::x509::rfc4514(cert.subject())
-                ),
-            ));
-        }
-        out.push(pem.contents);
+        ders.push(pem.contents);
+        read.push(certificate);
     }
-    if out.is_empty() && !text.trim().is_empty() {
+    if ders.is_empty() && !text.trim().is_empty() {
         return Err(err(field, "contains no PEM certificate"));
     }
-    Ok(out)
+    Ok((ders, read))
 }
 
 fn allowed_clients(v: &Value, field: &str) -> Result<AllowedClients, ConfigError> {

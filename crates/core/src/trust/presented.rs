@@ -22,12 +22,16 @@ pub(crate) struct Cert<'a> {
 impl<'a> Cert<'a> {
     /// Any X.509 DER certificate whose extensions can be read.
     pub(crate) fn parse(der: &'a [u8]) -> Result<Self, Reason> {
-        let x509 = parse_x509(der)?;
+        Cert::of(der, &parse_x509(der)?)
+    }
+
+    /// `der` as already parsed into `x509`.
+    pub(crate) fn of(der: &'a [u8], x509: &X509Certificate<'_>) -> Result<Self, Reason> {
         Ok(Cert {
             der: Cow::Borrowed(der),
             sha256: Fingerprint::of_der(der),
-            facts: CertFacts::of(&x509)?,
-            key_ids: KeyIds::of(&x509),
+            facts: CertFacts::of(x509)?,
+            key_ids: KeyIds::of(x509),
         })
     }
 
@@ -58,12 +62,7 @@ impl<'a> Presented<'a> {
         max_chain_length: usize,
     ) -> Result<Self, Reason> {
         let leaf_x509 = parse_x509(&chain.leaf)?;
-        let leaf = Cert {
-            der: Cow::Borrowed(&chain.leaf),
-            sha256: Fingerprint::of_der(&chain.leaf),
-            facts: CertFacts::of(&leaf_x509)?,
-            key_ids: KeyIds::of(&leaf_x509),
-        };
+        let leaf = Cert::of(&chain.leaf, &leaf_x509)?;
 
         let mut distinct: Vec<(&'a [u8], Fingerprint)> = Vec::new();
         for der in &chain.others {
