@@ -1,4 +1,5 @@
 use super::*;
+use crate::fingerprint::Fingerprint;
 
 const FP: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 
