@@ -7,6 +7,7 @@
 //! layout, since any leniency there is room for a client to play in.
 
 use std::fmt;
+use x509_parser::error::PEMError;
 use x509_parser::pem::Pem;
 
 pub(crate) const PEM_BEGIN: &str = "-----BEGIN CERTIFICATE-----";
@@ -25,12 +26,12 @@ pub struct Block {
 
 /// A block that cannot be decoded (bad base64, no end line); the message is
 /// the decoder's.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Unreadable(String);
+#[derive(Debug)]
+pub struct Unreadable(PEMError);
 
 impl fmt::Display for Unreadable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        self.0.fmt(f)
     }
 }
 
@@ -44,7 +45,7 @@ pub fn blocks(text: &[u8]) -> impl Iterator<Item = Result<Block, Unreadable>> + 
                 label: pem.label,
                 contents: pem.contents,
             })
-            .map_err(|e| Unreadable(e.to_string()))
+            .map_err(Unreadable)
     })
 }
 

@@ -8,6 +8,7 @@ use super::anchors::Anchor;
 use super::presented::Cert;
 use crate::fingerprint::Fingerprint;
 use crate::x509;
+use x509_parser::certificate::X509Certificate;
 
 /// One configured certificate as read: what the store can use of it.
 #[derive(Clone, Debug)]
@@ -42,17 +43,20 @@ impl CaCertificate {
         if !parsed.is_ca() {
             return Err(CaCertificateError::NotCa(x509::rfc4514(parsed.subject())));
         }
-        Ok(CaCertificate {
-            sha256: Fingerprint::of_der(der),
-            cert: Cert::of(der, &parsed).ok().map(Cert::into_owned),
-        })
+        Ok(CaCertificate::of(der, Some(&parsed)))
     }
 
     /// Whatever settings built by hand hold.
     pub(crate) fn read_any(der: &[u8]) -> Self {
+        CaCertificate::of(der, x509::parse(der).ok().as_ref())
+    }
+
+    fn of(der: &[u8], parsed: Option<&X509Certificate<'_>>) -> Self {
+        let sha256 = Fingerprint::of_der(der);
+        let cert = parsed.and_then(|x509| Cert::of(der, sha256, x509).ok());
         CaCertificate {
-            sha256: Fingerprint::of_der(der),
-            cert: Cert::parse(der).ok().map(Cert::into_owned),
+            sha256,
+            cert: cert.map(Cert::into_owned),
         }
     }
 }

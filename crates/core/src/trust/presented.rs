@@ -22,14 +22,18 @@ pub(crate) struct Cert<'a> {
 impl<'a> Cert<'a> {
     /// Any X.509 DER certificate whose extensions can be read.
     pub(crate) fn parse(der: &'a [u8]) -> Result<Self, Reason> {
-        Cert::of(der, &parse_x509(der)?)
+        Cert::of(der, Fingerprint::of_der(der), &parse_x509(der)?)
     }
 
-    /// `der` as already parsed into `x509`.
-    pub(crate) fn of(der: &'a [u8], x509: &X509Certificate<'_>) -> Result<Self, Reason> {
+    /// `der`, whose digest is `sha256`, as already parsed into `x509`.
+    pub(crate) fn of(
+        der: &'a [u8],
+        sha256: Fingerprint,
+        x509: &X509Certificate<'_>,
+    ) -> Result<Self, Reason> {
         Ok(Cert {
             der: Cow::Borrowed(der),
-            sha256: Fingerprint::of_der(der),
+            sha256,
             facts: CertFacts::of(x509)?,
             key_ids: KeyIds::of(x509),
         })
@@ -62,7 +66,7 @@ impl<'a> Presented<'a> {
         max_chain_length: usize,
     ) -> Result<Self, Reason> {
         let leaf_x509 = parse_x509(&chain.leaf)?;
-        let leaf = Cert::of(&chain.leaf, &leaf_x509)?;
+        let leaf = Cert::of(&chain.leaf, Fingerprint::of_der(&chain.leaf), &leaf_x509)?;
 
         let mut distinct: Vec<(&'a [u8], Fingerprint)> = Vec::new();
         for der in &chain.others {
