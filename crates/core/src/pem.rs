@@ -151,3 +151,41 @@ fn ensure_single_der_sequence(der_bytes: &[u8]) -> Result<(), BundleError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_keep_every_label_in_order_and_report_undecodable_ones() {
+        let text = "note\n-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n\
+                    -----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+        let read: Vec<Block> = blocks(text.as_bytes()).map(Result::unwrap).collect();
+        let labels: Vec<&str> = read.iter().map(|b| b.label.as_str()).collect();
+        assert_eq!(labels, [CERTIFICATE, "PRIVATE KEY"]);
+        assert_eq!(read[0].contents, [0x30, 0x00]);
+        let unterminated = "-----BEGIN CERTIFICATE-----\nAAAA\n";
+        let e = blocks(unterminated.as_bytes()).next().unwrap().unwrap_err();
+        assert!(!e.to_string().is_empty());
+    }
+
+    #[test]
+    fn the_strict_bundle_reader_refuses_what_the_lenient_one_skips() {
+        let der_sequence = "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
+        assert_eq!(
+            certificate_bundle(der_sequence, 1),
+            Ok(vec![vec![0x30, 0x00]])
+        );
+        let with_note = format!("note\n{der_sequence}");
+        assert_eq!(blocks(with_note.as_bytes()).count(), 1);
+        assert_eq!(
+            certificate_bundle(&with_note, 1),
+            Err(BundleError::Malformed)
+        );
+        let two = der_sequence.repeat(2);
+        assert_eq!(
+            certificate_bundle(&two, 1),
+            Err(BundleError::TooManyCertificates)
+        );
+    }
+}

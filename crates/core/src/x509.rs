@@ -192,6 +192,22 @@ mod tests {
     }
 
     #[test]
+    fn a_certificate_must_be_whole() {
+        let root = onerecord_tls_policy_testkit::pki::self_signed(
+            &onerecord_tls_policy_testkit::pki::CertSpec::ca("Root"),
+        );
+        let der = root.der();
+        assert_eq!(
+            rfc4514(parse(&der).unwrap().subject()),
+            "O=Test PKI,CN=Root"
+        );
+        let mut longer = der.clone();
+        longer.push(0);
+        assert!(matches!(parse(&longer), Err(ParseError::TrailingData)));
+        assert!(matches!(parse(&der[1..]), Err(ParseError::Malformed(_))));
+    }
+
+    #[test]
     fn escapes_specials_leading_and_trailing_and_controls() {
         assert_eq!(escaped("Example Airline"), "Example Airline");
         assert_eq!(
