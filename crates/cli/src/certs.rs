@@ -3,9 +3,9 @@
 
 use crate::Failure;
 use onerecord_tls_policy_core::fingerprint::Fingerprint;
-use onerecord_tls_policy_core::trust::rfc4514;
+use onerecord_tls_policy_core::pem;
+use onerecord_tls_policy_core::x509;
 use std::path::Path;
-use x509_parser::pem::Pem;
 
 /// One certificate from a file.
 #[derive(Clone, Debug)]
@@ -19,12 +19,13 @@ pub struct Certificate {
 impl Certificate {
     /// Parses one DER certificate; `what` names it in errors.
     pub fn from_der(der: Vec<u8>, what: &str) -> Result<Self, String> {
-        let (rest, cert) = x509_parser::parse_x509_certificate(&der)
-            .map_err(|e| format!("{what} is not a valid X.509 certificate: {e}"))?;
-        if !rest.is_empty() {
-            return Err(format!("{what} has data after the certificate"));
-        }
-        let subject = rfc4514(cert.subject());
+        let cert = x509::parse(&der).map_err(|e| match e {
+            x509::ParseError::Malformed(e) => {
+                format!("{what} is not a valid X.509 certificate: {e}")
+            }
+            x509::ParseError::TrailingData => format!("{what} has data after the certificate"),
+        })?;
+        let subject = x509::rfc4514(cert.subject());
         Ok(Certificate {
             sha256: Fingerprint::of_der(&der),
             subject,
@@ -55,10 +56,10 @@ pub fn parse(bytes: &[u8]) -> Result<Bundle, String> {
         certificates: Vec::new(),
         skipped: Vec::new(),
     };
-    for (index, block) in Pem::iter_from_buffer(bytes).enumerate() {
+    for (index, block) in pem::blocks(bytes).enumerate() {
         let number = index + 1;
         let block = block.map_err(|e| format!("PEM block {number} cannot be read: {e}"))?;
-        if block.label != "CERTIFICATE" {
+        if block.label != pem::CERTIFICATE {
             bundle.skipped.push((number, block.label));
             continue;
         }

@@ -10,10 +10,11 @@ use std::process::ExitCode;
 
 pub fn run(args: &CheckConfigArgs) -> Result<ExitCode, Failure> {
     let config = load(&args.config)?;
-    for warning in warnings(&config) {
+    let store = config.trust_store();
+    for warning in warnings(&config, &store) {
         eprintln!("warning: {warning}");
     }
-    print!("{}", summary(&config));
+    print!("{}", summary(&config, &store));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -28,7 +29,7 @@ pub fn load(path: &Path) -> Result<Config, Failure> {
 
 /// What the filter would only log at start-up (`log::warn!`), which an
 /// operator should see.
-fn warnings(config: &Config) -> Vec<String> {
+fn warnings(config: &Config, store: &TrustStore) -> Vec<String> {
     let mut unique: Vec<Fingerprint> = Vec::new();
     for der in &config.trust.ca_certificates_der {
         let sha256 = Fingerprint::of_der(der);
@@ -36,7 +37,6 @@ fn warnings(config: &Config) -> Vec<String> {
             unique.push(sha256);
         }
     }
-    let store = TrustStore::new(&config.trust);
     let usable = store.configured_anchor_count() + store.configured_intermediate_count();
     let unusable = unique.len().saturating_sub(usable);
     let mut out = Vec::new();
@@ -49,7 +49,7 @@ fn warnings(config: &Config) -> Vec<String> {
     out
 }
 
-fn summary(config: &Config) -> String {
+fn summary(config: &Config, store: &TrustStore) -> String {
     let trust = &config.trust;
     let pinned_in_pem = trust
         .trusted_ca_sha256
@@ -61,7 +61,6 @@ fn summary(config: &Config) -> String {
                 .any(|der| Fingerprint::of_der(der) == **f)
         })
         .count();
-    let store = TrustStore::new(trust);
     let mut lines = vec![
         "configuration OK".to_string(),
         row("mode", mode(config.mode)),

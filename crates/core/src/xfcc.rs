@@ -21,6 +21,7 @@
 #[cfg(any(test, feature = "tools"))]
 pub mod envoy_format;
 
+use crate::pem::BundleError;
 use std::fmt;
 
 /// Headers longer than this are refused before any parsing.
@@ -348,98 +349,25 @@ fn hex_digit(b: u8) -> Option<u8> {
     }
 }
 
-const PEM_BEGIN: &str = "-----BEGIN CERTIFICATE-----";
-const PEM_END: &str = "-----END CERTIFICATE-----";
-
-/// Splits a PEM bundle (decoded `Cert`/`Chain` value) into DER certificates, in order.
-///
-/// Strict about layout: only `CERTIFICATE` blocks with exact boundary lines,
-/// base64-only lines inside, and empty lines outside (`\r\n` line ends are
-/// accepted). x509-parser does the base64 decoding; it skips text it does not
-/// understand, so the layout is checked first, and its block count must match.
-/// Each block must hold exactly one DER SEQUENCE; whether that is a valid
-/// certificate is left to the verifier.
+/// Splits a PEM bundle (decoded `Cert`/`Chain` value) into DER certificates,
+/// in order, with the strict reading of [`crate::pem::certificate_bundle`].
 pub fn pem_to_der_certificates(pem: &str) -> Result<Vec<Vec<u8>>, XfccError> {
     if pem.len() > MAX_HEADER_BYTES {
         return Err(XfccError::TooLarge);
     }
-    let blocks = count_certificate_blocks(pem)?;
-    if blocks == 0 {
-        return Err(XfccError::NoCertificates);
-    }
-    let mut out = Vec::with_capacity(blocks);
-    for block in x509_parser::pem::Pem::iter_from_buffer(pem.as_bytes()) {
-        let block = block.map_err(|_| XfccError::MalformedPem)?;
-        if block.label != "CERTIFICATE" {
-            return Err(XfccError::NotCertificateBlock);
+    crate::pem::certificate_bundle(pem, MAX_CERTIFICATES).map_err(XfccError::from)
+}
+
+impl From<BundleError> for XfccError {
+    fn from(e: BundleError) -> Self {
+        match e {
+            BundleError::NoCertificates => XfccError::NoCertificates,
+            BundleError::TooManyCertificates => XfccError::TooManyCertificates,
+            BundleError::NotCertificateBlock => XfccError::NotCertificateBlock,
+            BundleError::Malformed => XfccError::MalformedPem,
+            BundleError::MalformedDer => XfccError::MalformedDer,
         }
-        if out.len() == blocks {
-            return Err(XfccError::MalformedPem);
-        }
-        ensure_single_der_sequence(&block.contents)?;
-        out.push(block.contents);
     }
-    if out.len() != blocks {
-        return Err(XfccError::MalformedPem);
-    }
-    Ok(out)
-}
-
-/// Validates the bundle's line layout and counts its blocks, stopping as
-/// soon as there are too many.
-fn count_certificate_blocks(pem: &str) -> Result<usize, XfccError> {
-    let mut blocks = 0usize;
-    // `Some((lines, padded))`: inside a block with `lines` base64 lines so
-    // far, the last of which ended in `=` padding if `padded`.
-    let mut inside: Option<(usize, bool)> = None;
-    for raw in pem.split('\n') {
-        let line = raw.strip_suffix('\r').unwrap_or(raw);
-        inside = match inside {
-            None if line.is_empty() => None,
-            None if line == PEM_BEGIN => {
-                blocks += 1;
-                if blocks > MAX_CERTIFICATES {
-                    return Err(XfccError::TooManyCertificates);
-                }
-                Some((0, false))
-            }
-            None if line.starts_with("-----BEGIN ") && line.ends_with("-----") => {
-                return Err(XfccError::NotCertificateBlock);
-            }
-            None => return Err(XfccError::MalformedPem),
-            Some((lines, _)) if line == PEM_END && lines > 0 => None,
-            // Padding ends the data, so nothing may follow a padded line.
-            Some((lines, false)) => Some((lines + 1, base64_line(line)?)),
-            Some((_, true)) => return Err(XfccError::MalformedPem),
-        };
-    }
-    if inside.is_some() {
-        return Err(XfccError::MalformedPem);
-    }
-    Ok(blocks)
-}
-
-/// Checks one base64 line: alphabet characters, then at most two `=`.
-/// Returns whether it was padded.
-fn base64_line(line: &str) -> Result<bool, XfccError> {
-    let data = line.trim_end_matches('=');
-    let padding = line.len() - data.len();
-    let alphabet = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
-    if data.is_empty() || padding > 2 || !data.bytes().all(alphabet) {
-        return Err(XfccError::MalformedPem);
-    }
-    Ok(padding > 0)
-}
-
-/// A certificate is a DER SEQUENCE with nothing after it; this checks the
-/// framing only (tag, canonical length, no trailing bytes).
-fn ensure_single_der_sequence(der_bytes: &[u8]) -> Result<(), XfccError> {
-    use der::{Decode, Tagged};
-    let any = der::asn1::AnyRef::from_der(der_bytes).map_err(|_| XfccError::MalformedDer)?;
-    if any.tag() != der::Tag::Sequence {
-        return Err(XfccError::MalformedDer);
-    }
-    Ok(())
 }
 
 #[cfg(test)]

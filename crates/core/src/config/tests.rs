@@ -1,4 +1,5 @@
 use super::*;
+use crate::fingerprint::Fingerprint;
 
 const FP: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 
@@ -330,4 +331,32 @@ fn case_sensitive_is_a_boolean_defaulting_to_false() {
         parse(r#"{"rules":[{"name":"a","path_prefix":"/a","case_sensitive":"yes"}]}"#).unwrap_err();
     assert_eq!(e.field, "rules[0].case_sensitive");
     assert_eq!(e.message, "must be true or false, got a string");
+}
+
+#[test]
+fn the_trust_store_takes_the_ca_certificates_as_read() {
+    use onerecord_tls_policy_testkit::pki::{CertSpec, issue, self_signed};
+    let root = self_signed(&CertSpec::ca("Root"));
+    let intermediate = issue(&CertSpec::ca("Intermediate"), &root);
+    let pem = format!("{}{}{}", root.pem(), intermediate.pem(), root.pem());
+    let config = parse(
+        &serde_json::json!({
+            "trusted_ca_sha256": [root.sha256_hex()],
+            "ca_certificates_pem": pem,
+        })
+        .to_string(),
+    )
+    .unwrap();
+    assert_eq!(config.trust.ca_certificates_der.len(), 3);
+    let (store, rebuilt) = (config.trust_store(), TrustStore::new(&config.trust));
+    assert_eq!(store.configured_anchor_count(), 1);
+    assert_eq!(store.configured_intermediate_count(), 1);
+    assert_eq!(
+        rebuilt.configured_anchor_count(),
+        store.configured_anchor_count()
+    );
+    assert_eq!(
+        rebuilt.configured_intermediate_count(),
+        store.configured_intermediate_count()
+    );
 }

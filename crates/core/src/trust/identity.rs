@@ -4,13 +4,8 @@
 use super::VerifiedClient;
 use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
-use std::fmt::Write;
-use x509_parser::asn1_rs::{Any, Tag, ToDer};
+use crate::x509;
 use x509_parser::certificate::X509Certificate;
-use x509_parser::der_parser::oid;
-use x509_parser::extensions::GeneralName;
-use x509_parser::oid_registry::Oid;
-use x509_parser::x509::{AttributeTypeAndValue, X509Name};
 
 /// Builds the identity from the leaf and the verified path (leaf first, anchor
 /// last). A subjectAltName extension that cannot be read is `CertificateInvalid`:
@@ -24,189 +19,20 @@ pub(crate) fn client(
     else {
         return Err(Reason::CertificateInvalid);
     };
-    let mut uri_sans = Vec::new();
-    let mut dns_sans = Vec::new();
-    let san = leaf
-        .subject_alternative_name()
-        .map_err(|_| Reason::CertificateInvalid)?;
-    for name in san.iter().flat_map(|san| san.value.general_names.iter()) {
-        match name {
-            GeneralName::URI(uri) => uri_sans.push((*uri).to_string()),
-            GeneralName::DNSName(dns) => dns_sans.push(dns.to_ascii_lowercase()),
-            GeneralName::Invalid(..) => return Err(Reason::CertificateInvalid),
-            _ => {}
-        }
+    let names = x509::alt_names(leaf)
+        .filter(|names| !names.has_unreadable)
+        .ok_or(Reason::CertificateInvalid)?;
+    let mut dns_sans = names.dns;
+    for dns in &mut dns_sans {
+        dns.make_ascii_lowercase();
     }
-    let organizations = leaf
-        .subject()
-        .iter_organization()
-        .filter_map(|attr| decode_string(attr.attr_value()))
-        .collect();
     Ok(VerifiedClient {
         leaf_sha256,
-        subject: rfc4514(leaf.subject()),
-        uri_sans,
+        subject: x509::rfc4514(leaf.subject()),
+        uri_sans: names.uris,
         dns_sans,
-        organizations,
+        organizations: x509::organizations(leaf),
         anchor_sha256,
         path_sha256,
     })
-}
-
-/// Attribute short names RFC 4514 section 3 defines; others print as dotted OIDs.
-const SHORT_NAMES: &[(Oid<'static>, &str)] = &[
-    (oid!(2.5.4.3), "CN"),
-    (oid!(2.5.4.7), "L"),
-    (oid!(2.5.4.8), "ST"),
-    (oid!(2.5.4.10), "O"),
-    (oid!(2.5.4.11), "OU"),
-    (oid!(2.5.4.6), "C"),
-    (oid!(2.5.4.9), "STREET"),
-    (oid!(0.9.2342.19200300.100.1.25), "DC"),
-    (oid!(0.9.2342.19200300.100.1.1), "UID"),
-];
-
-/// RFC 4514 string form: last RDN first, `,` between RDNs, `+` inside one.
-pub fn rfc4514(name: &X509Name<'_>) -> String {
-    let rdns: Vec<_> = name.iter().collect();
-    let mut out = String::new();
-    for (i, rdn) in rdns.iter().rev().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        for (j, attr) in rdn.iter().enumerate() {
-            if j > 0 {
-                out.push('+');
-            }
-            push_attribute(&mut out, attr);
-        }
-    }
-    out
-}
-
-fn push_attribute(out: &mut String, attr: &AttributeTypeAndValue<'_>) {
-    let short = SHORT_NAMES
-        .iter()
-        .find(|(oid, _)| oid == attr.attr_type())
-        .map(|(_, name)| *name);
-    let text = short.and_then(|_| decode_string(attr.attr_value()));
-    match short {
-        Some(name) => out.push_str(name),
-        None => out.push_str(&attr.attr_type().to_id_string()),
-    }
-    out.push('=');
-    match text {
-        Some(text) => escape_into(out, &text),
-        // A dotted type or a value without a string form: `#` and the DER in hex.
-        None => {
-            out.push('#');
-            out.push_str(&hex::encode(
-                attr.attr_value().to_der_vec().unwrap_or_default(),
-            ));
-        }
-    }
-}
-
-/// The text of a DirectoryString-like value.
-fn decode_string(value: &Any<'_>) -> Option<String> {
-    let data = value.data;
-    match value.tag() {
-        Tag::Utf8String
-        | Tag::PrintableString
-        | Tag::Ia5String
-        | Tag::NumericString
-        | Tag::VisibleString => std::str::from_utf8(data).ok().map(str::to_string),
-        // Latin-1, as most readers treat T61 in practice.
-        Tag::TeletexString => Some(data.iter().map(|b| char::from(*b)).collect()),
-        Tag::BmpString => {
-            let units = data
-                .chunks(2)
-                .map(|c| <[u8; 2]>::try_from(c).ok().map(u16::from_be_bytes))
-                .collect::<Option<Vec<u16>>>()?;
-            char::decode_utf16(units)
-                .collect::<Result<String, _>>()
-                .ok()
-        }
-        Tag::UniversalString => data
-            .chunks(4)
-            .map(|c| {
-                <[u8; 4]>::try_from(c)
-                    .ok()
-                    .map(u32::from_be_bytes)
-                    .and_then(char::from_u32)
-            })
-            .collect(),
-        _ => None,
-    }
-}
-
-/// RFC 4514 section 2.4 escaping, plus control characters as `\XX` so the
-/// string is safe in a log line or header.
-fn escape_into(out: &mut String, value: &str) {
-    let last = value.chars().count().saturating_sub(1);
-    for (i, c) in value.chars().enumerate() {
-        let special = matches!(c, '"' | '+' | ',' | ';' | '<' | '>' | '\\')
-            || (i == 0 && matches!(c, ' ' | '#'))
-            || (i == last && c == ' ');
-        if special {
-            out.push('\\');
-            out.push(c);
-        } else if c.is_control() {
-            let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                let _ = write!(out, "\\{b:02X}");
-            }
-        } else {
-            out.push(c);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn escaped(value: &str) -> String {
-        let mut out = String::new();
-        escape_into(&mut out, value);
-        out
-    }
-
-    #[test]
-    fn escapes_specials_leading_and_trailing_and_controls() {
-        assert_eq!(escaped("Example Airline"), "Example Airline");
-        assert_eq!(
-            escaped("a,b+c;d<e>f\"g\\h"),
-            "a\\,b\\+c\\;d\\<e\\>f\\\"g\\\\h"
-        );
-        assert_eq!(escaped("#1 Cargo "), "\\#1 Cargo\\ ");
-        assert_eq!(escaped(" x"), "\\ x");
-        assert_eq!(escaped("a#b"), "a#b");
-        assert_eq!(escaped("line\nbreak\0"), "line\\0Abreak\\00");
-        assert_eq!(escaped(""), "");
-    }
-
-    #[test]
-    fn decodes_bmp_and_universal_strings() {
-        fn decode(tag: u8, content: &[u8]) -> Option<String> {
-            let mut der = vec![tag, content.len() as u8];
-            der.extend_from_slice(content);
-            let (_, any) = <Any as x509_parser::asn1_rs::FromDer>::from_der(&der).unwrap();
-            decode_string(&any)
-        }
-        let text = "Fracht Ä Ω";
-        let bmp: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
-        assert_eq!(decode(0x1e, &bmp).as_deref(), Some(text));
-        let universal: Vec<u8> = text
-            .chars()
-            .flat_map(|c| u32::from(c).to_be_bytes())
-            .collect();
-        assert_eq!(decode(0x1c, &universal).as_deref(), Some(text));
-        assert_eq!(decode(0x14, b"Caf\xe9").as_deref(), Some("Caf\u{e9}"));
-        // Odd lengths and surrogate halves are not text.
-        assert_eq!(decode(0x1e, &[0x00, 0x41, 0x00]), None);
-        assert_eq!(decode(0x1e, &[0xd8, 0x00]), None);
-        assert_eq!(decode(0x1c, &[0x00, 0x00, 0x00]), None);
-        assert_eq!(decode(0x04, b"octets"), None);
-    }
 }

@@ -6,7 +6,7 @@
 //!
 //! # Trust anchors
 //! A certificate is an anchor when its SHA-256 is in `trusted_ca_sha256`; it may
-//! come from `ca_certificates_der` (prepared once in [`TrustStore::new`]) or from
+//! come from `ca_certificates_der` (read once with the configuration) or from
 //! the presented chain. Every other certificate, presented or configured, is
 //! only a candidate intermediate, so appending a pinned CA to a foreign chain
 //! achieves nothing. Configured intermediates complete chains clients send
@@ -77,7 +77,8 @@ mod anchors;
 mod budget;
 mod configured;
 mod identity;
-pub use identity::rfc4514;
+/// Where it always was; [`crate::x509`] reads names now.
+pub use crate::x509::rfc4514;
 mod issuers;
 mod memo;
 pub use memo::VerificationCost;
@@ -91,12 +92,23 @@ mod cost_tests;
 #[cfg(test)]
 mod tests;
 
-use crate::config::TrustSettings;
 use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
 use anchors::Anchor;
 use configured::Configured;
+pub(crate) use configured::{CaCertificate, CaCertificateError};
 use presented::{Cert, Presented};
+
+/// What the chain verifier needs: the pinned anchors and the limits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustSettings {
+    pub trusted_ca_sha256: Vec<Fingerprint>,
+    /// DER of each certificate in `ca_certificates_pem`.
+    pub ca_certificates_der: Vec<Vec<u8>>,
+    pub revoked_sha256: Vec<Fingerprint>,
+    pub max_chain_length: usize,
+    pub clock_skew_seconds: u64,
+}
 
 /// What a verified client certificate tells the backend.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -192,10 +204,25 @@ pub struct TrustStore {
 impl TrustStore {
     /// Parses the configured certificates once. One that cannot be used is
     /// skipped with a warning (it could never verify anything).
+    /// A parsed configuration has read them already: use
+    /// [`Config::trust_store`](crate::config::Config::trust_store).
     pub fn new(settings: &TrustSettings) -> Self {
+        let certificates = settings.ca_certificates_der.iter();
+        Self::with_certificates(
+            settings,
+            certificates.map(|der| CaCertificate::read_any(der)),
+        )
+    }
+
+    /// The store for `settings` whose `ca_certificates_der` were read, in
+    /// order, as `certificates`.
+    pub(crate) fn with_certificates(
+        settings: &TrustSettings,
+        certificates: impl IntoIterator<Item = CaCertificate>,
+    ) -> Self {
         TrustStore {
             settings: settings.clone(),
-            configured: Configured::new(settings),
+            configured: Configured::new(settings, certificates),
         }
     }
 

@@ -12,13 +12,13 @@
 //! next candidate instead of ending the search.
 
 use super::PathValidity;
+use super::TrustSettings;
 use super::anchors::Anchor;
 use super::budget::Budget;
 use super::issuers;
 use super::memo::{Memo, VerificationCost};
 use super::presented::Cert;
 use super::profile::{self, PathCert};
-use crate::config::TrustSettings;
 use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
 use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime};

@@ -8,7 +8,6 @@ use crate::reason::Reason;
 use crate::trust::PresentedChain;
 use std::borrow::Cow;
 use x509_parser::certificate::X509Certificate;
-use x509_parser::prelude::FromDer;
 
 /// One certificate with what the checks need from it. Borrowed when presented,
 /// owned when it comes from the configuration.
@@ -23,12 +22,20 @@ pub(crate) struct Cert<'a> {
 impl<'a> Cert<'a> {
     /// Any X.509 DER certificate whose extensions can be read.
     pub(crate) fn parse(der: &'a [u8]) -> Result<Self, Reason> {
-        let x509 = parse_x509(der)?;
+        Cert::of(der, Fingerprint::of_der(der), &parse_x509(der)?)
+    }
+
+    /// `der`, whose digest is `sha256`, as already parsed into `x509`.
+    pub(crate) fn of(
+        der: &'a [u8],
+        sha256: Fingerprint,
+        x509: &X509Certificate<'_>,
+    ) -> Result<Self, Reason> {
         Ok(Cert {
             der: Cow::Borrowed(der),
-            sha256: Fingerprint::of_der(der),
-            facts: CertFacts::of(&x509)?,
-            key_ids: KeyIds::of(&x509),
+            sha256,
+            facts: CertFacts::of(x509)?,
+            key_ids: KeyIds::of(x509),
         })
     }
 
@@ -59,12 +66,7 @@ impl<'a> Presented<'a> {
         max_chain_length: usize,
     ) -> Result<Self, Reason> {
         let leaf_x509 = parse_x509(&chain.leaf)?;
-        let leaf = Cert {
-            der: Cow::Borrowed(&chain.leaf),
-            sha256: Fingerprint::of_der(&chain.leaf),
-            facts: CertFacts::of(&leaf_x509)?,
-            key_ids: KeyIds::of(&leaf_x509),
-        };
+        let leaf = Cert::of(&chain.leaf, Fingerprint::of_der(&chain.leaf), &leaf_x509)?;
 
         let mut distinct: Vec<(&'a [u8], Fingerprint)> = Vec::new();
         for der in &chain.others {
@@ -90,10 +92,6 @@ impl<'a> Presented<'a> {
     }
 }
 
-/// A whole DER certificate and nothing after it.
 fn parse_x509(der: &[u8]) -> Result<X509Certificate<'_>, Reason> {
-    match X509Certificate::from_der(der) {
-        Ok(([], cert)) => Ok(cert),
-        _ => Err(Reason::CertificateInvalid),
-    }
+    crate::x509::parse(der).map_err(|_| Reason::CertificateInvalid)
 }

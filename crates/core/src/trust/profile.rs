@@ -2,7 +2,7 @@
 //! already verified: limits, the anchor's own constraints (webpki takes the
 //! anchor on faith), revocation, key and signature strength, leaf usage.
 
-use crate::config::TrustSettings;
+use super::TrustSettings;
 use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
 use x509_parser::certificate::X509Certificate;

@@ -6,8 +6,7 @@
 
 use crate::facts::PeerFacts;
 use crate::fingerprint::Fingerprint;
-use crate::trust::rfc4514;
-use x509_parser::extensions::GeneralName;
+use crate::x509;
 
 /// The peer facts for a client presenting `chain` (DER, leaf first); `None`
 /// for an empty chain, i.e. no client certificate.
@@ -41,23 +40,14 @@ pub fn element(leaf: &[u8], chain: &[Vec<u8>]) -> String {
     parts.join(";")
 }
 
-/// Subject (RFC 4514), URI SANs and DNS SANs, in certificate order.
+/// Subject (RFC 4514), URI SANs and DNS SANs, in certificate order; names
+/// that cannot be read are left out, as Envoy leaves them out.
 fn names(der: &[u8]) -> (String, Vec<String>, Vec<String>) {
-    let mut uris = Vec::new();
-    let mut dns = Vec::new();
     let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) else {
-        return (String::new(), uris, dns);
+        return (String::new(), Vec::new(), Vec::new());
     };
-    if let Ok(Some(san)) = cert.subject_alternative_name() {
-        for name in &san.value.general_names {
-            match name {
-                GeneralName::URI(u) => uris.push((*u).to_string()),
-                GeneralName::DNSName(d) => dns.push((*d).to_string()),
-                _ => {}
-            }
-        }
-    }
-    (rfc4514(cert.subject()), uris, dns)
+    let names = x509::alt_names(&cert).unwrap_or_default();
+    (x509::rfc4514(cert.subject()), names.uris, names.dns)
 }
 
 /// PEM as OpenSSL's `PEM_write_bio_X509` writes it: 64-character base64

@@ -1,0 +1,317 @@
+//! The plugin configuration: JSON in, a validated `Config` out.
+//!
+//! Validation is by hand over `serde_json::Value` so that every error names
+//! the exact field (`rules[2].path_prefix`), which serde's own messages do not.
+//! This file reads the top-level object; `rules.rs` the rules and
+//! allow-lists, `ca_certificates.rs` the CA bundle, `json.rs` the values
+//! themselves, `values.rs` defines what they become.
+
+mod ca_certificates;
+mod json;
+mod rules;
+mod values;
+
+use crate::trust::{CaCertificate, TrustStore};
+use json::{as_str, as_u64, fingerprints, present, reject_unknown};
+use serde_json::{Map, Value};
+use std::fmt;
+pub use values::{AllowedClients, Mode, MtlsRequirement, PathMatch, Rule, TlsVersion};
+
+/// Defined with the verifier, which takes it; configured here.
+pub use crate::trust::TrustSettings;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub mode: Mode,
+    pub min_tls_version: TlsVersion,
+    pub mtls: MtlsRequirement,
+    pub trust: TrustSettings,
+    pub allowed_clients: Option<AllowedClients>,
+    pub rules: Vec<Rule>,
+    pub annotation_prefix: String,
+    /// Successful client verifications kept per VM; 0 disables the cache.
+    pub verdict_cache_size: usize,
+    /// `trust.ca_certificates_der` as read when they were checked, for
+    /// [`Config::trust_store`].
+    ca_certificates: Vec<CaCertificate>,
+}
+
+pub const DEFAULT_ANNOTATION_PREFIX: &str = "x-onerecord-";
+/// The rule name logs, metrics and access logs show when no rule matched;
+/// reserved, so that it can never be mistaken for a rule.
+pub const NO_RULE: &str = "-";
+pub const DEFAULT_MAX_CHAIN_LENGTH: usize = 5;
+pub const DEFAULT_CLOCK_SKEW_SECONDS: u64 = 60;
+/// Beyond this no real PKI goes, and path building cost grows with it.
+pub const MAX_MAX_CHAIN_LENGTH: usize = 8;
+/// A day of skew already hides real expiry; more is a typo.
+pub const MAX_CLOCK_SKEW_SECONDS: u64 = 86_400;
+pub const DEFAULT_VERDICT_CACHE_SIZE: usize = 1024;
+/// Each entry holds a client identity (about half a kilobyte) in every
+/// worker's VM; more distinct clients than this is a typo, not a deployment.
+pub const MAX_VERDICT_CACHE_SIZE: usize = 65_536;
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            mode: Mode::Enforce,
+            min_tls_version: TlsVersion::Tls12,
+            mtls: MtlsRequirement::Optional,
+            trust: TrustSettings {
+                trusted_ca_sha256: Vec::new(),
+                ca_certificates_der: Vec::new(),
+                revoked_sha256: Vec::new(),
+                max_chain_length: DEFAULT_MAX_CHAIN_LENGTH,
+                clock_skew_seconds: DEFAULT_CLOCK_SKEW_SECONDS,
+            },
+            allowed_clients: None,
+            rules: Vec::new(),
+            annotation_prefix: DEFAULT_ANNOTATION_PREFIX.to_string(),
+            verdict_cache_size: DEFAULT_VERDICT_CACHE_SIZE,
+            ca_certificates: Vec::new(),
+        }
+    }
+}
+
+/// A configuration error: the field it is about and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "invalid plugin configuration: {}", self.message)
+        } else {
+            write!(
+                f,
+                "invalid plugin configuration: field `{}`: {}",
+                self.field, self.message
+            )
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn err(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+impl Config {
+    /// Parses and validates the plugin configuration. Empty input means all defaults.
+    pub fn parse(bytes: &[u8]) -> Result<Config, ConfigError> {
+        let text = std::str::from_utf8(bytes).map_err(|_| err("", "configuration is not UTF-8"))?;
+        if text.trim().is_empty() {
+            return Ok(Config::default());
+        }
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| err("", format!("not valid JSON: {e}")))?;
+        let object = value
+            .as_object()
+            .ok_or_else(|| err("", "must be a JSON object"))?;
+        Config::from_object(object)
+    }
+
+    fn from_object(object: &Map<String, Value>) -> Result<Config, ConfigError> {
+        const KNOWN: &[&str] = &[
+            "mode",
+            "min_tls_version",
+            "mtls",
+            "trusted_ca_sha256",
+            "ca_certificates_pem",
+            "revoked_sha256",
+            "allowed_clients",
+            "rules",
+            "annotation_prefix",
+            "max_chain_length",
+            "clock_skew_seconds",
+            "verdict_cache_size",
+        ];
+        reject_unknown(object, KNOWN, "")?;
+        let mut config = Config::default();
+
+        if let Some(v) = present(object, "mode") {
+            config.mode = match as_str(v, "mode")? {
+                "enforce" => Mode::Enforce,
+                "audit" => Mode::Audit,
+                other => {
+                    return Err(err(
+                        "mode",
+                        format!("must be \"enforce\" or \"audit\", got {other:?}"),
+                    ));
+                }
+            };
+        }
+        if let Some(v) = present(object, "min_tls_version") {
+            config.min_tls_version = match as_str(v, "min_tls_version")? {
+                "TLSv1.2" => TlsVersion::Tls12,
+                "TLSv1.3" => TlsVersion::Tls13,
+                other if TlsVersion::parse(other).is_some() => {
+                    return Err(err(
+                        "min_tls_version",
+                        format!(
+                            "{other} is below TLSv1.2, which the ONE Record specification forbids; use \"TLSv1.2\" or \"TLSv1.3\""
+                        ),
+                    ));
+                }
+                other => {
+                    return Err(err(
+                        "min_tls_version",
+                        format!("must be \"TLSv1.2\" or \"TLSv1.3\", got {other:?}"),
+                    ));
+                }
+            };
+        }
+        if let Some(v) = present(object, "mtls") {
+            config.mtls = rules::requirement(v, "mtls")?;
+        }
+        if let Some(v) = present(object, "trusted_ca_sha256") {
+            config.trust.trusted_ca_sha256 = fingerprints(v, "trusted_ca_sha256")?;
+        }
+        if let Some(v) = present(object, "ca_certificates_pem") {
+            (config.trust.ca_certificates_der, config.ca_certificates) =
+                ca_certificates::read(as_str(v, "ca_certificates_pem")?, "ca_certificates_pem")?;
+        }
+        if let Some(v) = present(object, "revoked_sha256") {
+            config.trust.revoked_sha256 = fingerprints(v, "revoked_sha256")?;
+        }
+        if let Some(v) = present(object, "allowed_clients") {
+            config.allowed_clients = Some(rules::allowed_clients(v, "allowed_clients")?);
+        }
+        if let Some(v) = present(object, "rules") {
+            let items = v
+                .as_array()
+                .ok_or_else(|| err("rules", "must be an array of rule objects"))?;
+            for (i, item) in items.iter().enumerate() {
+                config
+                    .rules
+                    .push(rules::rule(item, &format!("rules[{i}]"))?);
+            }
+            let mut names: Vec<&str> = config.rules.iter().map(|r| r.name.as_str()).collect();
+            names.sort_unstable();
+            if let Some(pair) = names.windows(2).find(|w| w.first() == w.last()) {
+                let name = pair.first().copied().unwrap_or_default();
+                return Err(err(
+                    "rules",
+                    format!("rule name {name:?} is used twice; names label metrics and logs"),
+                ));
+            }
+        }
+        if let Some(v) = present(object, "annotation_prefix") {
+            config.annotation_prefix = annotation_prefix(as_str(v, "annotation_prefix")?)?;
+        }
+        if let Some(v) = present(object, "max_chain_length") {
+            let n = as_u64(v, "max_chain_length")?;
+            if !(1..=MAX_MAX_CHAIN_LENGTH as u64).contains(&n) {
+                return Err(err(
+                    "max_chain_length",
+                    format!(
+                        "must be between 1 and {MAX_MAX_CHAIN_LENGTH} (certificates from the client certificate up to the trusted CA), got {n}"
+                    ),
+                ));
+            }
+            config.trust.max_chain_length = n as usize;
+        }
+        if let Some(v) = present(object, "clock_skew_seconds") {
+            let n = as_u64(v, "clock_skew_seconds")?;
+            if n > MAX_CLOCK_SKEW_SECONDS {
+                return Err(err(
+                    "clock_skew_seconds",
+                    format!("must be at most {MAX_CLOCK_SKEW_SECONDS}, got {n}"),
+                ));
+            }
+            config.trust.clock_skew_seconds = n;
+        }
+        if let Some(v) = present(object, "verdict_cache_size") {
+            let n = as_u64(v, "verdict_cache_size")?;
+            if n > MAX_VERDICT_CACHE_SIZE as u64 {
+                return Err(err(
+                    "verdict_cache_size",
+                    format!(
+                        "must be at most {MAX_VERDICT_CACHE_SIZE} (0 disables the cache), got {n}"
+                    ),
+                ));
+            }
+            config.verdict_cache_size = n as usize;
+        }
+        config.check_trust_is_possible()?;
+        Ok(config)
+    }
+
+    /// A policy that can require or restrict clients needs something to trust;
+    /// without it every such request would be denied, which is a config mistake.
+    fn check_trust_is_possible(&self) -> Result<(), ConfigError> {
+        if !self.trust.trusted_ca_sha256.is_empty() {
+            return Ok(());
+        }
+        let why = if self.mtls == MtlsRequirement::Required {
+            Some("mtls is \"required\"".to_string())
+        } else if self.allowed_clients.is_some() {
+            Some("allowed_clients is set".to_string())
+        } else {
+            self.rules
+                .iter()
+                .find(|r| r.mtls == Some(MtlsRequirement::Required) || r.allowed_clients.is_some())
+                .map(|r| format!("rule {:?} requires client certificates", r.name))
+        };
+        match why {
+            Some(why) => Err(err(
+                "trusted_ca_sha256",
+                format!("must list at least one trusted CA fingerprint because {why}"),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The verifier for this configuration, from the CA certificates as
+    /// they were read when checked.
+    pub fn trust_store(&self) -> TrustStore {
+        TrustStore::with_certificates(&self.trust, self.ca_certificates.iter().cloned())
+    }
+
+    /// The allow-list that applies under `rule` (a rule's own list replaces the global one).
+    pub fn allowed_clients_for<'a>(&'a self, rule: Option<&'a Rule>) -> Option<&'a AllowedClients> {
+        rule.and_then(|r| r.allowed_clients.as_ref())
+            .or(self.allowed_clients.as_ref())
+    }
+}
+
+fn annotation_prefix(p: &str) -> Result<String, ConfigError> {
+    let field = "annotation_prefix";
+    let valid_chars = p
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if p.len() < 3 || !valid_chars {
+        return Err(err(
+            field,
+            format!(
+                "must be at least 3 characters of lowercase letters, digits and '-', got {p:?}"
+            ),
+        ));
+    }
+    // Stripping client copies of our headers must never strip headers Envoy sets for us.
+    for protected in [
+        "x-forwarded-client-cert",
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-request-id",
+        "x-envoy-",
+    ] {
+        if protected.starts_with(p) || p.starts_with(protected) {
+            return Err(err(
+                field,
+                format!("{p:?} would also match Envoy's {protected} header"),
+            ));
+        }
+    }
+    Ok(p.to_string())
+}
+
+#[cfg(test)]
+mod tests;
