@@ -11,13 +11,6 @@
 //! the exact reason, an optional one forwards with `x-onerecord-mtls: none`
 //! and no identity, as the upstream recorded. A good client on the same
 //! Envoy is unaffected.
-// Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use onerecord_tls_policy_testkit as support;
 

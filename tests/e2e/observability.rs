@@ -2,13 +2,6 @@
 //! `/stats/prometheus` with the labels the documented `stats_tags` make,
 //! the decision in the access log, and configuration loads and failures
 //! across a hot reload.
-// Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use onerecord_tls_policy_testkit as support;
 

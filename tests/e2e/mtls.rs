@@ -4,13 +4,6 @@
 //! Each test issues the client certificates with exactly the defect it is
 //! about; the CAs are shared. Each test runs its own Envoy, so they run in
 //! parallel.
-// Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use onerecord_tls_policy_testkit as support;
 

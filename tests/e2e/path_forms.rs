@@ -5,13 +5,6 @@
 //! example connection manager settings, the hardened ones of
 //! `envoy/envoy.yaml` and a bare connection manager, over HTTP/1.1 and
 //! HTTP/2; each case checks what the recording upstream received.
-// Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use onerecord_tls_policy_testkit as support;
 

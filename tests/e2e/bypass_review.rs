@@ -4,13 +4,6 @@
 //! separator at a time, a leading `//` a backend takes as an authority, an
 //! encoded NUL, and the forms Envoy itself refuses or rewrites. Each case
 //! checks what the recording upstream received.
-// Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use onerecord_tls_policy_testkit as support;
 

@@ -3,13 +3,6 @@
 //! `x_onerecord_mtls` as `HTTP_X_ONERECORD_MTLS`), and annotation names sent
 //! as request trailers, over HTTP/1.1 and HTTP/2, against a real Envoy.
 //! Each case checks what the recording upstream received.
-// Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use onerecord_tls_policy_testkit as support;
 

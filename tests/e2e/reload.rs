@@ -4,14 +4,7 @@
 //! each request's filter chain from the configuration it has at that
 //! moment, so the next request on an open connection runs under the new
 //! one. (A listener update through LDS would drain the open connections
-//! instead; `observability.rs` reloads that way.)
-// Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+//! instead; the `observability` suite reloads that way.)
 
 use onerecord_tls_policy_testkit as support;
 

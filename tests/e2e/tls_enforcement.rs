@@ -1,13 +1,6 @@
 //! The filter against a real Envoy: TLS version floor, mTLS requirements,
 //! the ONE Record deny, backend annotations, audit mode, bad configuration.
 //! Each test runs its own Envoy and upstream, so they run in parallel.
-// Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use onerecord_tls_policy_testkit as support;
 

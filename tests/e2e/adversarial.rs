@@ -14,13 +14,6 @@
 //! foreign chain (`decoy_pinned_ca_appended_to_a_foreign_chain_is_untrusted`)
 //! and an intermediate copying a pinned subject with another key
 //! (`forged_intermediate_with_the_pinned_subject_is_denied`).
-// Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use onerecord_tls_policy_testkit as support;
 

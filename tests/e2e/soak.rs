@@ -7,13 +7,6 @@
 //! Ignored by default: `make soak` (300 000 requests) and `make soak-short`
 //! (60 000) run it; `SOAK_REQUESTS` sets the size (default 5 000),
 //! `SOAK_THREADS` the number of client threads (default 8).
-// Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use onerecord_tls_policy_testkit as support;
 
