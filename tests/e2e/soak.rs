@@ -18,14 +18,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::bootstrap::EnvoySpec;
 use support::client::{Connection, PreparedClient, try_connect_plain};
+use support::fixture::TestPki;
 use support::http::{Request, Response};
-use support::pki::{CertSpec, Issued, issue, pem_bundle, self_signed};
+use support::pki::{CertSpec, Issued, issue};
+use support::policies::{DELEGATION, OBJECT, delegations_rule, pinned_client_ca, with};
 use support::stack::Stack;
 use support::upstream::Seen;
 use support::vm::{self, VmHealth};
-
-const OBJECT: &str = "/logistics-objects/shipment-1";
-const DELEGATION: &str = "/access-delegations/delegation-1";
 
 /// Growth of Envoy's resident memory allowed between the end of the
 /// warm-up and the end of the run. After warm-up every structure the run
@@ -74,31 +73,30 @@ impl fmt::Display for Class {
 
 struct World {
     s: Stack,
-    good: Issued,
+    good: &'static Issued,
     clients: BTreeMap<Class, PreparedClient>,
 }
 
 impl World {
     fn start() -> World {
-        let root = self_signed(&CertSpec::ca("ONE Record Pinned Root CA"));
-        let other_root = self_signed(&CertSpec::ca("Other Trusted Root CA"));
-        let good = issue(&CertSpec::client("airline-1"), &root);
-        let unpinned = issue(&CertSpec::client("outsider-1"), &other_root);
-        let expired = issue(&CertSpec::client("expired-1").validity(-7200, -3600), &root);
-        let revoked = issue(&CertSpec::client("revoked-1"), &root);
-        let config = json!({
-            "trusted_ca_sha256": [root.sha256_hex()],
-            "ca_certificates_pem": root.pem(),
-            "revoked_sha256": [revoked.sha256_hex()],
-            "rules": [{ "name": "access-delegations", "path_prefix": "/access-delegations", "mtls": "required" }],
-        });
+        let pki = TestPki::shared();
+        let (root, good, unpinned) = (&pki.client_ca, &pki.client, &pki.outsider);
+        let expired = issue(&CertSpec::client("expired-1").validity(-7200, -3600), root);
+        let revoked = issue(&CertSpec::client("revoked-1"), root);
+        let config = with(
+            pinned_client_ca(),
+            json!({
+                "revoked_sha256": [revoked.sha256_hex()],
+                "rules": [delegations_rule()],
+            }),
+        );
         let spec = EnvoySpec::new(&config)
-            .client_ca_pem(&pem_bundle(&[&root, &other_root]))
+            .client_ca_pem(&pki.envoy_trust())
             .allow_expired_certificate();
         let s = Stack::start_spec(spec);
         let clients = [
-            (Class::Good, s.client().cert(&good)),
-            (Class::Unpinned, s.client().cert(&unpinned)),
+            (Class::Good, s.client().cert(good)),
+            (Class::Unpinned, s.client().cert(unpinned)),
             (Class::Expired, s.client().cert(&expired)),
             (Class::Revoked, s.client().cert(&revoked)),
             (Class::Anonymous, s.client()),
