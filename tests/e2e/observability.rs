@@ -17,22 +17,9 @@ use support::client::plain_send;
 use support::envoy::Envoy;
 use support::http::Request;
 use support::onerecord::{assert_allowed, assert_denied};
+use support::policies::{DELEGATION, OBJECT, delegations_policy, with};
 use support::stack::Stack;
 use support::tempdir::TempDir;
-
-const OBJECT: &str = "/logistics-objects/shipment-1";
-const DELEGATION: &str = "/access-delegations/delegation-1";
-
-fn delegations_rule(extra: Value) -> Value {
-    let mut config = json!({
-        "trusted_ca_sha256": [Stack::client_ca_sha256()],
-        "rules": [{ "name": "access-delegations", "path_prefix": "/access-delegations", "mtls": "required" }]
-    });
-    if let (Some(config), Some(extra)) = (config.as_object_mut(), extra.as_object()) {
-        config.extend(extra.clone());
-    }
-    config
-}
 
 /// The `stats_config` envoy/envoy.yaml documents (a unit test keeps them equal).
 fn stats_config() -> Value {
@@ -107,9 +94,7 @@ fn assert_families(samples: &BTreeMap<Series, u64>) {
 
 #[test]
 fn prometheus_counts_every_request_under_its_reason_and_rule() {
-    let s = Stack::start_spec(
-        EnvoySpec::new(&delegations_rule(json!({}))).stats_config(stats_config()),
-    );
+    let s = Stack::start_spec(EnvoySpec::new(&delegations_policy()).stats_config(stats_config()));
     for _ in 0..2 {
         assert_allowed(&s.client().get(s.tls(), OBJECT));
     }
@@ -170,7 +155,7 @@ fn prometheus_counts_every_request_under_its_reason_and_rule() {
 
 #[test]
 fn audit_mode_counts_what_enforce_would_have_denied() {
-    let config = delegations_rule(json!({ "mode": "audit" }));
+    let config = with(delegations_policy(), json!({ "mode": "audit" }));
     let s = Stack::start_spec(EnvoySpec::new(&config).stats_config(stats_config()));
     assert_allowed(&plain_send(s.plain(), &Request::get(OBJECT)));
     assert_allowed(&s.client().get(s.tls(), DELEGATION));
@@ -212,7 +197,7 @@ fn the_access_log_prints_the_decision() {
         "status": "%RESPONSE_CODE%",
         "onerecord": format!("%FILTER_STATE({FILTER_STATE_KEY}:PLAIN)%"),
     });
-    let spec = EnvoySpec::new(&delegations_rule(json!({}))).access_log(&log, format);
+    let spec = EnvoySpec::new(&delegations_policy()).access_log(&log, format);
     let s = Stack::start_spec(spec);
     let client = s.client().cert(&s.pki.client).chain(&[&s.pki.client_ca]);
     assert_allowed(&client.get(s.tls(), DELEGATION));
@@ -262,7 +247,7 @@ fn the_access_log_prints_the_decision() {
 #[test]
 fn allows_are_logged_once_envoy_logs_wasm_at_debug() {
     const ALLOW_LINE: &str = "onerecord-tls-policy: allow rule=access-delegations";
-    let s = Stack::start_spec(EnvoySpec::new(&delegations_rule(json!({}))));
+    let s = Stack::start_spec(EnvoySpec::new(&delegations_policy()));
     let client = s.client().cert(&s.pki.client).chain(&[&s.pki.client_ca]);
     let denied_line = |path: &str| {
         format!("onerecord-tls-policy: deny reason=tls_required rule=- tls=- path={path}")
@@ -411,7 +396,7 @@ fn count(samples: &BTreeMap<Series, u64>, name: &str) -> Option<u64> {
 
 #[test]
 fn reloads_count_loads_and_refusals_and_define_the_new_rules() {
-    let mut envoy = Reloadable::start(&delegations_rule(json!({})));
+    let mut envoy = Reloadable::start(&delegations_policy());
     let samples = envoy.wait_for("the first load", |s| {
         count(s, "config_loads_total") == Some(1)
     });
@@ -424,7 +409,7 @@ fn reloads_count_loads_and_refusals_and_define_the_new_rules() {
     });
     assert_eq!(count(&samples, "config_loads_total"), Some(1));
 
-    let renamed = delegations_rule(json!({}))
+    let renamed = delegations_policy()
         .to_string()
         .replace("access-delegations", "delegations-v2");
     envoy.push(&renamed);

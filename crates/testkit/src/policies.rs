@@ -15,6 +15,15 @@ pub fn delegations_rule() -> Value {
     json!({ "name": "access-delegations", "path_prefix": "/access-delegations", "mtls": "required" })
 }
 
+/// mTLS required under `/access-delegations`, the shared client CA pinned
+/// but not given (no `ca_certificates_pem`: clients send their chain).
+pub fn delegations_policy() -> Value {
+    json!({
+        "trusted_ca_sha256": [TestPki::shared().client_ca.sha256_hex()],
+        "rules": [delegations_rule()],
+    })
+}
+
 /// The shared client CA pinned and given to the filter to complete chains.
 pub fn pinned_client_ca() -> Value {
     let ca = &TestPki::shared().client_ca;

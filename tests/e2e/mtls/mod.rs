@@ -28,6 +28,7 @@ use support::pki::{CertSpec, Issued, KeyKind, issue};
 use support::policies::{pinned_client_ca, with};
 use support::stack::Stack;
 use support::upstream::Echo;
+
 // --- PKI -------------------------------------------------------------------
 
 /// The client-side CAs every test shares: the shared PKI's, and an

@@ -1,13 +1,12 @@
 //! Audit mode: what enforce would deny passes, with the verdict.
 
-use super::delegations_policy;
 use onerecord_tls_policy_testkit as support;
 use openssl::ssl::SslVersion;
 use serde_json::json;
 use support::client::plain_send;
 use support::http::Request;
 use support::onerecord::{assert_allowed, assert_annotated};
-use support::policies::{DELEGATION, OBJECT};
+use support::policies::{DELEGATION, OBJECT, delegations_policy};
 use support::stack::Stack;
 
 #[test]

@@ -1,7 +1,6 @@
 //! The deny itself: what its body holds, the annotation prefix, and that
 //! the filter keeps serving.
 
-use super::delegations_policy;
 use onerecord_tls_policy_testkit as support;
 use openssl::ssl::SslVersion;
 use serde_json::json;
@@ -9,7 +8,7 @@ use std::time::Duration;
 use support::client::{connect_plain, plain_send};
 use support::http::Request;
 use support::onerecord::{assert_allowed, assert_denied, assert_denied_with_prefix, deny_reason};
-use support::policies::{DELEGATION, OBJECT};
+use support::policies::{DELEGATION, OBJECT, delegations_policy};
 use support::stack::Stack;
 
 #[test]

@@ -8,17 +8,3 @@ mod deny;
 mod requirements;
 mod stripping;
 mod versions;
-
-use onerecord_tls_policy_testkit as support;
-use serde_json::{Value, json};
-use support::policies::delegations_rule;
-use support::stack::Stack;
-
-/// A policy requiring mTLS under `/access-delegations`, pinning the test
-/// client CA (and not given it: no `ca_certificates_pem`).
-fn delegations_policy() -> Value {
-    json!({
-        "trusted_ca_sha256": [Stack::client_ca_sha256()],
-        "rules": [delegations_rule()]
-    })
-}

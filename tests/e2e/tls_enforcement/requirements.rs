@@ -1,13 +1,12 @@
 //! Where mTLS is required (globally, by rule, by route metadata) and what
 //! satisfies it.
 
-use super::delegations_policy;
 use onerecord_tls_policy_testkit as support;
 use serde_json::json;
 use support::bootstrap::EnvoySpec;
 use support::http::Request;
 use support::onerecord::{assert_allowed, assert_annotated, assert_denied, deny_reason};
-use support::policies::{DELEGATION, OBJECT, pinned_client_ca, with};
+use support::policies::{DELEGATION, OBJECT, delegations_policy, pinned_client_ca, with};
 use support::stack::Stack;
 
 #[test]
