@@ -2,7 +2,8 @@
 //! a real Envoy (`$ENVOY`) with the filter (`$ONERECORD_WASM`), both
 //! exported by the Makefile; the fixtures they share (one PKI, request
 //! paths, plugin configurations, the forged annotations) are in the test
-//! kit. `cargo test --test e2e -- <suite>::` runs one suite.
+//! kit. `cargo test --test e2e -- <suite>::` runs one suite; a suite too
+//! long for one file is a directory, a module per section.
 //!
 //! - `mtls`, `tls_enforcement`: the transport rules, client certificates
 //!   and TLS versions, with the trust decision the filter's.
