@@ -61,13 +61,16 @@ unit:
 bench-micro:
 	CARGO_PROFILE_RELEASE_PANIC=unwind cargo bench -p onerecord-tls-policy --bench policy
 
+# The end-to-end suites: one test binary (tests/e2e), a module per suite.
 e2e: build envoy
-	cargo test --test '*'
+	cargo test --test e2e
 
-# The suites that depend on which properties Envoy offers, on the older pinned Envoy.
+# The suites that depend on which properties Envoy offers, on the older
+# pinned Envoy: selected by module (a test's name starts with its suite's).
+COMPAT_SUITES := mtls tls_enforcement observability demo adversarial reload \
+	forged_annotations path_forms bypass_review verification_cost
 e2e-compat: build $(call envoy_bin,$(ENVOY_COMPAT_VERSION))
-	ENVOY=$(ENVOY_COMPAT) cargo test --test mtls --test tls_enforcement --test observability --test demo \
-		--test adversarial --test reload --test forged_annotations --test path_forms --test bypass_review --test verification_cost
+	ENVOY=$(ENVOY_COMPAT) cargo test --test e2e -- $(addsuffix ::,$(COMPAT_SUITES))
 
 validate-examples: build envoy
 	bash envoy/validate.sh "$(ENVOY)" "$(ONERECORD_WASM)"
@@ -129,22 +132,23 @@ fuzz-smoke:
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
 
 # ---- Hostile input: the soak --------------------------------------------------
-# tests/adversarial.rs and tests/reload.rs run with `make test` (both Envoys).
-# The soak (tests/soak.rs) is #[ignore]d there: one Envoy; good, unpinned,
-# expired, revoked, anonymous and plaintext clients on 8 threads, over
-# keep-alive and fresh connections; zero wrong verdicts, no VM failure, and
-# Envoy's VmRSS flat after warm-up. SOAK_REQUESTS / SOAK_SHORT_REQUESTS size it.
+# The adversarial and reload suites (tests/e2e/) run with `make test` (both
+# Envoys). The soak (tests/e2e/soak.rs) is #[ignore]d there: one Envoy;
+# good, unpinned, expired, revoked, anonymous and plaintext clients on 8
+# threads, over keep-alive and fresh connections; zero wrong verdicts, no VM
+# failure, and Envoy's VmRSS flat after warm-up. SOAK_REQUESTS /
+# SOAK_SHORT_REQUESTS size it.
 SOAK_REQUESTS       ?= 300000
 SOAK_SHORT_REQUESTS ?= 60000
 
 .PHONY: soak soak-short
 
 soak: build envoy
-	SOAK_REQUESTS=$(SOAK_REQUESTS) cargo test --test soak -- --ignored --nocapture
+	SOAK_REQUESTS=$(SOAK_REQUESTS) cargo test --test e2e -- soak:: --ignored --nocapture
 
 # The CI size: well under two minutes on two cores.
 soak-short: build envoy
-	SOAK_REQUESTS=$(SOAK_SHORT_REQUESTS) cargo test --test soak -- --ignored --nocapture
+	SOAK_REQUESTS=$(SOAK_SHORT_REQUESTS) cargo test --test e2e -- soak:: --ignored --nocapture
 
 # ---- Macro benchmark: make bench ----------------------------------------------
 # Envoy with no filter, a no-op wasm filter, RBAC, Lua and this plugin, side

@@ -1,6 +1,11 @@
 //! End-to-end harness: a generated PKI, an echo upstream, a real Envoy
 //! running the filter, and clients that control TLS precisely.
 //!
+//! What the suites share lives here once: the PKI (`fixture::TestPki`, one
+//! per test binary), request paths and plugin configurations (`policies`),
+//! the forged annotations (`forged`), `unix_now`, and the unit tests'
+//! pinned PKI (`pinned`).
+//!
 //! The end-to-end suites, the CLI's tests, the demo, the fuzzers' seeds and
 //! the benchmarks depend on it. Envoy comes from `$ENVOY` and the filter from `$ONERECORD_WASM`
 //! (both exported by the Makefile); `ENVOY_LOG_LEVEL=debug` makes Envoy's
@@ -11,11 +16,13 @@ pub mod client;
 pub mod curl;
 pub mod envoy;
 pub mod fixture;
+pub mod forged;
 pub mod h2;
 pub mod http;
 pub mod onerecord;
 pub mod pinned;
 pub mod pki;
+pub mod policies;
 pub mod process;
 pub mod resuming;
 pub mod stack;

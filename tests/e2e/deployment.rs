@@ -3,13 +3,6 @@
 //! the WasmPlugin's pluginConfig passes the filter's own configuration check.
 //! (envoy/validate.sh runs `envoy --mode validate` on envoy.yaml, the Envoy
 //! configuration docker-compose.yaml runs.)
-// Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use onerecord_tls_policy::config::Config;
 use serde::Deserialize;

@@ -4,62 +4,37 @@
 //! each request's filter chain from the configuration it has at that
 //! moment, so the next request on an open connection runs under the new
 //! one. (A listener update through LDS would drain the open connections
-//! instead; `observability.rs` reloads that way.)
-// Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+//! instead; the `observability` suite reloads that way.)
 
 use onerecord_tls_policy_testkit as support;
 
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use support::bootstrap::{EnvoySpec, wasm_filter};
 use support::client::{Connection, TlsClient};
+use support::fixture::TestPki;
 use support::http::Response;
 use support::onerecord::{assert_allowed, assert_denied};
-use support::pki::{CertSpec, Issued, issue, self_signed};
+use support::pki::Issued;
+use support::policies::{DELEGATION, pinned_client_ca, with};
 use support::stack::Stack;
 use support::vm::{self, VmHealth};
 
-const DELEGATION: &str = "/access-delegations/delegation-1";
 const FILTER: &str = "onerecord_tls_policy";
 const WASM_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
 
-struct Pki {
-    root: Issued,
-    /// The client whose certificate gets revoked.
-    airline: Issued,
-    /// A client that stays in good standing.
-    forwarder: Issued,
-}
-
-fn pki() -> &'static Pki {
-    static PKI: OnceLock<Pki> = OnceLock::new();
-    PKI.get_or_init(|| {
-        let root = self_signed(&CertSpec::ca("ONE Record Pinned Root CA"));
-        Pki {
-            airline: issue(&CertSpec::client("airline-1"), &root),
-            forwarder: issue(&CertSpec::client("forwarder-1"), &root),
-            root,
-        }
-    })
+/// The shared PKI: `client_ca` is the pinned root, `client` the client
+/// whose certificate gets revoked, `forwarder` one that stays in good standing.
+fn pki() -> &'static TestPki {
+    TestPki::shared()
 }
 
 /// mTLS required, the root pinned, `revoked` refused.
 fn policy(revoked: &[&Issued]) -> Value {
     let revoked: Vec<String> = revoked.iter().map(|c| c.sha256_hex()).collect();
-    json!({
-        "mtls": "required",
-        "trusted_ca_sha256": [pki().root.sha256_hex()],
-        "ca_certificates_pem": pki().root.pem(),
-        "revoked_sha256": revoked,
-    })
+    let required = with(pinned_client_ca(), json!({ "mtls": "required" }));
+    with(required, json!({ "revoked_sha256": revoked }))
 }
 
 /// A stack whose plugin configuration is read from `<test dir>/ecds/filter.json`.
@@ -71,7 +46,7 @@ struct Reloadable {
 
 impl Reloadable {
     fn start(plugin_config: &Value) -> Reloadable {
-        let spec = EnvoySpec::new(plugin_config).client_ca_pem(&pki().root.pem());
+        let spec = EnvoySpec::new(plugin_config).client_ca_pem(&pki().client_ca.pem());
         let mut ecds_dir = None;
         let s = Stack::start_edited(spec.clone(), |bootstrap, dir| {
             let ecds = dir.join("ecds");
@@ -254,14 +229,14 @@ fn assert_no_request_failed(r: &Reloadable) {
 fn revocation_applies_to_the_next_request_on_an_open_connection() {
     let p = pki();
     let mut r = Reloadable::start(&policy(&[]));
-    let mut conn = r.client(&p.airline).open(r.s.tls());
-    assert_verified_as(&get(&mut conn), &p.airline);
+    let mut conn = r.client(&p.client).open(r.s.tls());
+    assert_verified_as(&get(&mut conn), &p.client);
 
-    r.push(&policy(&[&p.airline]).to_string());
+    r.push(&policy(&[&p.client]).to_string());
     r.wait_for("the revocation", |sub| {
         sub.accepted == 2 && sub.version == "2"
     });
-    r.wait_until_serving(&r.client(&p.airline), 403);
+    r.wait_until_serving(&r.client(&p.client), 403);
 
     // The same TLS connection, opened under the old configuration: the
     // handshake is not repeated, the verdict is.
@@ -282,16 +257,16 @@ fn revocation_applies_to_the_next_request_on_an_open_connection() {
     r.wait_for("the lifted revocation", |sub| {
         sub.accepted == 3 && sub.version == "3"
     });
-    r.wait_until_serving(&r.client(&p.airline), 200);
-    assert_verified_as(&get(&mut conn), &p.airline);
+    r.wait_until_serving(&r.client(&p.client), 200);
+    assert_verified_as(&get(&mut conn), &p.client);
     assert_no_request_failed(&r);
 }
 
 #[test]
 fn a_rejected_configuration_leaves_the_previous_one_serving() {
     let p = pki();
-    let mut r = Reloadable::start(&policy(&[&p.airline]));
-    let mut revoked = r.client(&p.airline).open(r.s.tls());
+    let mut r = Reloadable::start(&policy(&[&p.client]));
+    let mut revoked = r.client(&p.client).open(r.s.tls());
     let mut good = r.client(&p.forwarder).open(r.s.tls());
     assert_denied(&get(&mut revoked), "certificate_revoked", DELEGATION);
     assert_verified_as(&get(&mut good), &p.forwarder);
@@ -330,7 +305,7 @@ fn a_rejected_configuration_leaves_the_previous_one_serving() {
         // The previous configuration still decides, on open and new connections.
         assert_denied(&get(&mut revoked), "certificate_revoked", DELEGATION);
         assert_verified_as(&get(&mut good), &p.forwarder);
-        let resp = r.client(&p.airline).get(r.s.tls(), DELEGATION);
+        let resp = r.client(&p.client).get(r.s.tls(), DELEGATION);
         assert_denied(&resp, "certificate_revoked", DELEGATION);
     }
 
@@ -339,7 +314,7 @@ fn a_rejected_configuration_leaves_the_previous_one_serving() {
     r.wait_for("the good configuration", |sub| {
         sub.accepted == 2 && sub.version == "5"
     });
-    r.wait_until_serving(&r.client(&p.airline), 200);
-    assert_verified_as(&get(&mut revoked), &p.airline);
+    r.wait_until_serving(&r.client(&p.client), 200);
+    assert_verified_as(&get(&mut revoked), &p.client);
     assert_no_request_failed(&r);
 }

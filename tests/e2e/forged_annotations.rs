@@ -3,29 +3,20 @@
 //! `x_onerecord_mtls` as `HTTP_X_ONERECORD_MTLS`), and annotation names sent
 //! as request trailers, over HTTP/1.1 and HTTP/2, against a real Envoy.
 //! Each case checks what the recording upstream received.
-// Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use onerecord_tls_policy_testkit as support;
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use support::bootstrap::{EnvoySpec, HcmSettings};
-use support::fixture::TestPki;
 use support::h2::{H2Connection, H2Error, H2Request};
 use support::http::{Request, Response};
 use support::onerecord::{assert_allowed, assert_annotated};
+use support::policies::{DELEGATION, OBJECT, delegations_rule, pinned_client_ca, with};
 use support::stack::Stack;
 use support::upstream::Echo;
 
 const PREFIX: &str = "x-onerecord-";
-const DELEGATION: &str = "/access-delegations/delegation-1";
-const OBJECT: &str = "/logistics-objects/shipment-1";
 /// The URI SAN of the test PKI's client certificate.
 const AIRLINE_URI: &str = "https://1r.example.com/logistics-agents/airline-1";
 
@@ -46,11 +37,7 @@ const FORGED_UPPER: (&str, &str) = ("X_ONERECORD-POLICY", "allow");
 /// The client CA pinned (and given, as clients send only their leaf), mTLS
 /// required under `/access-delegations`.
 fn policy() -> Value {
-    json!({
-        "trusted_ca_sha256": [Stack::client_ca_sha256()],
-        "ca_certificates_pem": TestPki::shared().client_ca.pem(),
-        "rules": [{ "name": "access-delegations", "path_prefix": "/access-delegations", "mtls": "required" }],
-    })
+    with(pinned_client_ca(), json!({ "rules": [delegations_rule()] }))
 }
 
 fn folded(name: &str) -> String {

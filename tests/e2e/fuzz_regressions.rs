@@ -1,13 +1,6 @@
 //! Hostile inputs the fuzzers (`fuzz/`) reached, kept as exact expectations
 //! on the public API: crashers found by fuzzing, and the extremes of each
 //! input (sizes at and past the limits, nesting, huge DER lengths).
-// Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use onerecord_tls_policy::config::{Config, TrustSettings};
 use onerecord_tls_policy::facts::{ConnectionFacts, Facts, PeerFacts, RequestFacts};

@@ -5,23 +5,16 @@
 //! example connection manager settings, the hardened ones of
 //! `envoy/envoy.yaml` and a bare connection manager, over HTTP/1.1 and
 //! HTTP/2; each case checks what the recording upstream received.
-// Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use onerecord_tls_policy_testkit as support;
 
 use serde_json::{Value, json};
 use support::bootstrap::{EnvoySpec, HcmSettings};
 use support::client::TlsClient;
-use support::fixture::TestPki;
 use support::h2::{H2Connection, H2Request};
 use support::http::{Request, Response};
 use support::onerecord::{assert_allowed, assert_annotated, deny_reason};
+use support::policies::{delegations_rule, pinned_client_ca, with};
 use support::stack::{Stack, assert_refused};
 
 /// Each reads as `/access-delegations` to some common backend.
@@ -49,15 +42,12 @@ const ESCAPED_SEPARATORS: &[&str] = &[
 /// mTLS required on `/access-delegations`, on exactly `/admin`, and for
 /// `GET` under `/reports`; the client CA pinned and given.
 fn policy() -> Value {
-    json!({
-        "trusted_ca_sha256": [Stack::client_ca_sha256()],
-        "ca_certificates_pem": TestPki::shared().client_ca.pem(),
-        "rules": [
-            { "name": "access-delegations", "path_prefix": "/access-delegations", "mtls": "required" },
-            { "name": "admin", "path_exact": "/admin", "mtls": "required" },
-            { "name": "reports", "path_prefix": "/reports", "methods": ["GET"], "mtls": "required" },
-        ],
-    })
+    let rules = json!([
+        delegations_rule(),
+        { "name": "admin", "path_exact": "/admin", "mtls": "required" },
+        { "name": "reports", "path_prefix": "/reports", "methods": ["GET"], "mtls": "required" },
+    ]);
+    with(pinned_client_ca(), json!({ "rules": rules }))
 }
 
 /// `method` on `path` over HTTP/1.1 and over HTTP/2, each on a new connection.

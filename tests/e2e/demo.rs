@@ -1,13 +1,6 @@
 //! The `make run` demo: every command it prints answers as the policy
 //! requires, its configuration stays derivable from envoy/envoy.yaml, its
 //! backend speaks ONE Record JSON-LD, and Ctrl-C leaves nothing running.
-// Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use onerecord_tls_policy_testkit as support;
 

@@ -1,12 +1,5 @@
 //! Checks of the end-to-end harness itself: no Envoy outlives its test,
 //! and the echo upstream reports requests faithfully.
-// Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use onerecord_tls_policy_testkit as support;
 

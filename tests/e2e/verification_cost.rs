@@ -11,13 +11,6 @@
 //! the exact reason, an optional one forwards with `x-onerecord-mtls: none`
 //! and no identity, as the upstream recorded. A good client on the same
 //! Envoy is unaffected.
-// Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use onerecord_tls_policy_testkit as support;
 
@@ -27,22 +20,22 @@ use std::sync::OnceLock;
 use support::bootstrap::EnvoySpec;
 use support::client::Connection;
 use support::envoy::Envoy;
+use support::fixture::{CLIENT_CA_NAME, OTHER_ROOT_NAME, TestPki};
 use support::onerecord::{assert_allowed, assert_denied};
-use support::pki::{CertSpec, Issued, issue, pem_bundle, self_signed};
+use support::pki::{CertSpec, Issued, issue, self_signed};
+use support::policies::{DELEGATION, OBJECT, delegations_rule, pinned_client_ca, with};
 use support::stack::Stack;
 use support::vm::{self, VmHealth};
 
-const OBJECT: &str = "/logistics-objects/shipment-1";
-const DELEGATION: &str = "/access-delegations/delegation-1";
-const PINNED: &str = "ONE Record Pinned Root CA";
-const TRUSTED: &str = "Other Trusted Root CA";
+/// The pinned root's and the unpinned root's names (the shared PKI's).
+const PINNED: &str = CLIENT_CA_NAME;
+const TRUSTED: &str = OTHER_ROOT_NAME;
 
+/// The shared PKI's roots and clients, and the certificates a forger crafts.
 struct Pki {
-    root: Issued,
-    other_root: Issued,
-    airline: Issued,
-    /// Issued by `other_root`: Envoy accepts it, the policy does not.
-    outsider: Issued,
+    airline: &'static Issued,
+    /// Issued by the unpinned root: Envoy accepts it, the policy does not.
+    outsider: &'static Issued,
     copies: Vec<Issued>,
     /// `TRUSTED`'s subject under the pinned root's name, by another key.
     bridge: Issued,
@@ -55,16 +48,13 @@ fn bare(name: &str) -> CertSpec {
 fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();
     PKI.get_or_init(|| {
-        let root = self_signed(&CertSpec::ca(PINNED));
-        let other_root = self_signed(&CertSpec::ca(TRUSTED));
+        let shared = TestPki::shared();
         let fake_root = self_signed(&bare(PINNED));
         Pki {
-            airline: issue(&CertSpec::client("airline-1"), &root),
-            outsider: issue(&CertSpec::client("outsider-1"), &other_root),
+            airline: &shared.client,
+            outsider: &shared.outsider,
             copies: (0..6).map(|_| self_signed(&bare(TRUSTED))).collect(),
             bridge: issue(&bare(TRUSTED), &fake_root),
-            root,
-            other_root,
         }
     })
 }
@@ -80,16 +70,12 @@ fn crafted(copies: usize) -> Vec<&'static Issued> {
 /// mTLS optional by default and required under `/access-delegations`; up
 /// to 8 certificates on a path, so both crafted chains are within it.
 fn policy() -> Value {
-    json!({
-        "trusted_ca_sha256": [pki().root.sha256_hex()],
-        "ca_certificates_pem": pki().root.pem(),
-        "max_chain_length": 8,
-        "rules": [{ "name": "access-delegations", "path_prefix": "/access-delegations", "mtls": "required" }],
-    })
+    let extra = json!({ "max_chain_length": 8, "rules": [delegations_rule()] });
+    with(pinned_client_ca(), extra)
 }
 
 fn spec() -> EnvoySpec {
-    EnvoySpec::new(&policy()).client_ca_pem(&pem_bundle(&[&pki().root, &pki().other_root]))
+    EnvoySpec::new(&policy()).client_ca_pem(&TestPki::shared().envoy_trust())
 }
 
 /// `onerecord_tls_policy.chain_verifications_total.result.<result>`.
@@ -157,7 +143,7 @@ fn once_per_connection(s: &Stack, leaf: &Issued, chain: &[&Issued], reason: &str
 /// A good client's ten requests on one connection: one verification.
 fn good_client_unaffected(s: &Stack) {
     let before = verifications(&s.envoy, "verified");
-    let mut conn = s.client().cert(&pki().airline).open(s.tls());
+    let mut conn = s.client().cert(pki().airline).open(s.tls());
     for _ in 0..10 {
         let echo = assert_allowed(&conn.get(DELEGATION));
         assert_eq!(echo.get("x-onerecord-mtls"), Some("verified"));
@@ -179,7 +165,7 @@ fn start(spec: EnvoySpec) -> (Stack, VmHealth) {
 #[test]
 fn crafted_chains_are_verified_once_per_connection() {
     let (s, vm) = start(spec());
-    let outsider = &pki().outsider;
+    let outsider = pki().outsider;
     // Three copies: webpki's search ends at the bridge's bad signature under
     // the pinned root, the one signature computed.
     once_per_connection(&s, outsider, &crafted(3), "certificate_invalid");

@@ -4,37 +4,27 @@
 //! separator at a time, a leading `//` a backend takes as an authority, an
 //! encoded NUL, and the forms Envoy itself refuses or rewrites. Each case
 //! checks what the recording upstream received.
-// Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use onerecord_tls_policy_testkit as support;
 
 use serde_json::{Value, json};
 use support::bootstrap::{EnvoySpec, HcmSettings};
-use support::fixture::TestPki;
 use support::h2::{H2Connection, H2Request};
 use support::http::{Request, Response};
 use support::onerecord::{assert_allowed, assert_annotated, deny_reason};
+use support::policies::{delegations_rule, pinned_client_ca, with};
 use support::stack::{Stack, assert_refused};
 
 /// A `public` optional rule listed first, then mTLS required on
 /// `/access-delegations`, exactly `/admin`, and `DELETE` of objects.
 fn policy() -> Value {
-    json!({
-        "trusted_ca_sha256": [Stack::client_ca_sha256()],
-        "ca_certificates_pem": TestPki::shared().client_ca.pem(),
-        "rules": [
-            { "name": "public", "path_prefix": "/public", "mtls": "optional" },
-            { "name": "access-delegations", "path_prefix": "/access-delegations", "mtls": "required" },
-            { "name": "admin", "path_exact": "/admin", "mtls": "required" },
-            { "name": "delete-objects", "path_prefix": "/logistics-objects", "methods": ["DELETE"], "mtls": "required" },
-        ],
-    })
+    let rules = json!([
+        { "name": "public", "path_prefix": "/public", "mtls": "optional" },
+        delegations_rule(),
+        { "name": "admin", "path_exact": "/admin", "mtls": "required" },
+        { "name": "delete-objects", "path_prefix": "/logistics-objects", "methods": ["DELETE"], "mtls": "required" },
+    ]);
+    with(pinned_client_ca(), json!({ "rules": rules }))
 }
 
 /// `GET path` without a certificate over HTTP/1.1 and HTTP/2.

@@ -1,0 +1,39 @@
+//! The end-to-end suites, one test binary with a module per suite. Most run
+//! a real Envoy (`$ENVOY`) with the filter (`$ONERECORD_WASM`), both
+//! exported by the Makefile; the fixtures they share (one PKI, request
+//! paths, plugin configurations, the forged annotations) are in the test
+//! kit. `cargo test --test e2e -- <suite>::` runs one suite; a suite too
+//! long for one file is a directory, a module per section.
+//!
+//! - `mtls`, `tls_enforcement`: the transport rules, client certificates
+//!   and TLS versions, with the trust decision the filter's.
+//! - `adversarial`, `forged_annotations`, `path_forms`, `bypass_review`,
+//!   `verification_cost`: hostile clients, forged headers, path spellings
+//!   and chains built to be expensive.
+//! - `observability`, `reload`: counters, access log, configuration changes.
+//! - `demo`, `deployment`: the `make run` demo and the kit in `envoy/`.
+//! - `fuzz_regressions`: inputs the fuzzers found, on the public API.
+//! - `harness`: the test kit itself.
+//! - `soak`: `#[ignore]`d; `make soak` runs it.
+// Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod adversarial;
+mod bypass_review;
+mod demo;
+mod deployment;
+mod forged_annotations;
+mod fuzz_regressions;
+mod harness;
+mod mtls;
+mod observability;
+mod path_forms;
+mod reload;
+mod soak;
+mod tls_enforcement;
+mod verification_cost;

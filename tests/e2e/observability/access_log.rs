@@ -1,0 +1,129 @@
+//! The decision in Envoy's access log (filter state), and allows logged
+//! once Envoy logs wasm at debug.
+
+use onerecord_tls_policy::filter::access_log::FILTER_STATE_KEY;
+use onerecord_tls_policy_testkit as support;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use support::bootstrap::EnvoySpec;
+use support::client::plain_send;
+use support::envoy::Envoy;
+use support::http::Request;
+use support::onerecord::{assert_allowed, assert_denied};
+use support::policies::{DELEGATION, OBJECT, delegations_policy};
+use support::stack::Stack;
+use support::tempdir::TempDir;
+
+#[test]
+fn the_access_log_prints_the_decision() {
+    let logs = TempDir::new("access-log");
+    let log = logs.join("access.json");
+    let format = json!({
+        "path": "%REQ(:PATH)%",
+        "status": "%RESPONSE_CODE%",
+        "onerecord": format!("%FILTER_STATE({FILTER_STATE_KEY}:PLAIN)%"),
+    });
+    let spec = EnvoySpec::new(&delegations_policy()).access_log(&log, format);
+    let s = Stack::start_spec(spec);
+    let client = s.client().cert(&s.pki.client).chain(&[&s.pki.client_ca]);
+    assert_allowed(&client.get(s.tls(), DELEGATION));
+    assert_denied(
+        &plain_send(s.plain(), &Request::get(OBJECT)),
+        "tls_required",
+        OBJECT,
+    );
+    let client_sha256 = s.pki.client.sha256_hex();
+    let anchor_sha256 = Stack::client_ca_sha256();
+    // Envoy flushes access logs every 10 s, and on exit.
+    let Stack { envoy, .. } = s;
+    envoy.stop();
+
+    let text = std::fs::read_to_string(&log).expect("access log written");
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let entry = |path: &str| -> &Value {
+        let mut found = lines.iter().filter(|l| l["path"] == path);
+        let entry = found
+            .next()
+            .unwrap_or_else(|| panic!("no entry for {path}: {text}"));
+        assert!(found.next().is_none(), "{path} logged twice: {text}");
+        entry
+    };
+    let allowed = entry(DELEGATION);
+    assert_eq!(allowed["status"], 200);
+    assert_eq!(
+        allowed["onerecord"],
+        format!(
+            "decision=allow;reason=-;rule=access-delegations;client_sha256={client_sha256};anchor_sha256={anchor_sha256}"
+        )
+    );
+    let denied = entry(OBJECT);
+    assert_eq!(denied["status"], 403);
+    assert_eq!(
+        denied["onerecord"],
+        "decision=deny;reason=tls_required;rule=-;client_sha256=-;anchor_sha256=-"
+    );
+}
+
+/// Allowed requests log at debug. The filter asks Envoy's level before it
+/// builds a line, so the line appears exactly when an operator turns the
+/// wasm logger to debug at run time, from the next request on.
+#[test]
+fn allows_are_logged_once_envoy_logs_wasm_at_debug() {
+    const ALLOW_LINE: &str = "onerecord-tls-policy: allow rule=access-delegations";
+    let s = Stack::start_spec(EnvoySpec::new(&delegations_policy()));
+    let client = s.client().cert(&s.pki.client).chain(&[&s.pki.client_ca]);
+    let denied_line = |path: &str| {
+        format!("onerecord-tls-policy: deny reason=tls_required rule=- tls=- path={path}")
+    };
+
+    assert_allowed(&client.get(s.tls(), DELEGATION));
+    let plain = |path: &str| plain_send(s.plain(), &Request::get(path));
+    assert_denied(
+        &plain("/logistics-objects/at-info"),
+        "tls_required",
+        "/logistics-objects/at-info",
+    );
+    wait_for_log(&s.envoy, &denied_line("/logistics-objects/at-info"));
+    assert!(
+        !s.envoy.log().contains(ALLOW_LINE),
+        "at info no allow is logged:\n{}",
+        s.envoy.log_tail(20)
+    );
+
+    let changed = s.envoy.admin_post("/logging?wasm=debug");
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    assert_allowed(&client.get(s.tls(), DELEGATION));
+    wait_for_log(&s.envoy, ALLOW_LINE);
+
+    let changed = s.envoy.admin_post("/logging?wasm=info");
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    let before = s.envoy.log().matches(ALLOW_LINE).count();
+    assert_allowed(&client.get(s.tls(), DELEGATION));
+    assert_denied(
+        &plain("/logistics-objects/back-at-info"),
+        "tls_required",
+        "/logistics-objects/back-at-info",
+    );
+    // The deny after the allow is written, so the allow would be too.
+    wait_for_log(&s.envoy, &denied_line("/logistics-objects/back-at-info"));
+    assert_eq!(
+        s.envoy.log().matches(ALLOW_LINE).count(),
+        before,
+        "back at info"
+    );
+}
+
+fn wait_for_log(envoy: &Envoy, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !envoy.log().contains(text) {
+        assert!(
+            Instant::now() < deadline,
+            "no log line with {text:?}:\n{}",
+            envoy.log_tail(30)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
