@@ -50,14 +50,16 @@ use onerecord_tls_policy::fingerprint::Fingerprint;
 use onerecord_tls_policy::policy::{Decision, Policy, Verdict, is_allowed, normalize_path};
 use onerecord_tls_policy::reason::Reason;
 use onerecord_tls_policy::response::{DenyResponse, annotations, deny_response, header_safe};
+use onerecord_tls_policy::test_host::hostcalls::{SEND_LOCAL_RESPONSE, SET_PROPERTY};
+use onerecord_tls_policy::test_host::{MockHost, representable};
 use onerecord_tls_policy::trust::rfc4514;
 use onerecord_tls_policy::xfcc::{self, envoy_format};
-use onerecord_tls_policy_fuzz::host::{FuzzHost, representable};
 use onerecord_tls_policy_fuzz::oracle::assert_verified_path;
 use onerecord_tls_policy_fuzz::path_oracle::{self, is_origin_form};
 use onerecord_tls_policy_fuzz::pool::Pool;
 use onerecord_tls_policy_fuzz::xfcc_text::percent_encode_all;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use x509_parser::extensions::GeneralName;
 
 /// One mutation in this many may touch the pool.
@@ -947,7 +949,13 @@ fn check_effects(
         prefix,
     );
 
-    let mut host = FuzzHost::serving(facts, forged, prefix);
+    let mut host = MockHost::serving(facts);
+    for (suffix, value) in forged {
+        host.headers.push((
+            format!("{prefix}{suffix}").to_ascii_lowercase(),
+            value.clone(),
+        ));
+    }
     // A fresh policy and no memo: the host is asked for every fact.
     let gathered = gather_facts(
         &host,
@@ -963,7 +971,7 @@ fn check_effects(
     };
     let plugin = configure(&mut host, Ok(config_text.as_bytes().to_vec()))
         .expect("a configuration Config::parse accepts loads");
-    let loaded = host.increments.len();
+    host.increments.clear();
     let (action, outcome) = plugin.on_request_headers(&mut host);
     assert_eq!(outcome, Outcome::of(action, &expected));
     assert_eq!(action == Action::Pause, expected.rejects());
@@ -974,10 +982,6 @@ fn check_effects(
         Outcome::AuditDenied(_) => metrics::AUDIT_DENIED,
     };
     let rule = expected.rule.as_deref().unwrap_or(NO_RULE);
-    let counted: Vec<&str> = host.increments[loaded..]
-        .iter()
-        .map(|&id| host.counters[id as usize].as_str())
-        .collect();
     // The plugin is fresh, so it verifies in full exactly when a fresh
     // policy does, and counts that verification by its result first.
     let reference = Policy::new(policy.config.clone());
@@ -989,29 +993,43 @@ fn check_effects(
         .collect();
     want.push(metrics::counter_name(family, outcome.reason(), rule));
     assert_eq!(
-        counted, want,
+        host.incremented(),
+        want,
         "one verdict counter per request, after the full verification it ran"
     );
     assert_eq!(
-        host.stream_properties,
-        [(
-            access_log::PROPERTY.to_string(),
-            access_log::value(outcome, &expected).into_bytes()
-        )],
+        (host.hostcalls.calls(SET_PROPERTY), &host.set_properties),
+        (
+            1,
+            &HashMap::from([(
+                access_log::PROPERTY.to_string(),
+                access_log::value(outcome, &expected).into_bytes()
+            )])
+        ),
         "one access-log property"
     );
-    let (_, log_value) = &host.stream_properties[0];
+    let log_value = &host.set_properties[access_log::PROPERTY];
     assert!(
         log_value.iter().all(|b| (0x20..0x7f).contains(b)),
         "access-log value {log_value:?}"
     );
 
     if expected.rejects() {
-        assert_eq!(host.sent.len(), 1, "one local reply");
+        assert_eq!(
+            host.hostcalls.calls(SEND_LOCAL_RESPONSE),
+            1,
+            "one local reply"
+        );
         let reason = expected.deny_reason().expect("a deny has a reason");
-        check_deny_response(&host.sent[0], reason, &facts.request.path, prefix);
+        let (status, headers, body) = host.sent.clone().expect("a local reply");
+        let reply = DenyResponse {
+            status,
+            headers,
+            body: String::from_utf8(body).expect("a UTF-8 body"),
+        };
+        check_deny_response(&reply, reason, &facts.request.path, prefix);
     } else {
-        assert!(host.sent.is_empty());
+        assert_eq!(host.hostcalls.calls(SEND_LOCAL_RESPONSE), 0);
         let mut under_prefix: Vec<(String, String)> = host
             .headers
             .iter()

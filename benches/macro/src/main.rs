@@ -19,11 +19,11 @@ mod cpu;
 mod load;
 mod options;
 mod report;
-mod splice;
 mod upstream;
 
 use configs::{DIRECT, ECHO, Inputs, Kind, LADDER, LUA_HEADER, PROXIED};
 use load::{Load, Oha};
+use macro_bench::splice;
 use options::Options;
 use report::{Row, Sample, Verdict};
 use std::collections::BTreeMap;
