@@ -8,6 +8,8 @@
 mod host;
 pub mod hostcalls;
 mod serving;
+#[cfg(test)]
+mod tests;
 
 pub use hostcalls::{Hostcalls, Tally, property_call};
 pub use serving::representable;
