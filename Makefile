@@ -94,13 +94,15 @@ clean:
 # ---- Fuzzing -----------------------------------------------------------------
 # cargo-fuzz (libFuzzer) targets in fuzz/, a crate of its own. cargo-fuzz
 # passes nightly-only flags (-Zsanitizer=address); RUSTC_BOOTSTRAP=1 lets the
-# stable toolchain accept them. Seeds are generated from the test PKI into
-# fuzz/corpus/<target>; crashes land in fuzz/artifacts/<target> (both ignored
-# by git). FUZZ_SECONDS is per target.
+# stable toolchain accept them. The workspace's release profile links with
+# LTO, which the coverage instrumentation cannot link with (cargo-fuzz#384), so
+# fuzz builds turn it off. The fuzzers build into the workspace's target/.
+# Seeds are generated from the test PKI into fuzz/corpus/<target>; crashes
+# land in fuzz/artifacts/<target> (both ignored by git). FUZZ_SECONDS is per target.
 FUZZ_TARGETS := xfcc chain config decide path
 FUZZ_SECONDS ?= 60
 FUZZ_MAX_LEN ?= 32768
-FUZZ_CARGO   := RUSTC_BOOTSTRAP=1 cargo fuzz
+FUZZ_CARGO   := RUSTC_BOOTSTRAP=1 CARGO_PROFILE_RELEASE_LTO=false cargo fuzz
 # Release code with debug assertions, so overflows panic as in a debug build.
 FUZZ_BUILD   := -O -a
 FUZZ_HOST    := $(shell rustc -vV | sed -n 's/^host: //p')
@@ -114,7 +116,7 @@ fuzz-build: fuzz-tool
 	$(FUZZ_CARGO) build $(FUZZ_BUILD)
 
 fuzz-seeds: fuzz-build
-	fuzz/target/$(FUZZ_HOST)/release/seeds fuzz/corpus
+	target/$(FUZZ_HOST)/release/seeds fuzz/corpus
 
 # Runs every target even after a crash, then fails naming the ones that crashed.
 fuzz: fuzz-seeds

@@ -20,3 +20,5 @@ pub use onerecord_tls_policy_core::{
 };
 
 pub mod filter;
+#[cfg(any(test, feature = "test-host"))]
+pub mod test_host;

@@ -66,7 +66,7 @@ pub trait Host {
 }
 
 #[cfg(test)]
-pub(crate) mod mock;
+pub(crate) use crate::test_host as mock;
 
 #[cfg(test)]
 mod fast_path_tests;

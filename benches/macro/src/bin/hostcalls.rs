@@ -8,145 +8,35 @@
 //! shows how much of the plugin's cost is its own computation rather than
 //! the hostcalls. Built only with `--features hostcalls`.
 
-use onerecord_tls_policy_testkit::pki;
-#[path = "../splice.rs"]
-mod splice;
-
+use macro_bench::splice;
 use onerecord_tls_policy::filter::header_map::{self, HeaderMap};
+use onerecord_tls_policy::filter::properties::{
+    CONNECTION_ID, PEER_CERTIFICATE, PEER_DIGEST, TLS_VERSION, dotted,
+};
 use onerecord_tls_policy::filter::{
-    Action, Handshakes, Host, HostError, Outcome, XFCC_HEADER, access_log, configure, gather_facts,
+    Action, Handshakes, Outcome, XFCC_HEADER, access_log, configure, gather_facts,
 };
 use onerecord_tls_policy::response;
+use onerecord_tls_policy::test_host::{Hostcalls, MockHost, Tally, property_call};
 use onerecord_tls_policy::xfcc::envoy_format;
-use pki::{CertSpec, issue, self_signed};
-use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap};
+use onerecord_tls_policy_testkit::pki::{CertSpec, issue, self_signed};
+use onerecord_tls_policy_testkit::unix_now;
+use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::hint::black_box;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
-
-/// Per hostcall: calls, bytes the host hands the wasm module, bytes the module hands the host.
-#[derive(Clone, Copy, Default)]
-struct Tally {
-    calls: u64,
-    to_wasm: u64,
-    to_host: u64,
-}
+use std::time::Instant;
 
 thread_local! {
-    static TALLY: RefCell<BTreeMap<String, Tally>> = RefCell::default();
+    /// The logger's hostcalls (the host counts its own).
+    static LOG_CALLS: Hostcalls = Hostcalls::default();
     /// Off while timing, so the tally's own work is not in the numbers.
     static COUNTING: Cell<bool> = const { Cell::new(true) };
 }
 
-fn count(call: impl FnOnce() -> String, to_wasm: usize, to_host: usize) {
-    if !COUNTING.with(Cell::get) {
-        return;
-    }
-    TALLY.with(|t| {
-        let mut t = t.borrow_mut();
-        let entry = t.entry(call()).or_default();
-        entry.calls += 1;
-        entry.to_wasm += to_wasm as u64;
-        entry.to_host += to_host as u64;
-    });
-}
-
-/// The connection and request as Envoy presents them to the filter.
-struct CountingHost {
-    properties: HashMap<String, Vec<u8>>,
-    headers: Vec<(String, String)>,
-    counters: u32,
-}
-
-impl Host for CountingHost {
-    fn property(&self, path: &[&str]) -> Result<Option<Vec<u8>>, HostError> {
-        let name = path.join(".");
-        let value = self.properties.get(&name).cloned();
-        let size = value.as_ref().map_or(0, Vec::len);
-        count(|| format!("proxy_get_property {name}"), size, name.len());
-        Ok(value)
-    }
-
-    fn request_headers(&self) -> Result<HeaderMap, HostError> {
-        // As the wasm side does it: the whole map (names and values) arrives
-        // as one serialised buffer, which the module parses in place.
-        let wire = header_map::serialize_pairs(&self.headers);
-        count(|| "proxy_get_header_map_pairs".into(), wire.len(), 0);
-        HeaderMap::parse(wire).ok_or_else(|| HostError("malformed header map".into()))
-    }
-
-    fn remove_request_header(&mut self, name: &[u8]) -> Result<(), HostError> {
-        count(|| "proxy_remove_header_map_value".into(), 0, name.len());
-        self.headers.retain(|(n, _)| n.as_bytes() != name);
-        Ok(())
-    }
-
-    /// The measured requests have no trailers (Envoy would not call for them).
-    fn request_trailers(&self) -> Result<HeaderMap, HostError> {
-        Ok(HeaderMap::default())
-    }
-
-    fn remove_request_trailer(&mut self, _name: &[u8]) -> Result<(), HostError> {
-        Ok(())
-    }
-
-    fn set_request_header(&mut self, name: &str, value: &str) -> Result<(), HostError> {
-        if !COUNTING.with(Cell::get) {
-            // Timing: Envoy's side of the call is not the plugin's own work.
-            return Ok(());
-        }
-        count(
-            || "proxy_replace_header_map_value".into(),
-            0,
-            name.len() + value.len(),
-        );
-        self.headers.retain(|(n, _)| n != name);
-        self.headers.push((name.to_string(), value.to_string()));
-        Ok(())
-    }
-
-    fn send_response(
-        &mut self,
-        _status: u32,
-        headers: &[(String, String)],
-        body: &[u8],
-    ) -> Result<(), HostError> {
-        let size = headers
-            .iter()
-            .map(|(n, v)| n.len() + v.len())
-            .sum::<usize>()
-            + body.len();
-        count(|| "proxy_send_local_response".into(), 0, size);
-        Ok(())
-    }
-
-    fn now_unix(&self) -> Result<u64, HostError> {
-        count(|| "proxy_get_current_time_nanoseconds".into(), 0, 0);
-        Ok(SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()))
-    }
-
-    fn define_counter(&mut self, name: &str) -> Result<u32, HostError> {
-        count(|| "proxy_define_metric".into(), 0, name.len());
-        self.counters += 1;
-        Ok(self.counters - 1)
-    }
-
-    fn increment_counter(&mut self, _id: u32) -> Result<(), HostError> {
-        count(|| "proxy_increment_metric".into(), 0, 0);
-        Ok(())
-    }
-
-    fn set_property(&mut self, name: &str, value: &[u8]) -> Result<(), HostError> {
-        count(|| "proxy_set_property".into(), 0, name.len() + value.len());
-        Ok(())
-    }
-
-    fn claim_shared(&mut self, key: &str) -> Result<bool, HostError> {
-        count(|| "proxy_get_shared_data".into(), 0, key.len());
-        Ok(true)
+fn count_log_call(call: &str, to_wasm: usize) {
+    if COUNTING.with(Cell::get) {
+        LOG_CALLS.with(|calls| calls.record(call, to_wasm, 0));
     }
 }
 
@@ -162,7 +52,7 @@ struct CountingLogger;
 
 impl log::Log for CountingLogger {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        count(|| "proxy_get_log_level".into(), 4, 0);
+        count_log_call("proxy_get_log_level", 4);
         metadata.level() <= ENVOY_LEVEL
     }
 
@@ -171,11 +61,10 @@ impl log::Log for CountingLogger {
             return;
         }
         let line = record.args().to_string();
-        count(
-            || format!("proxy_log ({})", record.level().as_str().to_lowercase()),
-            0,
-            line.len(),
-        );
+        if COUNTING.with(Cell::get) {
+            let call = format!("proxy_log ({})", record.level().as_str().to_lowercase());
+            LOG_CALLS.with(|calls| calls.record(&call, 0, line.len()));
+        }
     }
 
     fn flush(&self) {}
@@ -184,18 +73,30 @@ impl log::Log for CountingLogger {
 static LOGGER: CountingLogger = CountingLogger;
 
 /// The one keep-alive connection every request here arrives on.
-const CONNECTION_ID: u64 = 42;
+const CONNECTION: u64 = 42;
 
 /// Read on a connection's first request only; a warm request reads none.
-const HANDSHAKE_READS: [&str; 4] = [
-    "proxy_get_property connection.tls_version",
-    "proxy_get_property connection.sha256_peer_certificate_digest",
-    "proxy_get_property connection.peer_certificate",
-    "proxy_get_header_map_value",
-];
+fn handshake_reads() -> [String; 4] {
+    [
+        property_call(TLS_VERSION),
+        property_call(PEER_DIGEST),
+        property_call(PEER_CERTIFICATE),
+        "proxy_get_header_map_value".into(),
+    ]
+}
 
-fn tally() -> BTreeMap<String, Tally> {
-    TALLY.with(|t| t.borrow().clone())
+/// The host's hostcalls and the logger's, by name.
+fn tally(host: &MockHost) -> BTreeMap<String, Tally> {
+    let mut tally = host.hostcalls.tallies();
+    for (call, t) in LOG_CALLS.with(Hostcalls::tallies) {
+        tally.entry(call).or_default().add(t);
+    }
+    tally
+}
+
+fn clear_tally(host: &MockHost) {
+    host.hostcalls.clear();
+    LOG_CALLS.with(Hostcalls::clear);
 }
 
 fn reads(tally: &BTreeMap<String, Tally>, call: &str) -> bool {
@@ -222,22 +123,17 @@ fn main() {
     .to_string();
 
     let peer = envoy_format::peer_facts(&[leaf.der(), issuing.der()]).expect("a leaf");
-    let mut properties = HashMap::new();
+    let mut host = MockHost {
+        now: unix_now(),
+        ..MockHost::default()
+    };
     // Envoy serialises `connection.id` (a u64) as 8 little-endian bytes.
-    properties.insert("connection.id".into(), CONNECTION_ID.to_le_bytes().to_vec());
-    properties.insert("connection.tls_version".into(), b"TLSv1.3".to_vec());
+    host.set_property(&dotted(CONNECTION_ID), &CONNECTION.to_le_bytes());
+    host.set_property(&dotted(TLS_VERSION), b"TLSv1.3");
     let digest = peer.sha256_digest.clone().unwrap_or_default();
-    properties.insert(
-        "connection.sha256_peer_certificate_digest".into(),
-        digest.into_bytes(),
-    );
-    properties.insert(
-        "connection.peer_certificate".into(),
-        peer.certificate_pem
-            .clone()
-            .unwrap_or_default()
-            .into_bytes(),
-    );
+    host.set_property(&dotted(PEER_DIGEST), digest.as_bytes());
+    let pem = peer.certificate_pem.clone().unwrap_or_default();
+    host.set_property(&dotted(PEER_CERTIFICATE), pem.as_bytes());
     let request_headers: Vec<(String, String)> = [
         (":authority", "localhost:10000"),
         (":path", "/direct"),
@@ -255,18 +151,14 @@ fn main() {
         peer.xfcc.clone().unwrap_or_default(),
     )])
     .collect();
-    let mut host = CountingHost {
-        properties,
-        headers: request_headers.clone(),
-        counters: 0,
-    };
+    host.headers.clone_from(&request_headers);
 
     let plugin =
         configure(&mut host, Ok(config.clone().into_bytes())).expect("configuration loads");
     // The connection's first request reads the handshake facts and the
     // certificate, verifies the chain in full, and fills the per-connection
     // memo and the verdict cache.
-    TALLY.with(|t| t.borrow_mut().clear());
+    clear_tally(&host);
     let (action, outcome) = plugin.on_request_headers(&mut host);
     assert_eq!(
         (action, outcome.as_str()),
@@ -274,11 +166,11 @@ fn main() {
         "the first request must be allowed"
     );
     assert!(
-        reads(&tally(), "proxy_get_property connection.peer_certificate"),
+        reads(&tally(&host), &property_call(PEER_CERTIFICATE)),
         "the first request on the connection must read the certificate"
     );
     // The measured one: the next request on the same keep-alive connection.
-    TALLY.with(|t| t.borrow_mut().clear());
+    clear_tally(&host);
     host.headers = request_headers.clone();
     let (action, outcome) = plugin.on_request_headers(&mut host);
     assert_eq!(
@@ -286,15 +178,15 @@ fn main() {
         (Action::Continue, "allow"),
         "the warm request must be allowed"
     );
-    let tally = tally();
-    for call in HANDSHAKE_READS {
+    let tally = tally(&host);
+    for call in handshake_reads() {
         assert!(
-            !reads(&tally, call),
+            !reads(&tally, &call),
             "the warm request must not call {call}"
         );
     }
     assert!(
-        reads(&tally, "proxy_get_property connection.id"),
+        reads(&tally, &property_call(CONNECTION_ID)),
         "the warm request must find its connection by id"
     );
     let mut md = String::from(
@@ -314,9 +206,7 @@ fn main() {
             "| `{call}` | {} | {} | {} |",
             t.calls, t.to_wasm, t.to_host
         );
-        total.calls += t.calls;
-        total.to_wasm += t.to_wasm;
-        total.to_host += t.to_host;
+        total.add(*t);
     }
     let _ = writeln!(
         md,
@@ -326,6 +216,7 @@ fn main() {
 
     // Native time of the warm path, hostcalls served from memory.
     COUNTING.with(|c| c.set(false));
+    host.timing = true;
     let policy = plugin.policy();
     // A memo of its own that has seen the connection, so gathering is timed
     // on the warm path too (the verdict is already in the policy's cache).

@@ -1,0 +1,119 @@
+//! The demo's certificates and the PEM files Envoy and curl read.
+
+use super::DAY;
+use onerecord_tls_policy_testkit::pki::{
+    CertSpec, Issued, KeyKind, issue, pem_bundle, self_signed,
+};
+use std::path::{Path, PathBuf};
+
+/// The demo's certificates. Client side: a pinned root with an intermediate
+/// that issues the good and the expired client; a second root Envoy trusts
+/// but the policy does not pin. Server side: a separate CA, as in production.
+pub struct DemoPki {
+    pub server_ca: Issued,
+    pub server: Issued,
+    pub root: Issued,
+    pub intermediate: Issued,
+    pub client: Issued,
+    pub unpinned_ca: Issued,
+    pub unpinned_client: Issued,
+    pub expired_client: Issued,
+}
+
+/// Paths of the demo's PEM files (all under `<dir>/certs/`).
+#[derive(Clone, Debug)]
+pub struct DemoFiles {
+    /// What curl trusts for the server.
+    pub server_ca: PathBuf,
+    /// The pinned CA, for reference.
+    pub root: PathBuf,
+    /// (chain, key): the leaf followed by the intermediate.
+    pub client: (PathBuf, PathBuf),
+    pub unpinned_client: (PathBuf, PathBuf),
+    pub expired_client: (PathBuf, PathBuf),
+}
+
+impl DemoPki {
+    pub fn generate() -> DemoPki {
+        let demo = Some("ONE Record Demo");
+        let server_ca = self_signed(&CertSpec::ca("ONE Record Demo Server CA").organization(demo));
+        // RSA: the legacy listener's TLS 1.0/1.1 suites are RSA-authenticated.
+        let server = issue(
+            &CertSpec::server("localhost")
+                .key(KeyKind::Rsa(2048))
+                .organization(demo),
+            &server_ca,
+        );
+        let root = self_signed(&CertSpec::ca("ONE Record Demo Root CA").organization(demo));
+        let intermediate = issue(
+            &CertSpec::ca("ONE Record Demo Issuing CA")
+                .organization(demo)
+                .path_len(Some(0)),
+            &root,
+        );
+        let client = issue(&CertSpec::client("demo-airline"), &intermediate);
+        let unpinned_ca = self_signed(
+            &CertSpec::ca("Unlisted Partner CA").organization(Some("Unlisted Partner")),
+        );
+        let unpinned_client = issue(
+            &CertSpec::client("unlisted-forwarder").organization(Some("Unlisted Forwarder")),
+            &unpinned_ca,
+        );
+        let expired_client = issue(
+            &CertSpec::client("expired-airline").validity(-30 * DAY, -DAY),
+            &intermediate,
+        );
+        DemoPki {
+            server_ca,
+            server,
+            root,
+            intermediate,
+            client,
+            unpinned_ca,
+            unpinned_client,
+            expired_client,
+        }
+    }
+
+    /// Writes the files envoy/envoy.yaml names (`certs/server.pem`,
+    /// `certs/server.key`, `certs/client-ca.pem`) and the clients' files.
+    pub fn write(&self, dir: &Path) -> DemoFiles {
+        let certs = dir.join("certs");
+        std::fs::create_dir_all(&certs)
+            .unwrap_or_else(|e| panic!("create {}: {e}", certs.display()));
+        let write = |name: &str, text: String| {
+            let path = certs.join(name);
+            std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+            path
+        };
+        write("server.pem", self.server.pem());
+        write("server.key", self.server.key_pem());
+        // Envoy's trusted_ca is broader than the pin, as in production.
+        write(
+            "client-ca.pem",
+            pem_bundle(&[&self.root, &self.unpinned_ca]),
+        );
+        DemoFiles {
+            server_ca: write("server-ca.pem", self.server_ca.pem()),
+            root: write("root-ca.pem", self.root.pem()),
+            client: (
+                write(
+                    "client.pem",
+                    pem_bundle(&[&self.client, &self.intermediate]),
+                ),
+                write("client.key", self.client.key_pem()),
+            ),
+            unpinned_client: (
+                write("unpinned-client.pem", self.unpinned_client.pem()),
+                write("unpinned-client.key", self.unpinned_client.key_pem()),
+            ),
+            expired_client: (
+                write(
+                    "expired-client.pem",
+                    pem_bundle(&[&self.expired_client, &self.intermediate]),
+                ),
+                write("expired-client.key", self.expired_client.key_pem()),
+            ),
+        }
+    }
+}
