@@ -72,12 +72,7 @@ fn main() {
 
 fn parse_args() -> (Ports, PathBuf) {
     let mut ports = Ports::FIXED;
-    // Resolved, so the printed commands show `.cache/demo/...`, not the way
-    // the test kit finds the repository.
-    let root = onerecord_tls_policy_testkit::repo_root();
-    let mut dir = std::fs::canonicalize(&root)
-        .unwrap_or(root)
-        .join(".cache/demo");
+    let mut dir = onerecord_tls_policy_testkit::repo_root().join(".cache/demo");
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match (arg.as_str(), args.len()) {

@@ -31,8 +31,10 @@ pub mod upstream;
 pub mod vm;
 
 /// The repository's top directory (where `envoy/` and `target/` are).
+/// Resolved, so that paths shown to people read `.cache/demo/...`.
 pub fn repo_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    std::fs::canonicalize(&root).unwrap_or(root)
 }
 
 /// Seconds since the Unix epoch, from this machine's clock.
