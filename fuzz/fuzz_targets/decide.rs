@@ -42,14 +42,13 @@ use libfuzzer_sys::{fuzz_mutator, fuzz_target};
 use onerecord_tls_policy::config::{
     AllowedClients, Config, Mode, MtlsRequirement, NO_RULE, PathMatch, Rule, TlsVersion,
 };
+use onerecord_tls_policy::effects::{DenyResponse, annotations, deny_response, header_safe};
 use onerecord_tls_policy::facts::{ConnectionFacts, Facts, PeerFacts, RequestFacts, Unavailable};
-use onerecord_tls_policy::filter::{
-    Action, Handshakes, Outcome, access_log, configure, gather_facts, metrics,
-};
+use onerecord_tls_policy::filter::{Action, Outcome, access_log, configure, gather_facts, metrics};
 use onerecord_tls_policy::fingerprint::Fingerprint;
 use onerecord_tls_policy::policy::{Decision, Policy, Verdict, is_allowed, normalize_path};
 use onerecord_tls_policy::reason::Reason;
-use onerecord_tls_policy::response::{DenyResponse, annotations, deny_response, header_safe};
+use onerecord_tls_policy::state::State;
 use onerecord_tls_policy::trust::rfc4514;
 use onerecord_tls_policy::xfcc::{self, envoy_format};
 use onerecord_tls_policy_fuzz::host::{FuzzHost, representable};
@@ -355,16 +354,21 @@ fuzz_target!(|data: &[u8]| {
     let policy = Policy::new(config.clone());
     let facts = facts(&case, &certs, &config, pool.now);
 
-    let decision = policy.decide(&facts);
+    let mut state = policy.new_state();
+    let decision = policy.decide_with(&facts, &mut state).decision;
     check_decision(&policy, &facts, &decision);
-    assert_eq!(policy.decide(&facts), decision, "the same request again");
+    assert_eq!(
+        policy.decide_with(&facts, &mut state).decision,
+        decision,
+        "the same request again"
+    );
     if let Some(later) = &case.later {
         let mut next = facts.clone();
         next.now_unix = clock(&later.clock, pool.now);
         if let (Some(choice), Ok(connection)) = (&later.peer, &mut next.connection) {
             connection.peer = peer(choice, &certs);
         }
-        let warm = policy.decide(&next);
+        let warm = policy.decide_with(&next, &mut state).decision;
         let cold = Policy::new(config.clone()).decide(&next);
         // A cached path that still holds may differ from the one a fresh
         // search finds first (a renewed intermediate became valid): both are
@@ -389,22 +393,23 @@ fn check_same_connection(config: &Config, first: &Facts, later: &Facts, cold: &D
     let on_connection = |facts: &Facts| {
         let mut facts = facts.clone();
         if let Ok(connection) = &mut facts.connection
-            && let Some(peer) = &mut connection.peer
+            && connection.peer.is_some()
         {
-            peer.connection_id = Some(1);
+            connection.id = Some(1);
         }
         facts
     };
     let policy = Policy::new(config.clone());
-    policy.decide(&on_connection(first));
+    let mut state = policy.new_state();
+    policy.decide_with(&on_connection(first), &mut state);
     let mut next = on_connection(later);
     if let Ok(connection) = &mut next.connection
         && let Some(peer) = &mut connection.peer
-        && !policy.needs_certificate(peer, next.now_unix)
+        && !policy.needs_certificate(&state, 1, peer.sha256_digest.as_deref(), next.now_unix)
     {
         (peer.certificate_pem, peer.xfcc) = (None, None);
     }
-    let warm = policy.decide(&next);
+    let warm = policy.decide_with(&next, &mut state).decision;
     assert_eq!(
         same_but_path(&warm),
         same_but_path(cold),
@@ -600,6 +605,7 @@ fn facts(case: &Case, certs: &Certs<'_>, config: &Config, pool_now: u64) -> Fact
     let connection = match tls_version {
         Err(()) => Err(Unavailable("connection.tls_version".into())),
         Ok(tls) => Ok(ConnectionFacts {
+            id: None,
             tls_version: tls.map(str::to_string),
             peer: peer(&case.peer, certs),
         }),
@@ -620,7 +626,6 @@ fn peer(choice: &PeerChoice, certs: &Certs<'_>) -> Option<PeerFacts> {
     match choice {
         PeerChoice::NoCertificate => None,
         PeerChoice::Custom(spec) => Some(PeerFacts {
-            connection_id: None,
             sha256_digest: spec.digest.as_ref().map(|d| digest(d, certs)),
             certificate_pem: spec.pem.as_ref().map(|p| pem(p, certs)),
             xfcc: spec.xfcc.as_ref().map(|x| element(x, certs)),
@@ -949,23 +954,18 @@ fn check_effects(
 
     let mut host = FuzzHost::serving(facts, forged, prefix);
     // A fresh policy and no memo: the host is asked for every fact.
-    let gathered = gather_facts(
-        &host,
-        &Policy::new(policy.config.clone()),
-        &Handshakes::new(0),
-    )
-    .facts;
+    let gathered = gather_facts(&host, &Policy::new(policy.config.clone()), &State::new(0)).facts;
     let expected = if representable(facts) {
         assert_eq!(&gathered, facts, "the host reports the facts");
         decision.clone()
     } else {
         Policy::new(policy.config.clone()).decide(&gathered)
     };
-    let plugin = configure(&mut host, Ok(config_text.as_bytes().to_vec()))
+    let mut plugin = configure(&mut host, Ok(config_text.as_bytes().to_vec()))
         .expect("a configuration Config::parse accepts loads");
     let loaded = host.increments.len();
     let (action, outcome) = plugin.on_request_headers(&mut host);
-    assert_eq!(outcome, Outcome::of(action, &expected));
+    assert_eq!(outcome, Outcome::of(action == Action::Pause, &expected));
     assert_eq!(action == Action::Pause, expected.rejects());
 
     let family = match outcome {
@@ -981,9 +981,9 @@ fn check_effects(
     // The plugin is fresh, so it verifies in full exactly when a fresh
     // policy does, and counts that verification by its result first.
     let reference = Policy::new(policy.config.clone());
-    reference.decide(&gathered);
     let mut want: Vec<String> = reference
-        .take_chain_verification()
+        .decide_with(&gathered, &mut reference.new_state())
+        .chain_verification
         .map(metrics::verification_counter_name)
         .into_iter()
         .collect();

@@ -2,10 +2,10 @@
 //! filter's `Host` trait the way Envoy's properties and headers carry them,
 //! and records everything the filter does to the request.
 
+use onerecord_tls_policy::effects::DenyResponse;
 use onerecord_tls_policy::facts::Facts;
 use onerecord_tls_policy::filter::header_map::HeaderMap;
 use onerecord_tls_policy::filter::{Host, HostError, XFCC_HEADER};
-use onerecord_tls_policy::response::DenyResponse;
 use std::collections::HashMap;
 
 const ROUTE_MTLS: &str = "xds.route_metadata.filter_metadata.onerecord_tls_policy.mtls";
@@ -148,6 +148,9 @@ pub fn representable(facts: &Facts) -> bool {
     let Ok(connection) = &facts.connection else {
         return false;
     };
+    if connection.id.is_some() {
+        return false;
+    }
     match &connection.tls_version {
         None => connection.peer.is_none(),
         Some(v) if v.is_empty() => false,
@@ -158,7 +161,6 @@ pub fn representable(facts: &Facts) -> bool {
             .is_none_or(|p| {
                 p.certificate_pem.as_deref() != Some("")
                     && p.sha256_digest.as_deref().is_some_and(|d| !d.is_empty())
-                    && p.connection_id.is_none()
             }),
     }
 }

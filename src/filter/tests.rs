@@ -1,12 +1,13 @@
+use super::Action;
 use super::mock::MockHost;
-use super::{Action, Handshakes};
 use crate::config::Config;
 use crate::policy::{Decision, Policy};
+use crate::state::State;
 
 /// One request through the glue, on a connection nothing is remembered for.
 fn on_request_headers(host: &mut MockHost, policy: &Policy) -> (Action, Decision) {
-    let handled = super::on_request_headers(host, policy, &Handshakes::new(16));
-    (handled.action, handled.decision)
+    let plan = super::on_request_headers(host, policy, &mut State::new(16));
+    (Action::after(&plan), plan.decision)
 }
 
 fn policy(json: &str) -> Policy {

@@ -189,7 +189,7 @@ fn failing_metric_calls_change_no_verdict() {
         fail_metrics: true,
         ..MockHost::default()
     };
-    let plugin = configure(&mut host, Ok(delegations("").into_bytes())).expect("loads");
+    let mut plugin = configure(&mut host, Ok(delegations("").into_bytes())).expect("loads");
     let mut host = MockHost::plaintext();
     assert_eq!(
         plugin.on_request_headers(&mut host),
