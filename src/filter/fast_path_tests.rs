@@ -2,6 +2,10 @@
 //! connection reads, and that reading less never decides differently.
 
 use super::mock::MockHost;
+use super::properties::{
+    CONNECTION_ID, PEER_CERTIFICATE, PEER_CERTIFICATE_VALID, PEER_DIGEST, ROUTE_MTLS, TLS_VERSION,
+    dotted,
+};
 use super::{Action, XFCC_HEADER, on_request_headers};
 use crate::config::Config;
 use crate::policy::{Decision, Policy};
@@ -17,9 +21,6 @@ fn policy(root: &Issued, extra: &str) -> Policy {
 }
 use std::rc::Rc;
 
-const ROUTE_MTLS: &str = "xds.route_metadata.filter_metadata.onerecord_tls_policy.mtls";
-const PEM: &str = "connection.peer_certificate";
-
 /// A request as Envoy 1.40 shows it on connection `id` (none: not readable),
 /// the client presenting its whole chain (the pinned root is only named by
 /// its fingerprint in the configuration).
@@ -27,15 +28,12 @@ fn request(k: &Pki, id: Option<u64>, at: u64) -> MockHost {
     let mut host = MockHost::tls("TLSv1.3");
     host.now = at;
     if let Some(id) = id {
-        host.set_property("connection.id", &id.to_le_bytes());
+        host.set_property(&dotted(CONNECTION_ID), &id.to_le_bytes());
     }
-    host.set_property(
-        "connection.sha256_peer_certificate_digest",
-        k.leaf.sha256_hex().as_bytes(),
-    );
+    host.set_property(&dotted(PEER_DIGEST), k.leaf.sha256_hex().as_bytes());
     // Envoy says "not validated" on every resumed session: not asked.
-    host.set_property("connection.peer_certificate_valid", &[0]);
-    host.set_property(PEM, k.leaf.pem().as_bytes());
+    host.set_property(&dotted(PEER_CERTIFICATE_VALID), &[0]);
+    host.set_property(&dotted(PEER_CERTIFICATE), k.leaf.pem().as_bytes());
     let chain = [k.leaf.der(), k.inter.der(), k.root.der()];
     let xfcc = envoy_format::element(&k.leaf.der(), &chain);
     host.headers.push((XFCC_HEADER.into(), xfcc));
@@ -60,7 +58,7 @@ fn a_later_request_on_a_connection_reads_only_its_id() {
     let (action, cold) = send(&mut first, &p, &mut memo);
     assert_eq!(action, Action::Continue);
     assert!(cold.client.is_some());
-    assert!(reads(&first).contains(&PEM.to_string()));
+    assert!(reads(&first).contains(&dotted(PEER_CERTIFICATE)));
 
     let mut second = request(&k, Some(7), now());
     second
@@ -72,7 +70,12 @@ fn a_later_request_on_a_connection_reads_only_its_id() {
     // The second map read checks that the forged header is gone.
     assert_eq!(
         reads(&second),
-        ["headers", ROUTE_MTLS, "connection.id", "headers"],
+        [
+            "headers",
+            dotted(ROUTE_MTLS).as_str(),
+            dotted(CONNECTION_ID).as_str(),
+            "headers"
+        ],
         "no handshake fact, no certificate"
     );
     assert_eq!(
@@ -96,9 +99,9 @@ fn a_new_connection_reads_its_handshake_and_certificate_again() {
     assert!(decision.client.is_some());
     let read = reads(&other);
     for fact in [
-        "connection.tls_version",
-        "connection.sha256_peer_certificate_digest",
-        PEM,
+        dotted(TLS_VERSION).as_str(),
+        dotted(PEER_DIGEST).as_str(),
+        dotted(PEER_CERTIFICATE).as_str(),
     ] {
         assert!(read.contains(&fact.to_string()), "{fact} in {read:?}");
     }
@@ -126,7 +129,7 @@ fn a_certificate_expiring_on_an_open_connection_is_denied() {
         assert_eq!(action, Action::Pause);
         assert_eq!(decision.deny_reason(), Some(Reason::CertificateExpired));
         assert_eq!(
-            reads(&later).contains(&PEM.to_string()),
+            reads(&later).contains(&dotted(PEER_CERTIFICATE)),
             read_again,
             "outside the remembered window the certificate is read and verified \
              again; the denial it ends in is the connection's from then on"
@@ -144,7 +147,7 @@ fn a_later_request_on_a_failed_connection_reads_only_its_id() {
     let (action, cold) = send(&mut first, &p, &mut memo);
     assert_eq!(action, Action::Pause);
     assert_eq!(cold.deny_reason(), Some(Reason::UntrustedCa));
-    assert!(reads(&first).contains(&PEM.to_string()));
+    assert!(reads(&first).contains(&dotted(PEER_CERTIFICATE)));
 
     for _ in 0..3 {
         let mut later = request(&k, Some(7), now());
@@ -153,7 +156,11 @@ fn a_later_request_on_a_failed_connection_reads_only_its_id() {
         assert_eq!(warm, cold, "the same decision, read from less");
         assert_eq!(
             reads(&later),
-            ["headers", ROUTE_MTLS, "connection.id"],
+            [
+                "headers",
+                dotted(ROUTE_MTLS).as_str(),
+                dotted(CONNECTION_ID).as_str()
+            ],
             "no handshake fact, no certificate, no XFCC"
         );
     }
@@ -188,13 +195,13 @@ fn without_a_readable_connection_id_every_request_reads_everything() {
     for _ in 0..2 {
         let mut host = request(&k, None, now());
         assert_eq!(send(&mut host, &p, &mut memo).0, Action::Continue);
-        assert!(reads(&host).contains(&"connection.tls_version".to_string()));
-        assert!(reads(&host).contains(&PEM.to_string()));
+        assert!(reads(&host).contains(&dotted(TLS_VERSION)));
+        assert!(reads(&host).contains(&dotted(PEER_CERTIFICATE)));
     }
     assert_eq!(memo.remembered_connections(), 0);
     // A malformed id is no id.
     let mut host = request(&k, None, now());
-    host.set_property("connection.id", &[1, 2, 3]);
+    host.set_property(&dotted(CONNECTION_ID), &[1, 2, 3]);
     assert_eq!(send(&mut host, &p, &mut memo).0, Action::Continue);
     assert_eq!(memo.remembered_connections(), 0);
 }
@@ -207,8 +214,8 @@ fn verdict_cache_size_zero_does_not_read_the_connection_id() {
     for _ in 0..2 {
         let mut host = request(&k, Some(7), now());
         assert_eq!(send(&mut host, &p, &mut memo).0, Action::Continue);
-        assert!(!reads(&host).contains(&"connection.id".to_string()));
-        assert!(reads(&host).contains(&PEM.to_string()));
+        assert!(!reads(&host).contains(&dotted(CONNECTION_ID)));
+        assert!(reads(&host).contains(&dotted(PEER_CERTIFICATE)));
     }
 }
 
@@ -217,11 +224,11 @@ fn a_plaintext_connection_is_remembered_and_denied_every_time() {
     let (p, mut memo) = (Policy::new(Config::default()), State::new(16));
     for n in 0..2 {
         let mut host = MockHost::plaintext();
-        host.set_property("connection.id", &9u64.to_le_bytes());
+        host.set_property(&dotted(CONNECTION_ID), &9u64.to_le_bytes());
         let (action, decision) = send(&mut host, &p, &mut memo);
         assert_eq!(action, Action::Pause);
         assert_eq!(decision.deny_reason(), Some(Reason::TlsRequired));
-        let read_version = reads(&host).contains(&"connection.tls_version".to_string());
+        let read_version = reads(&host).contains(&dotted(TLS_VERSION));
         assert_eq!(read_version, n == 0, "request {n}");
     }
 }
@@ -233,14 +240,14 @@ fn a_route_that_needs_no_certificate_still_reports_the_remembered_client() {
     let mut memo = State::new(16);
     send(&mut request(&k, Some(7), now()), &p, &mut memo);
     let mut optional = request(&k, Some(7), now());
-    optional.set_property(ROUTE_MTLS, b"optional");
+    optional.set_property(dotted(ROUTE_MTLS).as_str(), b"optional");
     let (action, decision) = send(&mut optional, &p, &mut memo);
     assert_eq!(action, Action::Continue);
     assert_eq!(
         decision.client.map(|c| c.leaf_sha256.to_hex()),
         Some(k.leaf.sha256_hex())
     );
-    assert!(!reads(&optional).contains(&PEM.to_string()));
+    assert!(!reads(&optional).contains(&dotted(PEER_CERTIFICATE)));
 }
 
 #[test]
