@@ -18,8 +18,8 @@ use onerecord_tls_policy_testkit::pki;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use onerecord_tls_policy::config::Config;
 use onerecord_tls_policy::facts::{ConnectionFacts, Facts, PeerFacts, RequestFacts};
-use onerecord_tls_policy::policy::Policy;
 use onerecord_tls_policy::policy::path::MAX_PATH_LEN;
+use onerecord_tls_policy::policy::{Decided, Policy};
 use onerecord_tls_policy::xfcc::{self, envoy_format};
 use pki::{CertSpec, Issued, KeyKind, issue, self_signed};
 use std::hint::black_box;
@@ -89,11 +89,20 @@ fn request(tls_version: Option<&str>, peer: Option<PeerFacts>) -> Facts {
             route_mtls: None,
         },
         connection: Ok(ConnectionFacts {
+            id: None,
             tls_version: tls_version.map(str::to_string),
             peer,
         }),
         now_unix,
     }
+}
+
+/// `facts` as the filter sends them on connection 7.
+fn on_connection(mut facts: Facts) -> Facts {
+    if let Ok(connection) = &mut facts.connection {
+        connection.id = Some(7);
+    }
+    facts
 }
 
 const PKIS: [(&str, KeyKind, bool); 4] = [
@@ -121,34 +130,41 @@ fn evaluation(c: &mut Criterion) {
     let mut warm = c.benchmark_group("warm");
     for (name, client) in &clients {
         let policy = client.policy(1024);
+        let mut state = policy.new_state();
         let facts = request(Some("TLSv1.3"), Some(client.peer()));
-        assert!(policy.decide(&facts).client.is_some(), "{name} verifies");
-        let hits = policy.verdict_cache_stats().hits;
-        policy.decide(&facts);
+        let decided = policy.decide_with(&facts, &mut state);
+        assert!(decided.decision.client.is_some(), "{name} verifies");
+        let hits = state.stats().hits;
+        policy.decide_with(&facts, &mut state);
         // Checked before measuring: with a filter criterion skips the bench.
-        assert!(policy.verdict_cache_stats().hits > hits, "{name} hits");
-        warm.bench_function(*name, |b| b.iter(|| policy.decide(black_box(&facts))));
+        assert!(state.stats().hits > hits, "{name} hits");
+        warm.bench_function(*name, |b| {
+            b.iter(|| policy.decide_with(black_box(&facts), &mut state))
+        });
     }
     warm.finish();
 
     // A later request on a keep-alive connection: the filter passes the
-    // connection id and no certificate bytes (`Policy::needs_certificate`).
+    // connection id and no certificate bytes (`Policy::needs`).
     let mut same_connection = c.benchmark_group("warm-connection");
     for (name, client) in &clients {
         let policy = client.policy(1024);
+        let mut state = policy.new_state();
         let mut peer = client.peer();
-        peer.connection_id = Some(7);
-        let first = request(Some("TLSv1.3"), Some(peer.clone()));
-        assert!(policy.decide(&first).client.is_some(), "{name} verifies");
+        let first = on_connection(request(Some("TLSv1.3"), Some(peer.clone())));
+        let decided = policy.decide_with(&first, &mut state);
+        assert!(decided.decision.client.is_some(), "{name} verifies");
         (peer.certificate_pem, peer.xfcc) = (None, None);
-        let facts = request(Some("TLSv1.3"), Some(peer));
-        let hits = policy.verdict_cache_stats().connection_hits;
-        policy.decide(&facts);
+        let facts = on_connection(request(Some("TLSv1.3"), Some(peer)));
+        let hits = state.stats().connection_hits;
+        policy.decide_with(&facts, &mut state);
         assert!(
-            policy.verdict_cache_stats().connection_hits > hits,
+            state.stats().connection_hits > hits,
             "{name} hits by connection"
         );
-        same_connection.bench_function(*name, |b| b.iter(|| policy.decide(black_box(&facts))));
+        same_connection.bench_function(*name, |b| {
+            b.iter(|| policy.decide_with(black_box(&facts), &mut state))
+        });
     }
     same_connection.finish();
 }
@@ -297,19 +313,24 @@ fn first_and_later(
     });
 
     let warm = policy_for(1024);
-    let mut on_connection = peer;
-    on_connection.connection_id = Some(7);
-    let first = request(Some("TLSv1.3"), Some(on_connection.clone()));
-    assert_eq!(reason(&warm, &first), expect);
+    let mut state = warm.new_state();
+    let mut remembered = peer;
+    let first = on_connection(request(Some("TLSv1.3"), Some(remembered.clone())));
+    let code = |decided: Decided| decided.decision.deny_reason().map(|r| r.code());
+    assert_eq!(code(warm.decide_with(&first, &mut state)), expect);
     assert!(
-        !warm.needs_certificate(&on_connection, first.now_unix),
+        !warm.needs(&state, Some(7), first.now_unix).certificate,
         "{name} is remembered"
     );
-    (on_connection.certificate_pem, on_connection.xfcc) = (None, None);
-    let later = request(Some("TLSv1.3"), Some(on_connection));
-    assert_eq!(reason(&warm, &later), expect, "{name}, later");
+    (remembered.certificate_pem, remembered.xfcc) = (None, None);
+    let later = on_connection(request(Some("TLSv1.3"), Some(remembered)));
+    assert_eq!(
+        code(warm.decide_with(&later, &mut state)),
+        expect,
+        "{name}, later"
+    );
     group.bench_function(format!("later/{name}"), |b| {
-        b.iter(|| warm.decide(black_box(&later)))
+        b.iter(|| warm.decide_with(black_box(&later), &mut state))
     });
 }
 

@@ -2,9 +2,10 @@
 //! transport-security rules of the IATA ONE Record API specification.
 //!
 //! This crate is the glue, the only one with host calls: host → facts →
-//! [`policy::decide`](onerecord_tls_policy_core::policy::Policy::decide) →
-//! effects. The decisions are made in `onerecord-tls-policy-core`, whose
-//! modules are re-exported here.
+//! [`decide_with`](onerecord_tls_policy_core::policy::Policy::decide_with)
+//! → [`plan`](onerecord_tls_policy_core::policy::Policy::plan) → the plan
+//! applied. The decisions and the plan are made in
+//! `onerecord-tls-policy-core`, whose modules are re-exported here.
 #![cfg_attr(
     test,
     allow(
@@ -16,7 +17,7 @@
 )]
 
 pub use onerecord_tls_policy_core::{
-    config, facts, fingerprint, policy, reason, response, rfc3339, trust, xfcc,
+    config, decision, effects, facts, fingerprint, policy, reason, rfc3339, state, trust, xfcc,
 };
 
 pub mod filter;

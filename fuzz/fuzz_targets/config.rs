@@ -47,6 +47,7 @@ fuzz_target!(|data: &[u8]| {
                 route_mtls: None,
             },
             connection: Ok(ConnectionFacts {
+                id: None,
                 tls_version: tls.map(str::to_string),
                 peer: None,
             }),

@@ -79,16 +79,21 @@ fuzz_target!(|data: &[u8]| {
     let policy = Policy::new(config.clone());
     let facts = facts(&case, &certs, &config, pool.now);
 
-    let decision = policy.decide(&facts);
+    let mut state = policy.new_state();
+    let decision = policy.decide_with(&facts, &mut state).decision;
     check_decision(&policy, &facts, &decision);
-    assert_eq!(policy.decide(&facts), decision, "the same request again");
+    assert_eq!(
+        policy.decide_with(&facts, &mut state).decision,
+        decision,
+        "the same request again"
+    );
     if let Some(later) = &case.later {
         let mut next = facts.clone();
         next.now_unix = clock(&later.clock, pool.now);
         if let (Some(choice), Ok(connection)) = (&later.peer, &mut next.connection) {
             connection.peer = peer(choice, &certs);
         }
-        let warm = policy.decide(&next);
+        let warm = policy.decide_with(&next, &mut state).decision;
         let cold = Policy::new(config.clone()).decide(&next);
         // A cached path that still holds may differ from the one a fresh
         // search finds first (a renewed intermediate became valid): both are
@@ -113,22 +118,23 @@ fn check_same_connection(config: &Config, first: &Facts, later: &Facts, cold: &D
     let on_connection = |facts: &Facts| {
         let mut facts = facts.clone();
         if let Ok(connection) = &mut facts.connection
-            && let Some(peer) = &mut connection.peer
+            && connection.peer.is_some()
         {
-            peer.connection_id = Some(1);
+            connection.id = Some(1);
         }
         facts
     };
     let policy = Policy::new(config.clone());
-    policy.decide(&on_connection(first));
+    let mut state = policy.new_state();
+    policy.decide_with(&on_connection(first), &mut state);
     let mut next = on_connection(later);
     if let Ok(connection) = &mut next.connection
         && let Some(peer) = &mut connection.peer
-        && !policy.needs_certificate(peer, next.now_unix)
+        && !policy.needs_certificate(&state, 1, peer.sha256_digest.as_deref(), next.now_unix)
     {
         (peer.certificate_pem, peer.xfcc) = (None, None);
     }
-    let warm = policy.decide(&next);
+    let warm = policy.decide_with(&next, &mut state).decision;
     assert_eq!(
         same_but_path(&warm),
         same_but_path(cold),

@@ -233,6 +233,7 @@ fuzz_target!(|data: &[u8]| {
             route_mtls: None,
         },
         connection: Ok(ConnectionFacts {
+            id: None,
             tls_version: (!case.plaintext).then(|| "TLSv1.2".to_string()),
             peer: None,
         }),

@@ -1,14 +1,18 @@
 //! Reads the facts the policy needs from the host, and no more: the request
-//! headers once, the handshake facts once per connection, and the client
-//! certificate (PEM and XFCC) only when the policy cannot decide without it.
+//! headers once, `connection.id` when connections are remembered, then what
+//! the policy says it needs ([`Policy::needs`]): the handshake facts once per
+//! connection, and the client certificate (PEM and XFCC) only when the
+//! connection's remembered verdict cannot decide without it.
 
 use super::forged;
-use super::handshakes::{Handshake, HandshakePeer, Handshakes};
 use super::header_map::HeaderMap;
 use super::properties;
 use super::{Host, HostError};
-use crate::facts::{ConnectionFacts, Facts, PeerFacts, RequestFacts, Unavailable};
+use crate::facts::{
+    ConnectionFacts, Facts, Handshake, HandshakePeer, PeerFacts, RequestFacts, Unavailable,
+};
 use crate::policy::Policy;
+use crate::state::State;
 
 /// The header Envoy sets with the client certificate details.
 pub const XFCC_HEADER: &str = "x-forwarded-client-cert";
@@ -21,7 +25,9 @@ pub struct Gathered {
     pub headers: Result<HeaderMap, HostError>,
 }
 
-pub fn gather_facts(host: &dyn Host, policy: &Policy, handshakes: &Handshakes) -> Gathered {
+/// The facts of the request on `host`, read as `policy` needs them with
+/// what `state` remembers (which this does not change).
+pub fn gather_facts(host: &dyn Host, policy: &Policy, state: &State) -> Gathered {
     let headers = host.request_headers();
     let text = |name: &str| request_text(headers.as_ref().ok(), name);
     let request = RequestFacts {
@@ -40,7 +46,7 @@ pub fn gather_facts(host: &dyn Host, policy: &Policy, handshakes: &Handshakes) -
             let connection = headers
                 .as_ref()
                 .map_err(Clone::clone)
-                .and_then(|map| connection_facts(host, map, policy, handshakes, now_unix))
+                .and_then(|map| connection_facts(host, map, policy, state, now_unix))
                 .map_err(|e| Unavailable(e.0));
             Facts {
                 request,
@@ -103,36 +109,30 @@ fn connection_facts(
     host: &dyn Host,
     headers: &HeaderMap,
     policy: &Policy,
-    handshakes: &Handshakes,
+    state: &State,
     now_unix: u64,
 ) -> Result<ConnectionFacts, HostError> {
     // The memo is an optimisation: an unreadable id only means reading the
     // handshake facts again.
-    let connection_id = if handshakes.enabled() {
+    let id = if state.remembers_connections() {
         connection_id(host)
     } else {
         None
     };
-    let handshake = match connection_id.and_then(|id| handshakes.get(id)) {
+    let needs = policy.needs(state, id, now_unix);
+    let handshake = match needs.handshake {
         Some(remembered) => remembered,
-        None => {
-            let read = handshake(host)?;
-            if let Some(id) = connection_id {
-                handshakes.insert(id, read.clone());
-            }
-            read
-        }
+        None => handshake(host)?,
     };
     let peer = match handshake.peer {
         None => None,
         Some(presented) => {
             let mut peer = PeerFacts {
-                connection_id,
                 sha256_digest: Some(presented.sha256_digest),
                 certificate_pem: None,
                 xfcc: None,
             };
-            if policy.needs_certificate(&peer, now_unix) {
+            if needs.certificate {
                 peer.certificate_pem =
                     string_property(host, properties::PEER_CERTIFICATE)?.filter(|p| !p.is_empty());
                 peer.xfcc = headers
@@ -148,6 +148,7 @@ fn connection_facts(
         }
     };
     Ok(ConnectionFacts {
+        id,
         tls_version: handshake.tls_version,
         peer,
     })
@@ -216,6 +217,7 @@ mod tests {
                 route_mtls: None,
             },
             connection: Ok(ConnectionFacts {
+                id: None,
                 tls_version: Some("TLSv1.3".into()),
                 peer: None,
             }),

@@ -1,88 +1,26 @@
 //! Envoy counters for verdicts, full client-chain verifications and
-//! configuration loads.
-//!
-//! Names carry their labels as `.reason.<code>`, `.rule.<name>` and
-//! `.result.<code>` segments,
-//! which the [`STATS_TAGS`] regexes turn into Prometheus labels. Every
-//! counter is defined when a configuration loads; a request only looks up
-//! an id.
+//! configuration loads, by id. Their names are made in the core
+//! ([`effects::metrics`](crate::effects::metrics)). Every counter is defined
+//! when a configuration loads; a request only looks up an id.
 
-use super::{Host, HostError, Outcome};
+use super::{Host, HostError};
 use crate::config::{Config, Mode, NO_RULE};
-use crate::policy::ChainVerification;
+use crate::decision::ChainVerification;
+use crate::effects::Outcome;
 use crate::reason::Reason;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// The first segment of every counter name.
-pub const PREFIX: &str = "onerecord_tls_policy";
-/// Per-request families: `<PREFIX>.<family>[.reason.<code>].rule.<rule>`.
-pub const ALLOWED: &str = "allowed_total";
-pub const DENIED: &str = "denied_total";
-pub const AUDIT_DENIED: &str = "audit_denied_total";
-/// Full chain verifications (cache hits are none):
-/// `<PREFIX>.chain_verifications_total.result.<verified | reason code>`.
-pub const CHAIN_VERIFICATIONS: &str = "chain_verifications_total";
-pub const CONFIG_LOADS: &str = "onerecord_tls_policy.config_loads_total";
-pub const CONFIG_FAILURES: &str = "onerecord_tls_policy.config_failures_total";
-
-/// `stats_config.stats_tags` entries, `(tag_name, regex)`. Envoy matches them
-/// against the full stat name, `wasmcustom.` namespace included; the first
-/// group is cut from the name, the second is the label value. Rule names
-/// may contain dots, so the rule comes last and takes the rest of the name.
-pub const STATS_TAGS: [(&str, &str); 3] = [
-    (
-        "reason",
-        r"^wasmcustom\.onerecord_tls_policy\.\w+(\.reason\.(\w+))",
-    ),
-    (
-        "rule",
-        r"^wasmcustom\.onerecord_tls_policy\.\w+(?:\.reason\.\w+)?(\.rule\.(.+))$",
-    ),
-    (
-        "result",
-        r"^wasmcustom\.onerecord_tls_policy\.chain_verifications_total(\.result\.(\w+))$",
-    ),
-];
-
-/// What a full chain verification can end in besides `verified`: every
-/// reason but those decided before or after the chain.
-pub fn chain_failures() -> impl Iterator<Item = Reason> {
-    Reason::ALL.into_iter().filter(|reason| {
-        !matches!(
-            reason,
-            Reason::TlsRequired
-                | Reason::TlsVersionTooLow
-                | Reason::TlsVersionUnrecognized
-                | Reason::RouteMetadataInvalid
-                | Reason::ClientCertificateRequired
-                | Reason::ClientNotAllowed
-                | Reason::RequestPathInvalid
-        )
-    })
-}
+pub use crate::effects::metrics::{
+    ALLOWED, AUDIT_DENIED, CHAIN_VERIFICATIONS, CONFIG_FAILURES, CONFIG_LOADS, DENIED, PREFIX,
+    STATS_TAGS, chain_failures, counter_name, verification_counter_name,
+};
 
 const REASONS: usize = Reason::ALL.len();
 
 /// A failing increment is an operator's problem, not per-request news.
 static INCREMENT_FAILURE_LOGGED: AtomicBool = AtomicBool::new(false);
-
-/// `onerecord_tls_policy.<family>[.reason.<code>].rule.<rule>`.
-pub fn counter_name(family: &str, reason: Option<Reason>, rule: &str) -> String {
-    match reason {
-        Some(reason) => format!("{PREFIX}.{family}.reason.{}.rule.{rule}", reason.code()),
-        None => format!("{PREFIX}.{family}.rule.{rule}"),
-    }
-}
-
-/// `onerecord_tls_policy.chain_verifications_total.result.<code>`.
-pub fn verification_counter_name(verification: ChainVerification) -> String {
-    format!(
-        "{PREFIX}.{CHAIN_VERIFICATIONS}.result.{}",
-        verification.code()
-    )
-}
 
 /// The counter ids of one rule, or of "no rule matched". Indexed by
 /// `Reason as usize`, which follows `Reason::ALL`.

@@ -1,28 +1,24 @@
-//! The proxy-wasm glue: read facts from the host, ask the policy, apply the
-//! decision. Host access goes through [`Host`], so this is tested natively
-//! with a mock; the wasm build plugs in the real hostcalls (`wasm` module).
+//! The proxy-wasm glue: read the facts the policy asks for from the host,
+//! have the policy decide and plan, apply the plan and report it. Host
+//! access goes through [`Host`], so this is tested natively with a mock;
+//! the wasm build plugs in the real hostcalls (`wasm` module).
 
 pub mod access_log;
 mod facts;
 mod forged;
-pub mod handshakes;
 pub mod header_map;
 pub mod metrics;
-mod outcome;
 mod plugin;
 pub mod properties;
-mod rendered;
 mod request;
 mod trailers;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
+pub use crate::effects::{Outcome, Rendered};
 pub use facts::{Gathered, XFCC_HEADER, gather_facts};
-pub use handshakes::Handshakes;
-pub use outcome::Outcome;
 pub use plugin::{Forwarded, Plugin, configure};
-pub use rendered::Rendered;
-pub use request::{Action, Handled, on_request_headers};
+pub use request::{Action, on_request_headers};
 
 use header_map::HeaderMap;
 

@@ -1,19 +1,21 @@
-//! One loaded configuration: the policy and its counters. [`configure`]
-//! builds it and counts the load; each request then goes through
-//! [`Plugin::on_request_headers`], which decides, applies and reports, and,
-//! when it has trailers, [`Plugin::on_request_trailers`].
+//! One loaded configuration: the policy, what its requests remember, and
+//! its counters. [`configure`] builds it and counts the load; each request
+//! then goes through [`Plugin::on_request_headers`], which decides, applies
+//! and reports, and, when it has trailers, [`Plugin::on_request_trailers`].
 
 use super::metrics::{self, Metrics};
-use super::{Action, Handshakes, Host, HostError, Outcome, access_log, request, trailers};
+use super::{Action, Host, HostError, Outcome, access_log, request, trailers};
 use crate::config::Config;
-use crate::policy::{Decision, Policy};
-use crate::reason::Reason;
+use crate::decision::Decision;
+use crate::effects::Plan;
+use crate::policy::Policy;
+use crate::state::State;
 
 pub struct Plugin {
     policy: Policy,
+    /// The verdicts and the connection memo; this plugin's alone.
+    state: State,
     metrics: Metrics,
-    /// Connections' handshake facts; sized like the verdict cache.
-    handshakes: Handshakes,
 }
 
 /// The plugin for a configuration, or `None` (logged) when it must be
@@ -49,11 +51,11 @@ fn load(host: &mut dyn Host, bytes: &[u8]) -> Option<Plugin> {
                 config.trust.trusted_ca_sha256.len()
             );
             let metrics = Metrics::define(host, &config);
-            let handshakes = Handshakes::new(config.verdict_cache_size);
+            let policy = Policy::new(config);
             Some(Plugin {
-                policy: Policy::new(config),
+                state: policy.new_state(),
+                policy,
                 metrics,
-                handshakes,
             })
         }
         Err(e) => {
@@ -66,9 +68,8 @@ fn load(host: &mut dyn Host, bytes: &[u8]) -> Option<Plugin> {
 impl Plugin {
     /// Decides and applies (see [`request::on_request_headers`]), then counts
     /// the outcome (and a full chain verification, when one ran) and sets the
-    /// access-log property. Neither report can
-    /// change the outcome.
-    pub fn on_request_headers(&self, host: &mut dyn Host) -> (Action, Outcome) {
+    /// access-log property. Neither report can change the outcome.
+    pub fn on_request_headers(&mut self, host: &mut dyn Host) -> (Action, Outcome) {
         let (action, outcome, _) = self.on_request_headers_keeping(host);
         (action, outcome)
     }
@@ -76,42 +77,49 @@ impl Plugin {
     /// As [`Plugin::on_request_headers`], and for a forwarded request also
     /// what its trailers are later checked with.
     pub fn on_request_headers_keeping(
-        &self,
+        &mut self,
         host: &mut dyn Host,
     ) -> (Action, Outcome, Option<Forwarded>) {
-        let handled = request::on_request_headers(host, &self.policy, &self.handshakes);
-        if let Some(verification) = self.policy.take_chain_verification() {
-            self.metrics.count_verification(host, verification);
-        }
-        let outcome = Outcome::of(handled.action, &handled.decision);
-        self.metrics
-            .count(host, outcome, handled.decision.rule.as_deref());
-        match &handled.rendered {
-            Some(rendered) => access_log::record_value(host, &rendered.access_log),
-            None => access_log::record(host, outcome, &handled.decision),
-        }
-        let forwarded = (handled.action == Action::Continue).then_some(Forwarded {
-            decision: handled.decision,
+        let plan = request::on_request_headers(host, &self.policy, &mut self.state);
+        self.report(host, &plan);
+        let action = Action::after(&plan);
+        let forwarded = (action == Action::Continue).then_some(Forwarded {
+            decision: plan.decision,
         });
-        (handled.action, outcome, forwarded)
+        (action, plan.outcome, forwarded)
     }
 
     /// Strips forged annotations from the trailers of a request its headers
     /// phase forwarded. When that fails the request is denied, counted
     /// (it was counted at its headers too) and logged as denied.
     pub fn on_request_trailers(&self, host: &mut dyn Host, forwarded: &Forwarded) -> Action {
-        let action = trailers::on_request_trailers(host, &self.policy);
-        if action == Action::Pause {
-            let outcome = Outcome::Denied(Reason::ConnectionFactsUnavailable);
-            self.metrics
-                .count(host, outcome, forwarded.decision.rule.as_deref());
-            access_log::record(host, outcome, &forwarded.decision);
+        match trailers::on_request_trailers(host, &self.policy, &forwarded.decision) {
+            None => Action::Continue,
+            Some(denied) => {
+                self.report(host, &denied);
+                Action::Pause
+            }
         }
-        action
+    }
+
+    /// The plan's counters (the chain verification first, then the
+    /// verdict), then its access-log value.
+    fn report(&self, host: &mut dyn Host, plan: &Plan) {
+        if let Some(verification) = plan.chain_verification {
+            self.metrics.count_verification(host, verification);
+        }
+        self.metrics
+            .count(host, plan.outcome, plan.decision.rule.as_deref());
+        access_log::record_value(host, plan.access_log());
     }
 
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// What this configuration's requests remember.
+    pub fn state(&self) -> &State {
+        &self.state
     }
 }
 

@@ -1,16 +1,15 @@
-//! One request: facts → decision → effects (deny reply, or stripped and
-//! annotated headers).
+//! One request: facts → decision → plan → applied (the deny reply, or the
+//! headers stripped and annotated).
 
 use super::forged::{self, RequestMap};
-use super::handshakes::Handshakes;
 use super::header_map::HeaderMap;
-use super::rendered::Rendered;
 use super::{Gathered, Host, HostError, gather_facts};
 use crate::config::NO_RULE;
-use crate::policy::{Decision, Policy, Verdict};
+use crate::decision::Decision;
+use crate::effects::{Effect, Plan, Rendered, header_safe};
+use crate::policy::Policy;
 use crate::reason::Reason;
-use crate::response::{deny_response, header_safe};
-use std::rc::Rc;
+use crate::state::State;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What to tell Envoy after the request headers.
@@ -30,105 +29,62 @@ const CHAIN_HINT: &str = "onerecord-tls-policy: the client certificate chain is 
 Configure the HTTP connection manager with forward_client_cert_details: SANITIZE_SET (or APPEND_FORWARD) and \
 set_current_client_cert_details: {cert: true, chain: true}, or complete chains with ca_certificates_pem";
 
-/// What the filter did with a request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Handled {
-    pub action: Action,
-    pub decision: Decision,
-    /// What a forwarded request was annotated with, and its access-log value.
-    pub rendered: Option<Rc<Rendered>>,
-}
-
-pub fn on_request_headers(
-    host: &mut dyn Host,
-    policy: &Policy,
-    handshakes: &Handshakes,
-) -> Handled {
-    let Gathered { facts, headers } = gather_facts(host, policy, handshakes);
-    let mut decision = policy.decide(&facts);
-    log_decision(&decision, &facts.request.path);
-
-    if decision.rejects() {
-        let action = deny(host, policy, decision.deny_reason(), &facts.request.path);
-        return Handled {
-            action,
-            decision,
-            rendered: None,
-        };
-    }
-    let connection_id = facts
-        .connection
-        .as_ref()
-        .ok()
-        .and_then(|c| c.peer.as_ref())
-        .and_then(|p| p.connection_id);
-    let rendered = rendering(policy, handshakes, connection_id, &decision);
-    if let Err(e) = headers.and_then(|headers| annotate(host, policy, &headers, &rendered)) {
-        // Forged annotations might survive: refuse rather than forward.
-        log::error!(
-            "onerecord-tls-policy: cannot rewrite request headers ({}); denying",
-            e.0
-        );
-        decision.verdict = Verdict::Deny(Reason::ConnectionFactsUnavailable);
-        let reason = Some(Reason::ConnectionFactsUnavailable);
-        let action = deny(host, policy, reason, &facts.request.path);
-        return Handled {
-            action,
-            decision,
-            rendered: None,
-        };
-    }
-    Handled {
-        action: Action::Continue,
-        decision,
-        rendered: Some(rendered),
+/// One request's headers: gathers the facts the policy asks for, has it
+/// decide and plan, and applies the plan. Returns the plan as applied: the
+/// core's fallback when a forward could not be applied.
+pub fn on_request_headers(host: &mut dyn Host, policy: &Policy, state: &mut State) -> Plan {
+    let Gathered { facts, headers } = gather_facts(host, policy, state);
+    let decided = policy.decide_with(&facts, state);
+    log_decision(&decided.decision, &facts.request.path);
+    let connection_id = facts.connection.as_ref().ok().and_then(|c| c.id);
+    let path = &facts.request.path;
+    let plan = policy.plan(decided, path, connection_id, state);
+    let Effect::Forward(rendered) = &plan.effect else {
+        send(host, &plan);
+        return plan;
+    };
+    match headers.and_then(|headers| forward(host, &headers, rendered)) {
+        Ok(()) => plan,
+        Err(e) => {
+            // Forged annotations might survive: refuse rather than forward.
+            log::error!(
+                "onerecord-tls-policy: cannot rewrite request headers ({}); denying",
+                e.0
+            );
+            let verification = plan.chain_verification;
+            let denied = policy
+                .fallback(plan.decision, path)
+                .with_verification(verification);
+            send(host, &denied);
+            denied
+        }
     }
 }
 
-/// The connection's kept rendering when its decision is the same, else a
-/// new one (kept for the next request).
-fn rendering(
-    policy: &Policy,
-    handshakes: &Handshakes,
-    connection_id: Option<u64>,
-    decision: &Decision,
-) -> Rc<Rendered> {
-    if let Some(kept) = connection_id.and_then(|id| handshakes.rendered(id, decision)) {
-        return kept;
+impl Action {
+    /// What Envoy is told after applying `plan`.
+    pub fn after(plan: &Plan) -> Action {
+        match plan.effect {
+            Effect::Forward(_) => Action::Continue,
+            Effect::Reply { .. } => Action::Pause,
+        }
     }
-    let rendered = Rc::new(Rendered::forwarded(
-        decision,
-        &policy.config.annotation_prefix,
-    ));
-    if let Some(id) = connection_id {
-        handshakes.keep_rendered(id, decision, &rendered);
-    }
-    rendered
 }
 
-pub(super) fn deny(
-    host: &mut dyn Host,
-    policy: &Policy,
-    reason: Option<Reason>,
-    path: &str,
-) -> Action {
-    let reason = reason.unwrap_or(Reason::ConnectionFactsUnavailable);
-    let reply = deny_response(reason, path, &policy.config.annotation_prefix);
-    if let Err(e) = host.send_response(reply.status, &reply.headers, reply.body.as_bytes()) {
+/// Sends a plan's reply, if it has one.
+pub(super) fn send(host: &mut dyn Host, plan: &Plan) {
+    if let Effect::Reply { response, .. } = &plan.effect
+        && let Err(e) =
+            host.send_response(response.status, &response.headers, response.body.as_bytes())
+    {
         log::error!("onerecord-tls-policy: cannot send the deny reply: {}", e.0);
     }
-    Action::Pause
 }
 
 /// Strips every client-sent header a backend could read as one of ours
 /// (found in the map the facts were read from), then adds ours.
-fn annotate(
-    host: &mut dyn Host,
-    policy: &Policy,
-    headers: &HeaderMap,
-    rendered: &Rendered,
-) -> Result<(), HostError> {
-    let prefix = policy.config.annotation_prefix.as_bytes();
+fn forward(host: &mut dyn Host, headers: &HeaderMap, rendered: &Rendered) -> Result<(), HostError> {
+    let prefix = rendered.strip_prefix.as_bytes();
     forged::strip(host, RequestMap::Headers, headers, prefix)?;
     for (name, value) in &rendered.annotations {
         host.set_request_header(name, value)?;

@@ -1,12 +1,14 @@
+use super::Action;
 use super::mock::MockHost;
-use super::{Action, Handshakes};
+use super::properties::{PEER_CERTIFICATE, PEER_DIGEST, ROUTE_MTLS, TLS_VERSION, dotted};
 use crate::config::Config;
 use crate::policy::{Decision, Policy};
+use crate::state::State;
 
 /// One request through the glue, on a connection nothing is remembered for.
 fn on_request_headers(host: &mut MockHost, policy: &Policy) -> (Action, Decision) {
-    let handled = super::on_request_headers(host, policy, &Handshakes::new(16));
-    (handled.action, handled.decision)
+    let plan = super::on_request_headers(host, policy, &mut State::new(16));
+    (Action::after(&plan), plan.decision)
 }
 
 fn policy(json: &str) -> Policy {
@@ -76,8 +78,7 @@ fn audit_mode_forwards_with_the_audit_header() {
 #[test]
 fn failing_property_read_denies() {
     let mut host = MockHost::tls("TLSv1.3");
-    host.failing_properties
-        .push("connection.tls_version".into());
+    host.failing_properties.push(dotted(TLS_VERSION));
     on_request_headers(&mut host, &policy(""));
     assert_eq!(host.deny_reason(), Some("connection_facts_unavailable"));
 }
@@ -100,10 +101,7 @@ fn route_metadata_requires_mtls_and_unknown_values_deny() {
         r#"{"trusted_ca_sha256":["ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"]}"#,
     );
     let mut host = MockHost::tls("TLSv1.3");
-    host.set_property(
-        "xds.route_metadata.filter_metadata.onerecord_tls_policy.mtls",
-        b"required",
-    );
+    host.set_property(&dotted(ROUTE_MTLS), b"required");
     on_request_headers(&mut host, &p);
     let (_, headers, _) = host.sent.clone().unwrap();
     assert!(headers.contains(&(
@@ -112,10 +110,7 @@ fn route_metadata_requires_mtls_and_unknown_values_deny() {
     )));
 
     let mut host = MockHost::tls("TLSv1.3");
-    host.set_property(
-        "xds.route_metadata.filter_metadata.onerecord_tls_policy.mtls",
-        b"sometimes",
-    );
+    host.set_property(&dotted(ROUTE_MTLS), b"sometimes");
     on_request_headers(&mut host, &p);
     let (_, headers, _) = host.sent.clone().unwrap();
     assert!(headers.contains(&(
@@ -124,8 +119,7 @@ fn route_metadata_requires_mtls_and_unknown_values_deny() {
     )));
 
     let mut host = MockHost::tls("TLSv1.3");
-    host.failing_properties
-        .push("xds.route_metadata.filter_metadata.onerecord_tls_policy.mtls".into());
+    host.failing_properties.push(dotted(ROUTE_MTLS));
     on_request_headers(&mut host, &p);
     assert!(
         host.sent.is_some(),
@@ -138,8 +132,7 @@ fn peer_facts_are_read_only_with_a_client_certificate() {
     // Without a client certificate Envoy reports no digest, and nothing else
     // about the peer is read.
     let mut host = MockHost::tls("TLSv1.3");
-    host.failing_properties
-        .push("connection.peer_certificate".into());
+    host.failing_properties.push(dotted(PEER_CERTIFICATE));
     let (action, _) = on_request_headers(&mut host, &policy(""));
     assert_eq!(action, Action::Continue, "no client cert: no peer reads");
     assert!(
@@ -147,24 +140,22 @@ fn peer_facts_are_read_only_with_a_client_certificate() {
             .reads
             .borrow()
             .iter()
-            .any(|r| r == "connection.peer_certificate"),
+            .any(|r| *r == dotted(PEER_CERTIFICATE)),
         "{:?}",
         host.reads.borrow()
     );
 
     // An empty digest is no certificate too.
     let mut host = MockHost::tls("TLSv1.3");
-    host.set_property("connection.sha256_peer_certificate_digest", b"");
-    host.failing_properties
-        .push("connection.peer_certificate".into());
+    host.set_property(&dotted(PEER_DIGEST), b"");
+    host.failing_properties.push(dotted(PEER_CERTIFICATE));
     let (action, _) = on_request_headers(&mut host, &policy(""));
     assert_eq!(action, Action::Continue);
 
     // With one, a failing read denies.
     let mut host = MockHost::tls("TLSv1.3");
-    host.set_property("connection.sha256_peer_certificate_digest", &[b'a'; 64]);
-    host.failing_properties
-        .push("connection.peer_certificate".into());
+    host.set_property(&dotted(PEER_DIGEST), &[b'a'; 64]);
+    host.failing_properties.push(dotted(PEER_CERTIFICATE));
     let (_, decision) = on_request_headers(&mut host, &policy(""));
     assert_eq!(host.sent.as_ref().map(|s| s.0), Some(403));
     assert_eq!(
@@ -173,8 +164,7 @@ fn peer_facts_are_read_only_with_a_client_certificate() {
     );
 
     let mut host = MockHost::tls("TLSv1.3");
-    host.failing_properties
-        .push("connection.sha256_peer_certificate_digest".into());
+    host.failing_properties.push(dotted(PEER_DIGEST));
     on_request_headers(&mut host, &policy(""));
     assert_eq!(host.sent.as_ref().map(|s| s.0), Some(403));
 }

@@ -6,37 +6,38 @@
 //! only for requests that have trailers.
 
 use super::forged::{self, RequestMap};
-use super::request::deny;
-use super::{Action, Host, HostError};
+use super::request::send;
+use super::{Host, HostError};
+use crate::decision::Decision;
+use crate::effects::Plan;
 use crate::policy::Policy;
-use crate::reason::Reason;
 
 /// Strips forged annotations from the trailers of a request the headers
-/// phase forwarded; a failure denies (`connection_facts_unavailable`).
-pub fn on_request_trailers(host: &mut dyn Host, policy: &Policy) -> Action {
-    match strip(host, policy) {
-        Ok(()) => Action::Continue,
-        Err(e) => {
-            log::error!(
-                "onerecord-tls-policy: cannot rewrite request trailers ({}); denying",
-                e.0
-            );
-            // Only for the reply's `api:hasResource`; Envoy keeps the
-            // request headers readable until the stream ends.
-            let path = host
-                .request_headers()
-                .ok()
-                .and_then(|headers| headers.get(":path").map(<[u8]>::to_vec))
-                .and_then(|path| String::from_utf8(path).ok())
-                .unwrap_or_default();
-            deny(
-                host,
-                policy,
-                Some(Reason::ConnectionFactsUnavailable),
-                &path,
-            )
-        }
-    }
+/// phase forwarded with `decision`. When that fails, the core's fallback
+/// plan (denied, `connection_facts_unavailable`) is sent and returned.
+pub fn on_request_trailers(
+    host: &mut dyn Host,
+    policy: &Policy,
+    decision: &Decision,
+) -> Option<Plan> {
+    let Err(e) = strip(host, policy) else {
+        return None;
+    };
+    log::error!(
+        "onerecord-tls-policy: cannot rewrite request trailers ({}); denying",
+        e.0
+    );
+    // Only for the reply's `api:hasResource`; Envoy keeps the request
+    // headers readable until the stream ends.
+    let path = host
+        .request_headers()
+        .ok()
+        .and_then(|headers| headers.get(":path").map(<[u8]>::to_vec))
+        .and_then(|path| String::from_utf8(path).ok())
+        .unwrap_or_default();
+    let denied = policy.fallback(decision.clone(), &path);
+    send(host, &denied);
+    Some(denied)
 }
 
 fn strip(host: &mut dyn Host, policy: &Policy) -> Result<(), HostError> {

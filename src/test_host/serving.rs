@@ -57,6 +57,10 @@ pub fn representable(facts: &Facts) -> bool {
     let Ok(connection) = &facts.connection else {
         return false;
     };
+    // Served without `connection.id`: the facts must not name one.
+    if connection.id.is_some() {
+        return false;
+    }
     match &connection.tls_version {
         None => connection.peer.is_none(),
         Some(v) if v.is_empty() => false,
@@ -67,7 +71,6 @@ pub fn representable(facts: &Facts) -> bool {
             .is_none_or(|p| {
                 p.certificate_pem.as_deref() != Some("")
                     && p.sha256_digest.as_deref().is_some_and(|d| !d.is_empty())
-                    && p.connection_id.is_none()
             }),
     }
 }

@@ -255,6 +255,7 @@ fn decide(peer: PeerFacts) -> Verdict {
             route_mtls: None,
         },
         connection: Ok(ConnectionFacts {
+            id: None,
             tls_version: Some("TLSv1.2".into()),
             peer: Some(peer),
         }),
@@ -280,7 +281,6 @@ fn oversized_xfcc_is_peer_chain_unavailable() {
         sha256_digest: Some(HASH.into()),
         certificate_pem: Some(pem_block(&[0x30, 0x00])),
         xfcc: Some("a=b,".repeat(MAX_HEADER_BYTES)),
-        ..PeerFacts::default()
     };
     assert_eq!(decide(peer), Verdict::Deny(Reason::PeerChainUnavailable));
 }
@@ -315,7 +315,6 @@ fn hostile_chain_in_xfcc() {
         sha256_digest: Some(Fingerprint::of_der(&leaf).to_hex()),
         certificate_pem: Some(pem_block(&leaf)),
         xfcc: Some(format!("Chain=\"{}\"", envoy_format::url_encode_pem(chain))),
-        ..PeerFacts::default()
     };
     // More blocks than the parser takes is more than any path allows.
     let too_many = pem_block(&[0x30, 0x00]).repeat(MAX_CERTIFICATES + 1);

@@ -11,10 +11,10 @@ use std::process::ExitCode;
 pub fn run(args: &CheckConfigArgs) -> Result<ExitCode, Failure> {
     let config = load(&args.config)?;
     let store = config.trust_store();
-    for warning in warnings(&config, &store) {
+    for warning in warnings(&config, store) {
         eprintln!("warning: {warning}");
     }
-    print!("{}", summary(&config, &store));
+    print!("{}", summary(&config, store));
     Ok(ExitCode::SUCCESS)
 }
 

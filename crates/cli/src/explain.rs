@@ -90,7 +90,11 @@ pub fn facts(args: &ExplainArgs, chain: &[Certificate], now_unix: u64) -> Facts 
             method_overrides: Vec::new(),
             route_mtls: args.route_mtls.clone(),
         },
-        connection: Ok(ConnectionFacts { tls_version, peer }),
+        connection: Ok(ConnectionFacts {
+            id: None,
+            tls_version,
+            peer,
+        }),
         now_unix,
     }
 }

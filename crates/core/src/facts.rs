@@ -27,6 +27,11 @@ pub struct RequestFacts {
 /// Facts about the downstream connection.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ConnectionFacts {
+    /// `connection.id`: Envoy's number for the downstream connection, unique
+    /// for the life of the process; `None` when not read (the connection
+    /// memo is off) or unreadable. What the policy remembers per connection
+    /// is kept under it.
+    pub id: Option<u64>,
     /// `connection.tls_version`; `None` on plaintext.
     pub tls_version: Option<String>,
     /// Client-certificate facts; `None` when no client certificate was presented.
@@ -36,14 +41,11 @@ pub struct ConnectionFacts {
 /// Facts about a presented client certificate.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PeerFacts {
-    /// `connection.id`: Envoy's number for the downstream connection, unique
-    /// for the life of the process; `None` when not read.
-    pub connection_id: Option<u64>,
     /// `connection.sha256_peer_certificate_digest` (lowercase hex).
     pub sha256_digest: Option<String>,
     /// `connection.peer_certificate` (PEM), on Envoy versions that have it.
-    /// Like `xfcc`, read only when the verdict cache cannot decide
-    /// ([`Policy::needs_certificate`](crate::policy::Policy::needs_certificate)).
+    /// Like `xfcc`, read only when the policy cannot decide without it
+    /// ([`Policy::needs`](crate::policy::Policy::needs)).
     pub certificate_pem: Option<String>,
     /// The `x-forwarded-client-cert` request header Envoy set.
     pub xfcc: Option<String>,
@@ -57,4 +59,48 @@ pub struct Facts {
     pub connection: Result<ConnectionFacts, Unavailable>,
     /// Seconds since the Unix epoch, from the host clock.
     pub now_unix: u64,
+}
+
+/// What Envoy fixed at a connection's TLS handshake: it cannot change for
+/// the connection's life (Envoy does not renegotiate downstream), so the
+/// policy remembers it per connection and later requests need not read it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Handshake {
+    /// `connection.tls_version`; `None` on plaintext.
+    pub tls_version: Option<String>,
+    /// The client certificate, when one was presented.
+    pub peer: Option<HandshakePeer>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HandshakePeer {
+    /// `connection.sha256_peer_certificate_digest`.
+    pub sha256_digest: String,
+}
+
+impl Handshake {
+    /// Whether `connection` reports this handshake.
+    pub fn is_of(&self, connection: &ConnectionFacts) -> bool {
+        self.tls_version == connection.tls_version
+            && self.peer.as_ref().map(|p| p.sha256_digest.as_str())
+                == connection
+                    .peer
+                    .as_ref()
+                    .and_then(|p| p.sha256_digest.as_deref())
+    }
+
+    /// The handshake `connection` reports; `None` for a peer without a
+    /// digest, which the filter never reports and a memo could not restore.
+    pub fn of(connection: &ConnectionFacts) -> Option<Handshake> {
+        let peer = match &connection.peer {
+            None => None,
+            Some(peer) => Some(HandshakePeer {
+                sha256_digest: peer.sha256_digest.clone()?,
+            }),
+        };
+        Some(Handshake {
+            tls_version: connection.tls_version.clone(),
+            peer,
+        })
+    }
 }

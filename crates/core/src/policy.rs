@@ -1,60 +1,27 @@
-//! `decide()`: facts in, decision out. No host calls, no clock reads.
+//! `decide()`: facts in, decision out. No host calls, no clock reads. What
+//! a decision reads and changes between requests (the verdicts remembered
+//! by content and by connection) is the [`State`] the caller passes in.
 
-use crate::config::{AllowedClients, Config, Mode, MtlsRequirement, TlsVersion};
+use crate::config::{AllowedClients, Config, MtlsRequirement, TlsVersion};
 use crate::facts::Facts;
 use crate::reason::Reason;
-use crate::trust::{TrustStore, VerifiedClient};
+use crate::state::State;
+use crate::trust::VerifiedClient;
 
-mod cache;
 pub mod path;
 mod peer;
-pub use cache::{CacheStats, ChainVerification};
+mod plan;
+pub use crate::decision::{ChainVerification, Decided, Decision, Verdict};
+pub use crate::state::CacheStats;
 pub use path::{Selection, normalize_path};
+pub use peer::Needs;
 
-/// The configuration with everything prepared that requests need.
+/// The configuration with everything prepared that requests need. It does
+/// not change: what requests remember is in a [`State`].
 #[derive(Clone, Debug)]
 pub struct Policy {
+    /// With its trust store, made when it was parsed.
     pub config: Config,
-    trust: TrustStore,
-    /// Verified client chains of this configuration; a reload starts empty.
-    cache: cache::VerdictCache,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    Allow,
-    Deny(Reason),
-}
-
-/// What the policy concluded, and the facts the effects need.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Decision {
-    /// The enforce-mode verdict (in audit mode it is reported, not applied).
-    pub verdict: Verdict,
-    pub mode: Mode,
-    /// The reported rule's name: of the rules the path's readings selected,
-    /// the earliest that set the strictest requirement (ordinarily just the
-    /// first matching rule).
-    pub rule: Option<String>,
-    pub tls_version: Option<TlsVersion>,
-    /// The verified client, when one presented a certificate that passed.
-    pub client: Option<VerifiedClient>,
-    /// Why a presented certificate was not accepted where mTLS was optional.
-    pub ignored_certificate: Option<Reason>,
-}
-
-impl Decision {
-    /// True when the request must be answered with a deny instead of forwarded.
-    pub fn rejects(&self) -> bool {
-        self.mode == Mode::Enforce && self.deny_reason().is_some()
-    }
-
-    pub fn deny_reason(&self) -> Option<Reason> {
-        match self.verdict {
-            Verdict::Deny(reason) => Some(reason),
-            Verdict::Allow => None,
-        }
-    }
 }
 
 /// Route metadata key the filter reads under `filter_metadata`.
@@ -62,18 +29,13 @@ pub const ROUTE_METADATA_NAMESPACE: &str = "onerecord_tls_policy";
 
 impl Policy {
     pub fn new(config: Config) -> Self {
-        let trust = TrustStore::new(&config.trust);
-        let cache = cache::VerdictCache::new(config.verdict_cache_size);
-        Policy {
-            config,
-            trust,
-            cache,
-        }
+        Policy { config }
     }
 
-    /// The verdict cache's size and counters.
-    pub fn verdict_cache_stats(&self) -> CacheStats {
-        self.cache.stats()
+    /// An empty state for this configuration, sized by `verdict_cache_size`
+    /// (a reload starts a new one).
+    pub fn new_state(&self) -> State {
+        State::new(self.config.verdict_cache_size)
     }
 
     /// The rules this request is subject to, one per distinct selection
@@ -82,7 +44,21 @@ impl Policy {
         path::select_rules(&self.config, path, method)
     }
 
+    /// The decision on a request with nothing remembered, as the first
+    /// request of a fresh VM with the verdict cache off (the CLI, tests).
     pub fn decide(&self, facts: &Facts) -> Decision {
+        self.decide_with(facts, &mut State::new(0)).decision
+    }
+
+    /// The decision on a request, reading and updating what `state`
+    /// remembers (the connection's handshake and verdict, the verdicts by
+    /// content), and the full chain verification it ran, if any.
+    pub fn decide_with(&self, facts: &Facts, state: &mut State) -> Decided {
+        if let Ok(connection) = &facts.connection
+            && let Some(id) = connection.id
+        {
+            state.remember_handshake(id, connection);
+        }
         let request = &facts.request;
         let selection = path::select_rules_for_methods(
             &self.config,
@@ -99,10 +75,18 @@ impl Policy {
             client: None,
             ignored_certificate: None,
         };
-        if let Err(reason) = self.evaluate(facts, selection.as_ref(), &mut decision) {
+        let mut chain_verification = None;
+        let mut run = Run {
+            state,
+            chain_verification: &mut chain_verification,
+        };
+        if let Err(reason) = self.evaluate(facts, selection.as_ref(), &mut decision, &mut run) {
             decision.verdict = Verdict::Deny(reason);
         }
-        decision
+        Decided {
+            decision,
+            chain_verification,
+        }
     }
 
     fn evaluate(
@@ -110,6 +94,7 @@ impl Policy {
         facts: &Facts,
         selection: Option<&Selection>,
         decision: &mut Decision,
+        run: &mut Run<'_>,
     ) -> Result<(), Reason> {
         let connection = facts
             .connection
@@ -139,7 +124,14 @@ impl Policy {
                 Ok(())
             };
         };
-        match self.verify_peer(peer, facts.now_unix) {
+        let verified = self.verify_peer(
+            peer,
+            connection.id,
+            facts.now_unix,
+            run.state,
+            run.chain_verification,
+        );
+        match verified {
             Ok(client) => {
                 let mut lists = selection.allow_lists(&self.config);
                 if !lists.all(|list| is_allowed(&client, list)) {
@@ -170,6 +162,13 @@ impl Policy {
     }
 }
 
+/// What one decision reads and changes besides the facts and the decision.
+struct Run<'a> {
+    state: &'a mut State,
+    /// Set when a full chain verification ran.
+    chain_verification: &'a mut Option<ChainVerification>,
+}
+
 /// A client passes when any one of its identities is on the list.
 pub fn is_allowed(client: &VerifiedClient, allowed: &AllowedClients) -> bool {
     allowed.sha256.contains(&client.leaf_sha256)
@@ -183,6 +182,8 @@ pub fn is_allowed(client: &VerifiedClient, allowed: &AllowedClients) -> bool {
 
 #[cfg(test)]
 mod cache_tests;
+#[cfg(test)]
+mod connection_tests;
 #[cfg(test)]
 mod path_form_tests;
 #[cfg(test)]

@@ -3,13 +3,12 @@
 
 use crate::path_oracle::is_origin_form;
 use onerecord_tls_policy::config::NO_RULE;
+use onerecord_tls_policy::effects::{DenyResponse, annotations, deny_response, header_safe};
 use onerecord_tls_policy::facts::Facts;
-use onerecord_tls_policy::filter::{
-    Action, Handshakes, Outcome, access_log, configure, gather_facts, metrics,
-};
+use onerecord_tls_policy::filter::{Action, Outcome, access_log, configure, gather_facts, metrics};
 use onerecord_tls_policy::policy::{Decision, Policy, normalize_path};
 use onerecord_tls_policy::reason::Reason;
-use onerecord_tls_policy::response::{DenyResponse, annotations, deny_response, header_safe};
+use onerecord_tls_policy::state::State;
 use onerecord_tls_policy::test_host::hostcalls::{SEND_LOCAL_RESPONSE, SET_PROPERTY};
 use onerecord_tls_policy::test_host::{MockHost, representable};
 use serde_json::Value;
@@ -56,23 +55,18 @@ pub fn check_effects(
         ));
     }
     // A fresh policy and no memo: the host is asked for every fact.
-    let gathered = gather_facts(
-        &host,
-        &Policy::new(policy.config.clone()),
-        &Handshakes::new(0),
-    )
-    .facts;
+    let gathered = gather_facts(&host, &Policy::new(policy.config.clone()), &State::new(0)).facts;
     let expected = if representable(facts) {
         assert_eq!(&gathered, facts, "the host reports the facts");
         decision.clone()
     } else {
         Policy::new(policy.config.clone()).decide(&gathered)
     };
-    let plugin = configure(&mut host, Ok(config_text.as_bytes().to_vec()))
+    let mut plugin = configure(&mut host, Ok(config_text.as_bytes().to_vec()))
         .expect("a configuration Config::parse accepts loads");
     host.increments.clear();
     let (action, outcome) = plugin.on_request_headers(&mut host);
-    assert_eq!(outcome, Outcome::of(action, &expected));
+    assert_eq!(outcome, Outcome::of(action == Action::Pause, &expected));
     assert_eq!(action == Action::Pause, expected.rejects());
 
     let family = match outcome {
@@ -84,9 +78,9 @@ pub fn check_effects(
     // The plugin is fresh, so it verifies in full exactly when a fresh
     // policy does, and counts that verification by its result first.
     let reference = Policy::new(policy.config.clone());
-    reference.decide(&gathered);
     let mut want: Vec<String> = reference
-        .take_chain_verification()
+        .decide_with(&gathered, &mut reference.new_state())
+        .chain_verification
         .map(metrics::verification_counter_name)
         .into_iter()
         .collect();

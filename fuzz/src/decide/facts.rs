@@ -84,6 +84,7 @@ pub fn facts(case: &Case, certs: &Certs<'_>, config: &Config, pool_now: u64) -> 
     let connection = match tls_version {
         Err(()) => Err(Unavailable("connection.tls_version".into())),
         Ok(tls) => Ok(ConnectionFacts {
+            id: None,
             tls_version: tls.map(str::to_string),
             peer: peer(&case.peer, certs),
         }),
@@ -104,7 +105,6 @@ pub fn peer(choice: &PeerChoice, certs: &Certs<'_>) -> Option<PeerFacts> {
     match choice {
         PeerChoice::NoCertificate => None,
         PeerChoice::Custom(spec) => Some(PeerFacts {
-            connection_id: None,
             sha256_digest: spec.digest.as_ref().map(|d| digest(d, certs)),
             certificate_pem: spec.pem.as_ref().map(|p| pem(p, certs)),
             xfcc: spec.xfcc.as_ref().map(|x| element(x, certs)),

@@ -10,6 +10,7 @@ use crate::filter::metrics::{
     verification_counter_name,
 };
 use crate::filter::mock::MockHost;
+use crate::filter::properties::{CONNECTION_ID, PEER_DIGEST, dotted};
 use crate::policy::ChainVerification;
 use crate::reason::Reason;
 
@@ -189,7 +190,7 @@ fn failing_metric_calls_change_no_verdict() {
         fail_metrics: true,
         ..MockHost::default()
     };
-    let plugin = configure(&mut host, Ok(delegations("").into_bytes())).expect("loads");
+    let mut plugin = configure(&mut host, Ok(delegations("").into_bytes())).expect("loads");
     let mut host = MockHost::plaintext();
     assert_eq!(
         plugin.on_request_headers(&mut host),
@@ -244,10 +245,7 @@ fn the_property_carries_a_verified_clients_fingerprints() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    host.set_property(
-        "connection.sha256_peer_certificate_digest",
-        leaf.sha256_hex().as_bytes(),
-    );
+    host.set_property(&dotted(PEER_DIGEST), leaf.sha256_hex().as_bytes());
     let xfcc = crate::xfcc::envoy_format::element(&leaf.der(), &[leaf.der(), root.der()]);
     host.headers.push(("x-forwarded-client-cert".into(), xfcc));
     let (action, outcome, host) = proxy.send(host);
@@ -281,11 +279,8 @@ fn a_failing_chain_is_verified_once_per_connection() {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_secs();
-        host.set_property("connection.id", &id.to_le_bytes());
-        host.set_property(
-            "connection.sha256_peer_certificate_digest",
-            leaf.sha256_hex().as_bytes(),
-        );
+        host.set_property(&dotted(CONNECTION_ID), &id.to_le_bytes());
+        host.set_property(&dotted(PEER_DIGEST), leaf.sha256_hex().as_bytes());
         let xfcc = crate::xfcc::envoy_format::element(&leaf.der(), &[leaf.der(), root.der()]);
         host.headers.push(("x-forwarded-client-cert".into(), xfcc));
         host

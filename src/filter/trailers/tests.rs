@@ -15,7 +15,7 @@ fn plugin(config: &str) -> (Plugin, MockHost) {
 }
 
 /// The headers phase of a TLS request, on a host that keeps the counters.
-fn forwarded(plugin: &Plugin, host: &mut MockHost) -> Forwarded {
+fn forwarded(plugin: &mut Plugin, host: &mut MockHost) -> Forwarded {
     let (action, outcome, forwarded) = plugin.on_request_headers_keeping(host);
     assert_eq!(action, Action::Continue, "{outcome:?}");
     forwarded.expect("a forwarded request is kept")
@@ -41,7 +41,7 @@ fn counted(host: &MockHost) -> Vec<(String, u64)> {
 
 #[test]
 fn forged_trailers_are_removed_and_others_kept() {
-    let (plugin, loaded) = plugin("{}");
+    let (mut plugin, loaded) = plugin("{}");
     let mut host = request(
         loaded,
         &[
@@ -51,7 +51,7 @@ fn forged_trailers_are_removed_and_others_kept() {
             (b"X-OneRecord-Policy", b"allow"),
         ],
     );
-    let kept = forwarded(&plugin, &mut host);
+    let kept = forwarded(&mut plugin, &mut host);
     assert_eq!(
         plugin.on_request_trailers(&mut host, &kept),
         Action::Continue
@@ -66,9 +66,9 @@ fn forged_trailers_are_removed_and_others_kept() {
 
 #[test]
 fn trailers_without_forged_names_are_read_once_and_left_alone() {
-    let (plugin, loaded) = plugin("{}");
+    let (mut plugin, loaded) = plugin("{}");
     let mut host = request(loaded, &[(b"checksum", b"abc")]);
-    let kept = forwarded(&plugin, &mut host);
+    let kept = forwarded(&mut plugin, &mut host);
     assert_eq!(
         plugin.on_request_trailers(&mut host, &kept),
         Action::Continue
@@ -79,12 +79,12 @@ fn trailers_without_forged_names_are_read_once_and_left_alone() {
 
 /// A trailer phase that fails in `break_host` is a counted, logged deny.
 fn assert_trailers_deny(config: &str, break_host: impl FnOnce(&mut MockHost)) {
-    let (plugin, loaded) = plugin(config);
+    let (mut plugin, loaded) = plugin(config);
     let mut host = request(loaded, &[(b"x_onerecord_mtls", b"verified")]);
     host.headers.retain(|(name, _)| name != ":path");
     host.headers
         .push((":path".into(), "/logistics-objects/1?q=x".into()));
-    let kept = forwarded(&plugin, &mut host);
+    let kept = forwarded(&mut plugin, &mut host);
     break_host(&mut host);
     assert_eq!(plugin.on_request_trailers(&mut host, &kept), Action::Pause);
     assert_eq!(host.deny_reason(), Some("connection_facts_unavailable"));
@@ -124,9 +124,9 @@ fn a_forged_trailer_the_host_did_not_remove_denies() {
 
 #[test]
 fn audit_mode_strips_trailers_and_still_denies_what_it_cannot_strip() {
-    let (plugin, loaded) = plugin(r#"{"mode":"audit"}"#);
+    let (mut plugin, loaded) = plugin(r#"{"mode":"audit"}"#);
     let mut host = request(loaded, &[(b"x-onerecord-mtls", b"verified")]);
-    let kept = forwarded(&plugin, &mut host);
+    let kept = forwarded(&mut plugin, &mut host);
     assert_eq!(
         plugin.on_request_trailers(&mut host, &kept),
         Action::Continue
@@ -137,7 +137,7 @@ fn audit_mode_strips_trailers_and_still_denies_what_it_cannot_strip() {
 
 #[test]
 fn a_denied_request_keeps_nothing_for_its_trailers() {
-    let (plugin, loaded) = plugin("{}");
+    let (mut plugin, loaded) = plugin("{}");
     let mut host = MockHost::plaintext();
     host.counters = loaded.counters;
     let (action, outcome, forwarded) = plugin.on_request_headers_keeping(&mut host);

@@ -7,6 +7,7 @@ use super::header_map::HeaderMap;
 use super::{Action as FilterAction, Forwarded, Host, HostError, Plugin, configure};
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, ContextType};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 proxy_wasm::main! {{
@@ -14,8 +15,13 @@ proxy_wasm::main! {{
     proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(PolicyRoot { plugin: None }) });
 }}
 
+/// The loaded plugin, shared by the root and its HTTP contexts. A VM is
+/// single-threaded and a request runs to the end of its callback, so the
+/// plugin is borrowed by one request at a time.
+type Shared = Rc<RefCell<Plugin>>;
+
 struct PolicyRoot {
-    plugin: Option<Rc<Plugin>>,
+    plugin: Option<Shared>,
 }
 
 impl Context for PolicyRoot {}
@@ -25,7 +31,7 @@ impl RootContext for PolicyRoot {
         let configuration = abi::plugin_configuration(plugin_configuration_size);
         match configure(&mut WasmHost, configuration) {
             Some(plugin) => {
-                self.plugin = Some(Rc::new(plugin));
+                self.plugin = Some(Rc::new(RefCell::new(plugin)));
                 true
             }
             None => false,
@@ -45,7 +51,7 @@ impl RootContext for PolicyRoot {
 }
 
 struct PolicyHttp {
-    plugin: Option<Rc<Plugin>>,
+    plugin: Option<Shared>,
     /// Set when the headers phase forwarded the request; only then are its
     /// trailers handled (a denied request has been answered already).
     forwarded: Option<Forwarded>,
@@ -56,8 +62,10 @@ impl Context for PolicyHttp {}
 impl HttpContext for PolicyHttp {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
         let mut host = WasmHost;
-        let Some(plugin) = self.plugin.as_deref() else {
+        let plugin = self.plugin.as_deref().map(RefCell::try_borrow_mut);
+        let Some(Ok(mut plugin)) = plugin else {
             // No valid configuration: Envoy should not have created us; refuse.
+            // (The plugin is never in use here: one request runs at a time.)
             log::error!("onerecord-tls-policy: no configuration; refusing the request");
             let _ = host.send_response(503, &[], b"");
             return Action::Pause;
@@ -74,7 +82,15 @@ impl HttpContext for PolicyHttp {
             return Action::Continue;
         };
         let mut host = WasmHost;
-        let action = plugin.on_request_trailers(&mut host, forwarded);
+        let action = match plugin.try_borrow() {
+            Ok(plugin) => plugin.on_request_trailers(&mut host, forwarded),
+            // Never in use here (one request runs at a time); refuse
+            // rather than skip the strip.
+            Err(_) => {
+                let _ = host.send_response(503, &[], b"");
+                FilterAction::Pause
+            }
+        };
         if action == FilterAction::Pause {
             self.forwarded = None;
         }

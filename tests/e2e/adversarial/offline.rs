@@ -7,23 +7,28 @@ use onerecord_tls_policy::config::Config;
 use onerecord_tls_policy::facts::{ConnectionFacts, Facts, PeerFacts, RequestFacts};
 use onerecord_tls_policy::policy::{Decision, Policy};
 use onerecord_tls_policy::reason::Reason;
+use onerecord_tls_policy::state::State;
 use onerecord_tls_policy::xfcc::envoy_format::peer_facts;
 use serde_json::Value;
+use std::cell::RefCell;
 use support::pki::Issued;
 use support::policies::{DELEGATION, OBJECT};
 use support::unix_now;
 
-/// A `Policy` of `config`, deciding requests over TLS 1.3.
-pub(super) struct Offline(Policy);
+/// A `Policy` of `config` and what it remembers, deciding requests over
+/// TLS 1.3 (a verification it made is remembered for the next request).
+pub(super) struct Offline(Policy, RefCell<State>);
 
 impl Offline {
     pub(super) fn new(config: &Value) -> Offline {
         let config = Config::parse(config.to_string().as_bytes()).expect("valid configuration");
-        Offline(Policy::new(config))
+        let policy = Policy::new(config);
+        let state = RefCell::new(policy.new_state());
+        Offline(policy, state)
     }
 
     pub(super) fn decide(&self, path: &str, peer: Option<PeerFacts>) -> Decision {
-        self.0.decide(&Facts {
+        let facts = Facts {
             request: RequestFacts {
                 path: path.to_string(),
                 method: "GET".to_string(),
@@ -31,11 +36,15 @@ impl Offline {
                 route_mtls: None,
             },
             connection: Ok(ConnectionFacts {
+                id: None,
                 tls_version: Some("TLSv1.3".to_string()),
                 peer,
             }),
             now_unix: unix_now(),
-        })
+        };
+        self.0
+            .decide_with(&facts, &mut self.1.borrow_mut())
+            .decision
     }
 
     /// Required route: denied with `reason`. Optional route: passes as

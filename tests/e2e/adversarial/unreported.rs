@@ -61,7 +61,6 @@ fn garbage_certificates_never_verify() {
         let digest = onerecord_tls_policy::fingerprint::Fingerprint::of_der(der).to_hex();
         // As `connection.peer_certificate` (Envoy 1.40).
         let peer = PeerFacts {
-            connection_id: None,
             sha256_digest: Some(digest.clone()),
             certificate_pem: Some(text.clone()),
             xfcc: None,
@@ -69,7 +68,6 @@ fn garbage_certificates_never_verify() {
         offline.assert_refused(&peer, Reason::CertificateInvalid, what);
         // As XFCC `Cert=` (Envoy 1.36 has no peer_certificate).
         let peer = PeerFacts {
-            connection_id: None,
             sha256_digest: Some(digest),
             certificate_pem: None,
             xfcc: Some(format!("Cert=\"{}\"", url_encode_pem(text))),

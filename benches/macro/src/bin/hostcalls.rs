@@ -9,14 +9,14 @@
 //! the hostcalls. Built only with `--features hostcalls`.
 
 use macro_bench::splice;
+use onerecord_tls_policy::effects;
 use onerecord_tls_policy::filter::header_map::{self, HeaderMap};
 use onerecord_tls_policy::filter::properties::{
     CONNECTION_ID, PEER_CERTIFICATE, PEER_DIGEST, TLS_VERSION, dotted,
 };
 use onerecord_tls_policy::filter::{
-    Action, Handshakes, Outcome, XFCC_HEADER, access_log, configure, gather_facts,
+    Action, Outcome, XFCC_HEADER, access_log, configure, gather_facts,
 };
-use onerecord_tls_policy::response;
 use onerecord_tls_policy::test_host::{Hostcalls, MockHost, Tally, property_call};
 use onerecord_tls_policy::xfcc::envoy_format;
 use onerecord_tls_policy_testkit::pki::{CertSpec, issue, self_signed};
@@ -153,7 +153,7 @@ fn main() {
     .collect();
     host.headers.clone_from(&request_headers);
 
-    let plugin =
+    let mut plugin =
         configure(&mut host, Ok(config.clone().into_bytes())).expect("configuration loads");
     // The connection's first request reads the handshake facts and the
     // certificate, verifies the chain in full, and fills the per-connection
@@ -217,11 +217,11 @@ fn main() {
     // Native time of the warm path, hostcalls served from memory.
     COUNTING.with(|c| c.set(false));
     host.timing = true;
-    let policy = plugin.policy();
-    // A memo of its own that has seen the connection, so gathering is timed
-    // on the warm path too (the verdict is already in the policy's cache).
-    let handshakes = Handshakes::new(16);
-    let facts = gather_facts(&host, policy, &handshakes).facts;
+    // A copy of the plugin's state, which has seen the connection, so
+    // gathering and deciding are timed on the warm path too.
+    let policy = plugin.policy().clone();
+    let mut state = plugin.state().clone();
+    let facts = gather_facts(&host, &policy, &state).facts;
     assert!(
         facts
             .connection
@@ -229,7 +229,10 @@ fn main() {
             .is_ok_and(|c| c.peer.as_ref().is_some_and(|p| p.certificate_pem.is_none())),
         "gathering must be timed with the verdict cached"
     );
-    assert!(!handshakes.is_empty(), "the connection must be remembered");
+    assert!(
+        state.remembered_connections() > 0,
+        "the connection must be remembered"
+    );
     let time = |f: &mut dyn FnMut()| {
         let mut runs: Vec<f64> = (0..REPEATS)
             .map(|_| {
@@ -248,10 +251,10 @@ fn main() {
         black_box(plugin.on_request_headers(&mut host));
     });
     let gathering = time(&mut || {
-        black_box(gather_facts(&host, policy, &handshakes));
+        black_box(gather_facts(&host, &policy, &state));
     });
     let deciding = time(&mut || {
-        black_box(policy.decide(black_box(&facts)));
+        black_box(policy.decide_with(black_box(&facts), &mut state));
     });
     let resetting = time(&mut || {
         host.headers.clone_from(&request_headers);
@@ -259,15 +262,15 @@ fn main() {
     let whole = whole - resetting;
     // Pieces of gathering and of the rest, each as the filter does it (the
     // header map includes taking the host's buffer).
-    let decision = policy.decide(&facts);
+    let decision = policy.decide_with(&facts, &mut state).decision;
     let wire = header_map::serialize_pairs(&request_headers);
     let decoding = time(&mut || {
         black_box(HeaderMap::parse(black_box(wire.clone())));
     });
     let annotating = time(&mut || {
-        black_box(response::annotations(black_box(&decision), "x-onerecord-"));
+        black_box(effects::annotations(black_box(&decision), "x-onerecord-"));
     });
-    let outcome = Outcome::of(Action::Continue, &decision);
+    let outcome = Outcome::of(false, &decision);
     let recording = time(&mut || {
         black_box(access_log::value(outcome, black_box(&decision)));
     });

@@ -23,7 +23,6 @@ fn envoy_peer(chain: &[&Issued]) -> PeerFacts {
     }
     let leaf = chain[0];
     PeerFacts {
-        connection_id: None,
         sha256_digest: Some(leaf.sha256_hex()),
         certificate_pem: Some(leaf.pem()),
         xfcc: Some(format!(
@@ -111,6 +110,7 @@ fn explain_verdict_is_policy_decide_for_the_same_facts() {
                         route_mtls: None,
                     },
                     connection: Ok(ConnectionFacts {
+                        id: None,
                         tls_version: tls.map(str::to_string),
                         peer: tls.and((!chain.is_empty()).then(|| envoy_peer(chain))),
                     }),

@@ -11,7 +11,7 @@ mod json;
 mod rules;
 mod values;
 
-use crate::trust::{CaCertificate, TrustStore};
+use crate::trust::TrustStore;
 use json::{as_str, as_u64, fingerprints, present, reject_unknown};
 use serde_json::{Map, Value};
 use std::fmt;
@@ -31,10 +31,23 @@ pub struct Config {
     pub annotation_prefix: String,
     /// Successful client verifications kept per VM; 0 disables the cache.
     pub verdict_cache_size: usize,
-    /// `trust.ca_certificates_der` as read when they were checked, for
-    /// [`Config::trust_store`].
-    ca_certificates: Vec<CaCertificate>,
+    /// The verifier for `trust`, made from the CA certificates as they were
+    /// read when checked: [`Config::trust_store`].
+    trust_store: Prepared,
 }
+
+/// Made from `trust` alone, so equal whenever `trust` is: configurations
+/// compare by what they say.
+#[derive(Clone, Debug)]
+struct Prepared(TrustStore);
+
+impl PartialEq for Prepared {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Prepared {}
 
 pub const DEFAULT_ANNOTATION_PREFIX: &str = "x-onerecord-";
 /// The rule name logs, metrics and access logs show when no rule matched;
@@ -53,22 +66,23 @@ pub const MAX_VERDICT_CACHE_SIZE: usize = 65_536;
 
 impl Default for Config {
     fn default() -> Self {
+        let trust = TrustSettings {
+            trusted_ca_sha256: Vec::new(),
+            ca_certificates_der: Vec::new(),
+            revoked_sha256: Vec::new(),
+            max_chain_length: DEFAULT_MAX_CHAIN_LENGTH,
+            clock_skew_seconds: DEFAULT_CLOCK_SKEW_SECONDS,
+        };
         Config {
             mode: Mode::Enforce,
             min_tls_version: TlsVersion::Tls12,
             mtls: MtlsRequirement::Optional,
-            trust: TrustSettings {
-                trusted_ca_sha256: Vec::new(),
-                ca_certificates_der: Vec::new(),
-                revoked_sha256: Vec::new(),
-                max_chain_length: DEFAULT_MAX_CHAIN_LENGTH,
-                clock_skew_seconds: DEFAULT_CLOCK_SKEW_SECONDS,
-            },
+            trust: trust.clone(),
             allowed_clients: None,
             rules: Vec::new(),
             annotation_prefix: DEFAULT_ANNOTATION_PREFIX.to_string(),
             verdict_cache_size: DEFAULT_VERDICT_CACHE_SIZE,
-            ca_certificates: Vec::new(),
+            trust_store: Prepared(TrustStore::with_certificates(&trust, Vec::new())),
         }
     }
 }
@@ -174,8 +188,9 @@ impl Config {
         if let Some(v) = present(object, "trusted_ca_sha256") {
             config.trust.trusted_ca_sha256 = fingerprints(v, "trusted_ca_sha256")?;
         }
+        let mut ca_certificates = Vec::new();
         if let Some(v) = present(object, "ca_certificates_pem") {
-            (config.trust.ca_certificates_der, config.ca_certificates) =
+            (config.trust.ca_certificates_der, ca_certificates) =
                 ca_certificates::read(as_str(v, "ca_certificates_pem")?, "ca_certificates_pem")?;
         }
         if let Some(v) = present(object, "revoked_sha256") {
@@ -241,6 +256,10 @@ impl Config {
             config.verdict_cache_size = n as usize;
         }
         config.check_trust_is_possible()?;
+        config.trust_store = Prepared(TrustStore::with_certificates(
+            &config.trust,
+            ca_certificates,
+        ));
         Ok(config)
     }
 
@@ -269,10 +288,10 @@ impl Config {
         }
     }
 
-    /// The verifier for this configuration, from the CA certificates as
-    /// they were read when checked.
-    pub fn trust_store(&self) -> TrustStore {
-        TrustStore::with_certificates(&self.trust, self.ca_certificates.iter().cloned())
+    /// The verifier for this configuration, made when it was parsed from
+    /// the CA certificates as they were read when checked.
+    pub fn trust_store(&self) -> &TrustStore {
+        &self.trust_store.0
     }
 
     /// The allow-list that applies under `rule` (a rule's own list replaces the global one).

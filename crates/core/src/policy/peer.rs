@@ -1,12 +1,13 @@
 //! The client certificate: the handshake's leaf, verified against the pinned
-//! anchors, through the verdict cache when the same bytes were verified (or
-//! failed) before.
+//! anchors, unless the connection's remembered verdict, or one remembered for
+//! the same bytes, still decides it.
 
 use super::Policy;
-use super::cache::{CacheKey, CachedDenial, CachedVerdict, ChainVerification};
-use crate::facts::PeerFacts;
+use crate::decision::ChainVerification;
+use crate::facts::{Handshake, PeerFacts};
 use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
+use crate::state::{CacheKey, CachedDenial, CachedVerdict, Connection, ConnectionVerdict, State};
 use crate::trust::{PresentedChain, VerifiedClient};
 use crate::xfcc::{self, XfccError};
 
@@ -29,35 +30,74 @@ impl From<Reason> for Failure {
     }
 }
 
+/// What the filter must read for a request, asked of the policy once it has
+/// read `connection.id` (and before anything else about the connection).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Needs {
+    /// The connection's handshake facts as remembered; `None`: read them.
+    pub handshake: Option<Handshake>,
+    /// Whether to read the client certificate (the PEM and the XFCC header)
+    /// when the handshake has one: `false` only when the connection's
+    /// remembered verification, or its remembered denial, decides this
+    /// request without it.
+    pub certificate: bool,
+}
+
+impl Needs {
+    /// Nothing remembered: every fact is read.
+    pub fn everything() -> Needs {
+        Needs {
+            handshake: None,
+            certificate: true,
+        }
+    }
+}
+
 impl Policy {
-    /// Whether deciding on this peer needs its certificate (the PEM and the
-    /// XFCC header): `false` when the connection's remembered verification,
-    /// or its remembered denial, holds for this request, so the filter can
-    /// skip reading them.
-    pub fn needs_certificate(&self, peer: &PeerFacts, now_unix: u64) -> bool {
-        let Some(id) = peer.connection_id else {
-            return true;
+    /// What to read for a request on connection `connection_id` (`None`:
+    /// not read, or the memo is off) at `now_unix`. Asks without counting
+    /// or reordering anything.
+    pub fn needs(&self, state: &State, connection_id: Option<u64>, now_unix: u64) -> Needs {
+        let Some(known) = connection_id.and_then(|id| state.connection(id)) else {
+            return Needs::everything();
         };
-        let verified = self
-            .cache
-            .peek_connection(id, |cached| self.still_holds(cached, peer, now_unix));
-        let denied = self
-            .cache
-            .peek_connection_denial(id)
-            .is_some_and(|denial| denial_holds(&denial, peer, now_unix));
-        verified != Some(true) && !denied
+        let certificate = match &known.handshake.peer {
+            None => false,
+            Some(peer) => !self.connection_decides(known, Some(&peer.sha256_digest), now_unix),
+        };
+        Needs {
+            handshake: Some(known.handshake.clone()),
+            certificate,
+        }
     }
 
-    /// The full chain verification the last decision ran, if it ran one (a
-    /// cache hit does not), for the `chain_verifications_total` metric.
-    /// Taking it clears it.
-    pub fn take_chain_verification(&self) -> Option<ChainVerification> {
-        self.cache.take_verification()
+    /// Whether deciding on connection `connection_id`, whose handshake
+    /// reports `sha256_digest`, needs the certificate: `false` when the
+    /// connection's remembered verdict holds for this request.
+    pub fn needs_certificate(
+        &self,
+        state: &State,
+        connection_id: u64,
+        sha256_digest: Option<&str>,
+        now_unix: u64,
+    ) -> bool {
+        state
+            .connection(connection_id)
+            .is_none_or(|known| !self.connection_decides(known, sha256_digest, now_unix))
     }
 
-    /// A cached verification or denial where it still holds for this
-    /// request, else a full one, remembered. The connection's own entry
-    /// comes first: it needs no certificate bytes.
+    fn connection_decides(&self, known: &Connection, digest: Option<&str>, now_unix: u64) -> bool {
+        match &known.verdict {
+            Some(ConnectionVerdict::Verified(cached)) => self.still_holds(cached, digest, now_unix),
+            Some(ConnectionVerdict::Denied(denial)) => denial_holds(denial, digest, now_unix),
+            None => false,
+        }
+    }
+
+    /// The connection's remembered verification or denial where it still
+    /// holds for this request (it needs no certificate bytes), else one
+    /// remembered by content, else a full one (reported in `verification`);
+    /// the result is the connection's from then on.
     ///
     /// Envoy's own verdict (`connection.peer_certificate_valid`) is not
     /// asked: Envoy reports it false on every resumed TLS session, whose
@@ -67,35 +107,40 @@ impl Policy {
     pub(super) fn verify_peer(
         &self,
         peer: &PeerFacts,
+        connection_id: Option<u64>,
         now_unix: u64,
+        state: &mut State,
+        verification: &mut Option<ChainVerification>,
     ) -> Result<VerifiedClient, Reason> {
-        if let Some(id) = peer.connection_id {
-            if let Some(cached) = self.cache.get_connection(id)
-                && self.still_holds(&cached, peer, now_unix)
-            {
-                return Ok(cached.client);
-            }
-            if let Some(denial) = self.cache.get_connection_denial(id)
-                && denial_holds(&denial, peer, now_unix)
-            {
-                return Err(denial.reason);
+        let digest = peer.sha256_digest.as_deref();
+        if let Some(id) = connection_id {
+            match state.connection_verdict(id) {
+                Some(ConnectionVerdict::Verified(cached))
+                    if self.still_holds(&cached, digest, now_unix) =>
+                {
+                    return Ok(cached.client);
+                }
+                Some(ConnectionVerdict::Denied(denial))
+                    if denial_holds(&denial, digest, now_unix) =>
+                {
+                    return Err(denial.reason);
+                }
+                _ => {}
             }
         }
-        let outcome = self.verified_by_content(peer, now_unix);
-        if let Some(id) = peer.connection_id {
-            match &outcome {
+        let outcome = self.verified_by_content(peer, now_unix, state, verification);
+        if let Some(id) = connection_id {
+            let remembered = match &outcome {
                 Ok(verdict) if verdict.validity.contains(now_unix) => {
-                    self.cache.insert_connection(id, verdict.clone());
+                    Some(ConnectionVerdict::Verified(verdict.clone()))
                 }
                 Err(Failure {
                     denial: Some(denial),
                     ..
-                }) => self.cache.insert_connection_denial(id, *denial),
-                _ => {
-                    self.cache.remove_connection(id);
-                    self.cache.remove_connection_denial(id);
-                }
-            }
+                }) => Some(ConnectionVerdict::Denied(*denial)),
+                _ => None,
+            };
+            state.set_connection_verdict(id, remembered);
         }
         outcome
             .map(|verdict| verdict.client)
@@ -108,15 +153,17 @@ impl Policy {
         &self,
         peer: &PeerFacts,
         now_unix: u64,
+        state: &mut State,
+        verification: &mut Option<ChainVerification>,
     ) -> Result<CachedVerdict, Failure> {
-        let key = self.cache.key(peer);
+        let key = state.by_content.key(peer);
         if let Some(key) = key {
-            let reused = match self.cache.get(key) {
+            let reused = match state.by_content.get(key) {
                 Some(cached) => self
                     .reuse(cached, peer, now_unix)
                     .map(|outcome| outcome.map_err(Failure::from)),
-                None => self
-                    .cache
+                None => state
+                    .by_content
                     .get_denial(key)
                     .and_then(|denial| reuse_denial(denial, peer, now_unix)),
             };
@@ -125,12 +172,12 @@ impl Policy {
             }
         }
         let outcome = self.verify_chain(peer, now_unix);
-        self.cache.note_verification(match &outcome {
+        *verification = Some(match &outcome {
             Ok(_) => ChainVerification::Verified,
             Err(failure) => ChainVerification::Failed(failure.reason),
         });
         if let Some(key) = key {
-            self.remember(key, &outcome, now_unix);
+            remember(state, key, &outcome, now_unix);
         }
         outcome
     }
@@ -148,7 +195,8 @@ impl Policy {
         // Equal bytes parse to the same leaf, so this is the full
         // verification's first check that can differ, with its outcome. XFCC
         // `Hash=` is inside the keyed bytes: it matched this leaf when stored.
-        if let Some(differs) = handshake_differs(peer, &cached.client.leaf_sha256) {
+        let digest = peer.sha256_digest.as_deref();
+        if let Some(differs) = handshake_differs(digest, &cached.client.leaf_sha256) {
             return Some(Err(differs));
         }
         self.holds_now(&cached, now_unix).then_some(Ok(cached))
@@ -158,8 +206,8 @@ impl Policy {
     /// as an allow. Anything else (another digest, which a connection cannot
     /// have; a time outside the window; a revocation) leaves the request to
     /// the verification by content, with the certificate read.
-    fn still_holds(&self, cached: &CachedVerdict, peer: &PeerFacts, now_unix: u64) -> bool {
-        handshake_differs(peer, &cached.client.leaf_sha256).is_none()
+    fn still_holds(&self, cached: &CachedVerdict, digest: Option<&str>, now_unix: u64) -> bool {
+        handshake_differs(digest, &cached.client.leaf_sha256).is_none()
             && self.holds_now(cached, now_unix)
     }
 
@@ -174,25 +222,6 @@ impl Policy {
                 .path_sha256
                 .iter()
                 .any(|f| revoked.contains(f))
-    }
-
-    /// Keeps only what a hit could use: a success valid right now, or a
-    /// denial of the chain verification proper. Anything else drops any
-    /// entry for the key.
-    fn remember(&self, key: CacheKey, outcome: &Result<CachedVerdict, Failure>, now_unix: u64) {
-        match outcome {
-            Ok(verdict) if verdict.validity.contains(now_unix) => {
-                self.cache.insert(key, verdict.clone());
-            }
-            Err(Failure {
-                denial: Some(denial),
-                ..
-            }) => self.cache.insert_denial(key, *denial),
-            _ => {
-                self.cache.remove(key);
-                self.cache.remove_denial(key);
-            }
-        }
     }
 
     /// The full verification. The leaf must be the handshake's certificate;
@@ -212,7 +241,7 @@ impl Policy {
         let leaf = single_certificate(leaf_pem)?;
         let leaf_sha256 = Fingerprint::of_der(&leaf);
 
-        if let Some(differs) = handshake_differs(peer, &leaf_sha256) {
+        if let Some(differs) = handshake_differs(peer.sha256_digest.as_deref(), &leaf_sha256) {
             return Err(differs.into());
         }
         let xfcc_hash = element.as_ref().and_then(|e| e.hash.as_deref());
@@ -234,7 +263,7 @@ impl Policy {
             None => Vec::new(),
         };
         let chain = PresentedChain { leaf, others };
-        let verification = self.trust.verify_counted(&chain, now_unix);
+        let verification = self.config.trust_store().verify_counted(&chain, now_unix);
         match verification.result {
             Ok((client, validity)) => Ok(CachedVerdict { client, validity }),
             Err(reason) => {
@@ -264,7 +293,7 @@ fn reuse_denial(
     peer: &PeerFacts,
     now_unix: u64,
 ) -> Option<Result<CachedVerdict, Failure>> {
-    if let Some(differs) = handshake_differs(peer, &denial.leaf_sha256) {
+    if let Some(differs) = handshake_differs(peer.sha256_digest.as_deref(), &denial.leaf_sha256) {
         return Some(Err(differs.into()));
     }
     denial.holds_at(now_unix).then_some(Err(Failure {
@@ -274,13 +303,13 @@ fn reuse_denial(
 }
 
 /// Whether a connection's remembered denial decides this request.
-fn denial_holds(denial: &CachedDenial, peer: &PeerFacts, now_unix: u64) -> bool {
-    handshake_differs(peer, &denial.leaf_sha256).is_none() && denial.holds_at(now_unix)
+fn denial_holds(denial: &CachedDenial, digest: Option<&str>, now_unix: u64) -> bool {
+    handshake_differs(digest, &denial.leaf_sha256).is_none() && denial.holds_at(now_unix)
 }
 
 /// The reason the handshake's digest rules out `leaf`, if it does.
-fn handshake_differs(peer: &PeerFacts, leaf: &Fingerprint) -> Option<Reason> {
-    match peer.sha256_digest.as_deref() {
+fn handshake_differs(digest: Option<&str>, leaf: &Fingerprint) -> Option<Reason> {
+    match digest {
         None => Some(Reason::ConnectionFactsUnavailable),
         Some(digest) if !digest_matches(digest, leaf) => Some(Reason::CertificateMismatch),
         Some(_) => None,
@@ -299,4 +328,28 @@ fn single_certificate(pem: &str) -> Result<Vec<u8>, Reason> {
 
 fn digest_matches(reported: &str, actual: &Fingerprint) -> bool {
     Fingerprint::parse(reported).is_ok_and(|f| f == *actual)
+}
+
+/// Keeps only what a hit could use: a success valid right now, or a denial
+/// of the chain verification proper. Anything else drops any entry for the
+/// key.
+fn remember(
+    state: &mut State,
+    key: CacheKey,
+    outcome: &Result<CachedVerdict, Failure>,
+    now_unix: u64,
+) {
+    match outcome {
+        Ok(verdict) if verdict.validity.contains(now_unix) => {
+            state.by_content.insert(key, verdict.clone());
+        }
+        Err(Failure {
+            denial: Some(denial),
+            ..
+        }) => state.by_content.insert_denial(key, *denial),
+        _ => {
+            state.by_content.remove(key);
+            state.by_content.remove_denial(key);
+        }
+    }
 }

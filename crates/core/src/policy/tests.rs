@@ -16,6 +16,7 @@ pub(super) fn facts(tls: Option<&str>, path: &str, method: &str) -> Facts {
             route_mtls: None,
         },
         connection: Ok(ConnectionFacts {
+            id: None,
             tls_version: tls.map(str::to_string),
             peer: None,
         }),
@@ -208,7 +209,6 @@ pub(super) mod with_certificates {
 
     pub(in crate::policy) fn peer(leaf: &Issued, chain: &[&Issued]) -> PeerFacts {
         PeerFacts {
-            connection_id: None,
             sha256_digest: Some(leaf.sha256_hex()),
             certificate_pem: None,
             xfcc: Some(xfcc(leaf, chain)),

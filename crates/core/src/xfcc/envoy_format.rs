@@ -13,7 +13,6 @@ use crate::x509;
 pub fn peer_facts(chain: &[Vec<u8>]) -> Option<PeerFacts> {
     let leaf = chain.first()?;
     Some(PeerFacts {
-        connection_id: None,
         sha256_digest: Some(Fingerprint::of_der(leaf).to_hex()),
         certificate_pem: Some(pem(leaf)),
         xfcc: Some(element(leaf, chain)),

@@ -1,8 +1,7 @@
-//! What the filter writes: the ONE Record `api:Error` for a deny, and the
-//! annotation headers for the backend.
+//! The local reply to a denied request: a 403 with the ONE Record
+//! `api:Error` (JSON-LD) and the deny-reason header.
 
-use crate::policy::path::is_valid_request_path;
-use crate::policy::{Decision, normalize_path};
+use crate::policy::path::{is_valid_request_path, normalize_path};
 use crate::reason::Reason;
 use serde_json::json;
 
@@ -10,7 +9,7 @@ use serde_json::json;
 pub const API_NAMESPACE: &str = "https://onerecord.iata.org/ns/api#";
 
 /// Longest request path echoed back in `api:hasResource`.
-const MAX_RESOURCE_LEN: usize = 512;
+pub(super) const MAX_RESOURCE_LEN: usize = 512;
 
 /// A local reply: status, headers, body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,54 +72,3 @@ fn bounded(text: &str, max: usize) -> &str {
     }
     text.get(..end).unwrap_or_default()
 }
-
-/// Headers for the backend. Values come from verified certificates, but
-/// they still pass through `header_safe` before they reach a header.
-pub fn annotations(decision: &Decision, prefix: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut add = |name: &str, value: String| out.push((format!("{prefix}{name}"), value));
-    if let Some(version) = decision.tls_version {
-        add("tls-version", version.as_str().to_string());
-    }
-    match &decision.client {
-        Some(client) => {
-            add("mtls", "verified".to_string());
-            add("client-sha256", client.leaf_sha256.to_hex());
-            add("client-subject", header_safe(&client.subject));
-            if !client.uri_sans.is_empty() {
-                let uris: Vec<String> = client
-                    .uri_sans
-                    .iter()
-                    .map(|u| header_safe(u).replace(',', "%2C"))
-                    .collect();
-                add("client-uri-san", uris.join(","));
-            }
-            add("trust-anchor-sha256", client.anchor_sha256.to_hex());
-        }
-        None => add("mtls", "none".to_string()),
-    }
-    if let Some(rule) = &decision.rule {
-        add("rule", rule.clone());
-    }
-    if let Some(reason) = decision.deny_reason() {
-        add("policy", format!("audit-deny; reason={}", reason.code()));
-    }
-    out
-}
-
-/// Percent-encodes everything outside printable ASCII (and `%` itself), so a
-/// certificate field can never split or smuggle a header.
-pub fn header_safe(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if (0x20..0x7f).contains(&b) && b != b'%' {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests;

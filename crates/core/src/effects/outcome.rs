@@ -1,7 +1,6 @@
 //! What happened to a request, as metrics and access logs report it.
 
-use super::Action;
-use crate::policy::Decision;
+use crate::decision::Decision;
 use crate::reason::Reason;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,15 +14,14 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// Follows the action, not only the verdict: audit mode forwards denials,
-    /// and a failed header rewrite denies what the policy allowed.
-    pub fn of(action: Action, decision: &Decision) -> Outcome {
-        match (action, decision.deny_reason()) {
-            (Action::Pause, reason) => {
-                Outcome::Denied(reason.unwrap_or(Reason::ConnectionFactsUnavailable))
-            }
-            (Action::Continue, Some(reason)) => Outcome::AuditDenied(reason),
-            (Action::Continue, None) => Outcome::Allowed,
+    /// Follows what the request got (`replied`: a deny reply), not only the
+    /// verdict: audit mode forwards denials, and a failed header rewrite
+    /// denies what the policy allowed.
+    pub fn of(replied: bool, decision: &Decision) -> Outcome {
+        match (replied, decision.deny_reason()) {
+            (true, reason) => Outcome::Denied(reason.unwrap_or(Reason::ConnectionFactsUnavailable)),
+            (false, Some(reason)) => Outcome::AuditDenied(reason),
+            (false, None) => Outcome::Allowed,
         }
     }
 

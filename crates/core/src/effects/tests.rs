@@ -1,7 +1,9 @@
+use super::reply::MAX_RESOURCE_LEN;
 use super::*;
 use crate::config::{Mode, TlsVersion};
+use crate::decision::{Decision, Verdict};
 use crate::fingerprint::Fingerprint;
-use crate::policy::Verdict;
+use crate::reason::Reason;
 use crate::trust::VerifiedClient;
 
 fn decision(verdict: Verdict, mode: Mode) -> Decision {

@@ -1,0 +1,69 @@
+//! What the policy concludes about a request: the verdict and the facts the
+//! effects are made from.
+
+use crate::config::{Mode, TlsVersion};
+use crate::reason::Reason;
+use crate::trust::VerifiedClient;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Allow,
+    Deny(Reason),
+}
+
+/// What the policy concluded, and the facts the effects need.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// The enforce-mode verdict (in audit mode it is reported, not applied).
+    pub verdict: Verdict,
+    pub mode: Mode,
+    /// The reported rule's name: of the rules the path's readings selected,
+    /// the earliest that set the strictest requirement (ordinarily just the
+    /// first matching rule).
+    pub rule: Option<String>,
+    pub tls_version: Option<TlsVersion>,
+    /// The verified client, when one presented a certificate that passed.
+    pub client: Option<VerifiedClient>,
+    /// Why a presented certificate was not accepted where mTLS was optional.
+    pub ignored_certificate: Option<Reason>,
+}
+
+impl Decision {
+    /// True when the request must be answered with a deny instead of forwarded.
+    pub fn rejects(&self) -> bool {
+        self.mode == Mode::Enforce && self.deny_reason().is_some()
+    }
+
+    pub fn deny_reason(&self) -> Option<Reason> {
+        match self.verdict {
+            Verdict::Deny(reason) => Some(reason),
+            Verdict::Allow => None,
+        }
+    }
+}
+
+/// A full verification of a client's chain that a decision ran (a verdict
+/// remembered by content or connection is none), with its result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChainVerification {
+    Verified,
+    Failed(Reason),
+}
+
+impl ChainVerification {
+    /// `verified`, or the reason's code: the metric's `result` label.
+    pub fn code(self) -> &'static str {
+        match self {
+            ChainVerification::Verified => "verified",
+            ChainVerification::Failed(reason) => reason.code(),
+        }
+    }
+}
+
+/// A decision and what deciding did that is reported apart from it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decided {
+    pub decision: Decision,
+    /// The full chain verification it ran, for `chain_verifications_total`.
+    pub chain_verification: Option<ChainVerification>,
+}

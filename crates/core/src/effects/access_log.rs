@@ -1,0 +1,31 @@
+//! The decision as one stream property, for Envoy access logs. Envoy keeps
+//! it as filter state [`FILTER_STATE_KEY`], which
+//! `%FILTER_STATE(wasm.onerecord_tls_policy:PLAIN)%` prints, e.g.
+//! `decision=deny;reason=untrusted_ca;rule=access-delegations;client_sha256=-;anchor_sha256=-`.
+
+use super::Outcome;
+use crate::config::NO_RULE;
+use crate::decision::Decision;
+use crate::reason::Reason;
+
+/// The property the filter sets.
+pub const PROPERTY: &str = "onerecord_tls_policy";
+/// Where Envoy keeps it: wasm properties live under `wasm.` in filter state.
+pub const FILTER_STATE_KEY: &str = "wasm.onerecord_tls_policy";
+/// What the value shows for a fact that does not apply.
+const ABSENT: &str = "-";
+
+/// `decision=…;reason=…;rule=…;client_sha256=…;anchor_sha256=…`. Every value
+/// is a fixed word, a rule name or hex, so none contains `;`, `=` or a quote.
+pub fn value(outcome: Outcome, decision: &Decision) -> String {
+    let reason = outcome.reason().map_or(ABSENT, Reason::code);
+    let rule = decision.rule.as_deref().unwrap_or(NO_RULE);
+    let (client, anchor) = match &decision.client {
+        Some(client) => (client.leaf_sha256.to_hex(), client.anchor_sha256.to_hex()),
+        None => (ABSENT.to_string(), ABSENT.to_string()),
+    };
+    format!(
+        "decision={};reason={reason};rule={rule};client_sha256={client};anchor_sha256={anchor}",
+        outcome.as_str()
+    )
+}

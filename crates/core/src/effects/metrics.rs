@@ -1,0 +1,74 @@
+//! The names of the filter's Envoy counters: verdicts by outcome, reason
+//! and rule, full client-chain verifications by result, and configuration
+//! loads. The glue defines and increments them; their names are made here.
+//!
+//! Names carry their labels as `.reason.<code>`, `.rule.<name>` and
+//! `.result.<code>` segments, which the [`STATS_TAGS`] regexes turn into
+//! Prometheus labels.
+
+use crate::decision::ChainVerification;
+use crate::reason::Reason;
+
+/// The first segment of every counter name.
+pub const PREFIX: &str = "onerecord_tls_policy";
+/// Per-request families: `<PREFIX>.<family>[.reason.<code>].rule.<rule>`.
+pub const ALLOWED: &str = "allowed_total";
+pub const DENIED: &str = "denied_total";
+pub const AUDIT_DENIED: &str = "audit_denied_total";
+/// Full chain verifications (cache hits are none):
+/// `<PREFIX>.chain_verifications_total.result.<verified | reason code>`.
+pub const CHAIN_VERIFICATIONS: &str = "chain_verifications_total";
+pub const CONFIG_LOADS: &str = "onerecord_tls_policy.config_loads_total";
+pub const CONFIG_FAILURES: &str = "onerecord_tls_policy.config_failures_total";
+
+/// `stats_config.stats_tags` entries, `(tag_name, regex)`. Envoy matches them
+/// against the full stat name, `wasmcustom.` namespace included; the first
+/// group is cut from the name, the second is the label value. Rule names
+/// may contain dots, so the rule comes last and takes the rest of the name.
+pub const STATS_TAGS: [(&str, &str); 3] = [
+    (
+        "reason",
+        r"^wasmcustom\.onerecord_tls_policy\.\w+(\.reason\.(\w+))",
+    ),
+    (
+        "rule",
+        r"^wasmcustom\.onerecord_tls_policy\.\w+(?:\.reason\.\w+)?(\.rule\.(.+))$",
+    ),
+    (
+        "result",
+        r"^wasmcustom\.onerecord_tls_policy\.chain_verifications_total(\.result\.(\w+))$",
+    ),
+];
+
+/// What a full chain verification can end in besides `verified`: every
+/// reason but those decided before or after the chain.
+pub fn chain_failures() -> impl Iterator<Item = Reason> {
+    Reason::ALL.into_iter().filter(|reason| {
+        !matches!(
+            reason,
+            Reason::TlsRequired
+                | Reason::TlsVersionTooLow
+                | Reason::TlsVersionUnrecognized
+                | Reason::RouteMetadataInvalid
+                | Reason::ClientCertificateRequired
+                | Reason::ClientNotAllowed
+                | Reason::RequestPathInvalid
+        )
+    })
+}
+
+/// `onerecord_tls_policy.<family>[.reason.<code>].rule.<rule>`.
+pub fn counter_name(family: &str, reason: Option<Reason>, rule: &str) -> String {
+    match reason {
+        Some(reason) => format!("{PREFIX}.{family}.reason.{}.rule.{rule}", reason.code()),
+        None => format!("{PREFIX}.{family}.rule.{rule}"),
+    }
+}
+
+/// `onerecord_tls_policy.chain_verifications_total.result.<code>`.
+pub fn verification_counter_name(verification: ChainVerification) -> String {
+    format!(
+        "{PREFIX}.{CHAIN_VERIFICATIONS}.result.{}",
+        verification.code()
+    )
+}
