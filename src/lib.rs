@@ -6,15 +6,6 @@
 //! → [`plan`](onerecord_tls_policy_core::policy::Policy::plan) → the plan
 //! applied. The decisions and the plan are made in
 //! `onerecord-tls-policy-core`, whose modules are re-exported here.
-#![cfg_attr(
-    test,
-    allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
 
 pub use onerecord_tls_policy_core::{
     config, decision, effects, facts, fingerprint, policy, reason, rfc3339, state, trust, xfcc,

@@ -2,15 +2,6 @@
 //! filter. It runs the filter's own code natively: `Config::parse` for
 //! configuration checks and `Policy::decide` for verdicts, so what it says is
 //! what the filter in Envoy would do with the same facts.
-#![cfg_attr(
-    test,
-    allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
 
 mod args;
 mod certs;

@@ -8,15 +8,6 @@
 //! [`Policy::plan`](policy::Policy::plan) → an [`effects`] plan. What the
 //! glue must read is asked first ([`Policy::needs`](policy::Policy::needs)).
 #![forbid(unsafe_code)]
-#![cfg_attr(
-    test,
-    allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
 
 pub mod config;
 pub mod decision;
