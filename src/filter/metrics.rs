@@ -7,8 +7,8 @@ use super::{Host, HostError};
 use crate::config::{Config, Mode, NO_RULE};
 use crate::decision::ChainVerification;
 use crate::effects::Outcome;
+use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -167,9 +167,10 @@ impl Definer<'_> {
 /// which ones were counted.
 pub fn count_load(host: &mut dyn Host, configuration: &[u8]) {
     let (loads, _) = define_configuration_counters(host);
+    // Its SHA-256, computed as certificate fingerprints are.
     let key = format!(
         "{PREFIX}.loaded.{}",
-        hex::encode(Sha256::digest(configuration))
+        Fingerprint::of_der(configuration).to_hex()
     );
     match host.claim_shared(&key) {
         Ok(true) => {}

@@ -29,13 +29,13 @@ pub fn on_request_trailers(
     );
     // Only for the reply's `api:hasResource`; Envoy keeps the request
     // headers readable until the stream ends.
-    let path = host
-        .request_headers()
-        .ok()
-        .and_then(|headers| headers.get(":path").map(<[u8]>::to_vec))
-        .and_then(|path| String::from_utf8(path).ok())
+    let headers = host.request_headers().ok();
+    let path = headers
+        .as_ref()
+        .and_then(|headers| headers.get(":path"))
+        .and_then(|path| std::str::from_utf8(path).ok())
         .unwrap_or_default();
-    let denied = policy.fallback(decision.clone(), &path);
+    let denied = policy.fallback(decision.clone(), path);
     send(host, &denied);
     Some(denied)
 }

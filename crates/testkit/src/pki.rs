@@ -1,6 +1,5 @@
 //! Test PKI generated in code (openssl crate): roots, intermediates and
 //! leaves with exactly the defect a test is about.
-#![allow(dead_code)]
 
 use openssl::asn1::{Asn1Integer, Asn1Time};
 use openssl::bn::BigNum;

@@ -73,16 +73,17 @@ impl Default for Config {
             max_chain_length: DEFAULT_MAX_CHAIN_LENGTH,
             clock_skew_seconds: DEFAULT_CLOCK_SKEW_SECONDS,
         };
+        let trust_store = Prepared(TrustStore::with_certificates(&trust, Vec::new()));
         Config {
             mode: Mode::Enforce,
             min_tls_version: TlsVersion::Tls12,
             mtls: MtlsRequirement::Optional,
-            trust: trust.clone(),
+            trust,
             allowed_clients: None,
             rules: Vec::new(),
             annotation_prefix: DEFAULT_ANNOTATION_PREFIX.to_string(),
             verdict_cache_size: DEFAULT_VERDICT_CACHE_SIZE,
-            trust_store: Prepared(TrustStore::with_certificates(&trust, Vec::new())),
+            trust_store,
         }
     }
 }
