@@ -92,7 +92,7 @@ clean:
 	rm -rf $(CACHE)
 
 # ---- Fuzzing -----------------------------------------------------------------
-# cargo-fuzz (libFuzzer) targets in fuzz/, a crate of its own. cargo-fuzz
+# cargo-fuzz (libFuzzer) targets in fuzz/, a workspace member. cargo-fuzz
 # passes nightly-only flags (-Zsanitizer=address); RUSTC_BOOTSTRAP=1 lets the
 # stable toolchain accept them. The workspace's release profile links with
 # LTO, which the coverage instrumentation cannot link with (cargo-fuzz#384), so

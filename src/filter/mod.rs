@@ -1,6 +1,6 @@
 //! The proxy-wasm glue: read the facts the policy asks for from the host,
 //! have the policy decide and plan, apply the plan and report it. Host
-//! access goes through [`Host`], so this is tested natively with a mock;
+//! access goes through [`Host`], so this is tested natively with the in-memory test host;
 //! the wasm build plugs in the real hostcalls (`wasm` module).
 
 pub mod access_log;
