@@ -138,6 +138,7 @@ fn summary(config: &Config, store: &TrustStore) -> String {
             n => format!("{n} verified client chain(s) per worker"),
         },
     ));
+    lines.extend(crate::crls::summary(&config.revocation));
     lines.iter().map(|l| format!("{l}\n")).collect()
 }
 

@@ -18,6 +18,10 @@ pub struct Report<'a> {
     pub selected_rules: &'a [String],
     /// Certificates whose subjects label the verified path (chain and configured CAs).
     pub known_certificates: &'a [Certificate],
+    /// What became of each `--crl`.
+    pub crls: &'a [String],
+    /// The certificate a CRL revokes, with the entry's reason code.
+    pub revoked: Option<&'a str>,
 }
 
 impl Report<'_> {
@@ -56,6 +60,7 @@ impl Report<'_> {
                 "uri_san": c.uri_sans,
                 "dns_san": c.dns_sans,
                 "organization": c.organizations,
+                "not_after": not_after(c.not_after),
             })
         });
         let path: Vec<String> = d
@@ -77,6 +82,8 @@ impl Report<'_> {
             "path_sha256": path,
             "ignored_certificate": d.ignored_certificate.map(|r| r.code()),
             "at": format_rfc3339(self.facts.now_unix),
+            "crls": self.crls,
+            "revoked": self.revoked,
         })
     }
 
@@ -117,6 +124,12 @@ impl Report<'_> {
             line("reason", reason.code());
             line("message", reason.message());
         }
+        if let Some(revoked) = self.revoked {
+            line("revoked", revoked);
+        }
+        for (i, crl) in self.crls.iter().enumerate() {
+            line(if i == 0 { "crl" } else { "" }, crl);
+        }
         if d.mode == Mode::Audit {
             line(
                 "mode",
@@ -148,6 +161,7 @@ impl Report<'_> {
             line("  uri_san", &list(&c.uri_sans));
             line("  dns_san", &list(&c.dns_sans));
             line("  organization", &list(&c.organizations));
+            line("  not_after", &not_after(c.not_after));
             line("anchor", &c.anchor_sha256.to_hex());
             let last = c.path_sha256.len().saturating_sub(1);
             for (i, sha256) in c.path_sha256.iter().enumerate() {
@@ -165,6 +179,11 @@ impl Report<'_> {
         }
         out
     }
+}
+
+/// The path's earliest notAfter, RFC 3339.
+fn not_after(unix: i64) -> String {
+    format_rfc3339(u64::try_from(unix).unwrap_or(0))
 }
 
 fn list(items: &[String]) -> String {

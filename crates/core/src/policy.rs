@@ -5,6 +5,7 @@
 use crate::config::{AllowedClients, Config, MtlsRequirement, TlsVersion};
 use crate::facts::Facts;
 use crate::reason::Reason;
+use crate::revocation::Revocations;
 use crate::state::State;
 use crate::trust::VerifiedClient;
 
@@ -35,7 +36,21 @@ impl Policy {
     /// An empty state for this configuration, sized by `verdict_cache_size`
     /// (a reload starts a new one).
     pub fn new_state(&self) -> State {
-        State::new(self.config.verdict_cache_size)
+        self.state_sized(self.config.verdict_cache_size)
+    }
+
+    /// A state remembering up to `capacity` verdicts, with the configured
+    /// CRLs in force and every CRL source still to deliver.
+    fn state_sized(&self, capacity: usize) -> State {
+        let revocation = &self.config.revocation;
+        let mut state = State::new(capacity);
+        state.revocation = Revocations::new(
+            &revocation.crls,
+            revocation.issuers.clone(),
+            revocation.sources.len(),
+            revocation.grace_seconds,
+        );
+        state
     }
 
     /// The rules this request is subject to, one per distinct selection
@@ -47,7 +62,7 @@ impl Policy {
     /// The decision on a request with nothing remembered, as the first
     /// request of a fresh VM with the verdict cache off (the CLI, tests).
     pub fn decide(&self, facts: &Facts) -> Decision {
-        self.decide_with(facts, &mut State::new(0)).decision
+        self.decide_with(facts, &mut self.state_sized(0)).decision
     }
 
     /// The decision on a request, reading and updating what `state`
@@ -124,13 +139,22 @@ impl Policy {
                 Ok(())
             };
         };
-        let verified = self.verify_peer(
-            peer,
-            connection.id,
-            facts.now_unix,
-            run.state,
-            run.chain_verification,
-        );
+        let verified = self
+            .verify_peer(
+                peer,
+                connection.id,
+                facts.now_unix,
+                run.state,
+                run.chain_verification,
+            )
+            // Every request, a remembered verdict too: CRLs change while
+            // verdicts are remembered.
+            .and_then(|client| {
+                run.state
+                    .revocation
+                    .check(&client.path_links, facts.now_unix)
+                    .map(|()| client)
+            });
         match verified {
             Ok(client) => {
                 let mut lists = selection.allow_lists(&self.config);
@@ -186,6 +210,8 @@ mod cache_tests;
 mod connection_tests;
 #[cfg(test)]
 mod path_form_tests;
+#[cfg(test)]
+mod revocation_tests;
 #[cfg(test)]
 pub(crate) mod test_fixture;
 #[cfg(test)]

@@ -24,11 +24,12 @@ pub enum Reason {
     ClientNotAllowed,
     RequestPathInvalid,
     VerificationBudgetExceeded,
+    RevocationStatusUnknown,
 }
 
 impl Reason {
     /// Every reason, for metric definition and documentation checks.
-    pub const ALL: [Reason; 20] = [
+    pub const ALL: [Reason; 21] = [
         Reason::TlsRequired,
         Reason::TlsVersionTooLow,
         Reason::TlsVersionUnrecognized,
@@ -49,6 +50,7 @@ impl Reason {
         Reason::ClientNotAllowed,
         Reason::RequestPathInvalid,
         Reason::VerificationBudgetExceeded,
+        Reason::RevocationStatusUnknown,
     ];
 
     pub fn code(self) -> &'static str {
@@ -73,6 +75,7 @@ impl Reason {
             Reason::ClientNotAllowed => "client_not_allowed",
             Reason::RequestPathInvalid => "request_path_invalid",
             Reason::VerificationBudgetExceeded => "verification_budget_exceeded",
+            Reason::RevocationStatusUnknown => "revocation_status_unknown",
         }
     }
 
@@ -138,6 +141,9 @@ impl Reason {
             }
             Reason::VerificationBudgetExceeded => {
                 "Verifying the client certificate chain took more work than this server allows (too many candidate issuers). Send only the certificates from your certificate up to the trusted CA."
+            }
+            Reason::RevocationStatusUnknown => {
+                "The server cannot currently confirm that the certificates in the client certificate chain are not revoked (no current revocation list from their CA). Retry later; if it persists, contact the server operator."
             }
         }
     }

@@ -13,6 +13,7 @@
 
 pub mod bootstrap;
 pub mod client;
+pub mod crl;
 pub mod curl;
 pub mod envoy;
 pub mod fixture;

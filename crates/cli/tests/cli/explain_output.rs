@@ -26,10 +26,12 @@ fn explain_json_has_the_stable_keys() {
         "path_sha256",
         "ignored_certificate",
         "at",
+        "crls",
+        "revoked",
     ] {
         assert!(keys.contains(&key), "{key} missing from {v}");
     }
-    assert_eq!(keys.len(), 13, "{v}");
+    assert_eq!(keys.len(), 15, "{v}");
     let client: Vec<&str> = v["client"]
         .as_object()
         .unwrap()
@@ -40,7 +42,14 @@ fn explain_json_has_the_stable_keys() {
     client_sorted.sort_unstable();
     assert_eq!(
         client_sorted,
-        ["dns_san", "organization", "sha256", "subject", "uri_san"]
+        [
+            "dns_san",
+            "not_after",
+            "organization",
+            "sha256",
+            "subject",
+            "uri_san"
+        ]
     );
 
     let r = s.explain(None, &["--json", "--path", "/access-delegations"]);

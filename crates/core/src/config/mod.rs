@@ -7,6 +7,7 @@
 //! themselves, `values.rs` defines what they become.
 
 mod ca_certificates;
+pub mod crls;
 mod json;
 mod rules;
 mod values;
@@ -31,6 +32,8 @@ pub struct Config {
     pub annotation_prefix: String,
     /// Successful client verifications kept per VM; 0 disables the cache.
     pub verdict_cache_size: usize,
+    /// `crls_pem`, `crl_sources`, `crl_grace_seconds`, `expiry_warning_days`.
+    pub revocation: crls::RevocationConfig,
     /// The verifier for `trust`, made from the CA certificates as they were
     /// read when checked: [`Config::trust_store`].
     trust_store: Prepared,
@@ -83,6 +86,7 @@ impl Default for Config {
             rules: Vec::new(),
             annotation_prefix: DEFAULT_ANNOTATION_PREFIX.to_string(),
             verdict_cache_size: DEFAULT_VERDICT_CACHE_SIZE,
+            revocation: crls::RevocationConfig::default(),
             trust_store,
         }
     }
@@ -134,7 +138,7 @@ impl Config {
     }
 
     fn from_object(object: &Map<String, Value>) -> Result<Config, ConfigError> {
-        const KNOWN: &[&str] = &[
+        const OWN: &[&str] = &[
             "mode",
             "min_tls_version",
             "mtls",
@@ -148,7 +152,8 @@ impl Config {
             "clock_skew_seconds",
             "verdict_cache_size",
         ];
-        reject_unknown(object, KNOWN, "")?;
+        let known: Vec<&str> = OWN.iter().chain(crls::FIELDS).copied().collect();
+        reject_unknown(object, &known, "")?;
         let mut config = Config::default();
 
         if let Some(v) = present(object, "mode") {
@@ -256,6 +261,7 @@ impl Config {
             }
             config.verdict_cache_size = n as usize;
         }
+        config.revocation = crls::read(object, &config.trust.ca_certificates_der)?;
         config.check_trust_is_possible()?;
         config.trust_store = Prepared(TrustStore::with_certificates(
             &config.trust,

@@ -73,6 +73,7 @@
 //! 7. the leaf's subjectAltName unreadable → `CertificateInvalid`.
 
 mod algorithms;
+pub(crate) use algorithms::ALGORITHMS;
 mod anchors;
 mod budget;
 mod configured;
@@ -86,6 +87,7 @@ mod path;
 mod presented;
 mod profile;
 mod signed;
+pub(crate) use signed::{PublicKey, Signed, no_unused_bits, split_tlv, take};
 
 #[cfg(test)]
 mod cost_tests;
@@ -94,6 +96,7 @@ mod tests;
 
 use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
+use crate::revocation::{IssuerKey, PathLink};
 use anchors::Anchor;
 use configured::Configured;
 pub(crate) use configured::{CaCertificate, CaCertificateError};
@@ -123,6 +126,11 @@ pub struct VerifiedClient {
     pub anchor_sha256: Fingerprint,
     /// SHA-256 of every certificate on the verified path, leaf first, anchor last.
     pub path_sha256: Vec<Fingerprint>,
+    /// Issuer and serial of each certificate below the anchor, leaf first:
+    /// what the revocation check of every request reads.
+    pub path_links: Vec<PathLink>,
+    /// The earliest notAfter on the path, anchor included (Unix seconds).
+    pub not_after: i64,
 }
 
 /// When every certificate on a verified path, the anchor included, is within
@@ -166,6 +174,8 @@ pub struct Verification {
     /// configured intermediate or anchor) turns, with the clock skew applied
     /// either way; `u64::MAX` when the outcome did not depend on time.
     pub failure_stable_until: u64,
+    /// The issuing certificates of the verified path, which may sign CRLs.
+    pub path_issuers: Vec<IssuerKey>,
 }
 
 /// The next instant after `now` at which any of webpki's comparisons (at
@@ -257,6 +267,7 @@ impl TrustStore {
             result: Err(Reason::UntrustedCa),
             cost: VerificationCost::default(),
             failure_stable_until: u64::MAX,
+            path_issuers: Vec::new(),
         };
         verification.result = self.verify_with(chain, now_unix, &mut verification);
         verification
@@ -302,7 +313,10 @@ impl TrustStore {
         );
         verification.cost = spent;
         let path = path?;
-        let client = identity::client(&presented.leaf_x509, path.sha256)?;
+        let mut client = identity::client(&presented.leaf_x509, path.sha256)?;
+        client.path_links = path.links;
+        client.not_after = path.validity.not_after;
+        verification.path_issuers = path.issuers;
         Ok((client, path.validity))
     }
 }
