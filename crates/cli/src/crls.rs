@@ -4,8 +4,9 @@
 use crate::Failure;
 use crate::certs::Certificate;
 use onerecord_tls_policy_core::config::crls::{RevocationConfig, X509_CRL};
-use onerecord_tls_policy_core::revocation::{Crl, IssuerKey, Offered, Revocations};
-use onerecord_tls_policy_core::rfc3339::format_rfc3339;
+use onerecord_tls_policy_core::revocation::{
+    IssuerKey, Offered, Revocations, describe_crl as describe,
+};
 use std::path::{Path, PathBuf};
 
 /// The DER of every CRL in a file: PEM `X509 CRL` blocks, or one DER CRL.
@@ -66,23 +67,6 @@ pub fn apply(
         }
     }
     Ok(lines)
-}
-
-/// Issuer, number, dates and entries of a CRL.
-pub fn describe(crl: &Crl) -> String {
-    let next = crl.next_update.map_or_else(|| "none".to_string(), rfc3339);
-    format!(
-        "{}, number {}, thisUpdate {}, nextUpdate {next}, {} entr{}",
-        crl.issuer_name,
-        crl.number_hex(),
-        rfc3339(crl.this_update),
-        crl.len(),
-        if crl.len() == 1 { "y" } else { "ies" }
-    )
-}
-
-fn rfc3339(unix: i64) -> String {
-    format_rfc3339(u64::try_from(unix).unwrap_or(0))
 }
 
 /// The `check-config` lines for the revocation fields.

@@ -85,7 +85,7 @@ unsafe extern "C" {
     ) -> u32;
 }
 
-fn failed(call: &str, status: u32) -> HostError {
+pub(super) fn failed(call: &str, status: u32) -> HostError {
     HostError(format!("{call} returned status {status}"))
 }
 
@@ -100,7 +100,7 @@ fn take(data: *mut u8, size: usize) -> Vec<u8> {
 }
 
 /// Calls a hostcall that returns a byte buffer; `None` on NOT_FOUND.
-fn bytes_call(
+pub(super) fn bytes_call(
     call: &str,
     f: impl FnOnce(*mut *mut u8, *mut usize) -> u32,
 ) -> Result<Option<Vec<u8>>, HostError> {

@@ -154,6 +154,22 @@ impl Crl {
     }
 }
 
+/// Issuer, number, dates and entries of a CRL, for logs and the CLI.
+pub fn describe_crl(crl: &Crl) -> String {
+    let time = |unix: i64| crate::rfc3339::format_rfc3339(u64::try_from(unix).unwrap_or(0));
+    let next = crl.next_update.map_or_else(|| "none".to_string(), time);
+    let entries = match crl.len() {
+        1 => "1 entry".to_string(),
+        n => format!("{n} entries"),
+    };
+    format!(
+        "{}, number {}, thisUpdate {}, nextUpdate {next}, {entries}",
+        crl.issuer_name,
+        crl.number_hex(),
+        time(crl.this_update),
+    )
+}
+
 /// The name RFC 5280 gives a reasonCode value.
 pub fn reason_name(code: Option<u8>) -> &'static str {
     match code {

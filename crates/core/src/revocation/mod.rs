@@ -32,7 +32,7 @@ mod store;
 #[cfg(test)]
 mod tests;
 
-pub use crl::{Crl, CrlError, RevokedEntry, UnverifiedCrl, reason_name};
+pub use crl::{Crl, CrlError, RevokedEntry, UnverifiedCrl, describe_crl, reason_name};
 pub use serial::Serial;
 pub use store::{Offered, Origin, Revocations, SourceStatus, describe_revoked};
 

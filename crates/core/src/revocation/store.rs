@@ -72,6 +72,9 @@ pub struct Revocations {
     configured: Vec<IssuerKey>,
     /// Issuers seen on verified paths, oldest first.
     seen: Vec<IssuerKey>,
+    /// Those learned here since [`take_learned`](Self::take_learned), for
+    /// the glue to share with the other VMs.
+    learned: Vec<IssuerKey>,
 }
 
 impl Revocations {
@@ -176,14 +179,34 @@ impl Revocations {
     /// be signed by.
     pub fn learn(&mut self, issuers: &[IssuerKey]) {
         for issuer in issuers {
-            if self.configured.contains(issuer) || self.seen.contains(issuer) {
-                continue;
+            if self.know(issuer) && self.learned.len() < MAX_SEEN_ISSUERS {
+                self.learned.push(issuer.clone());
             }
-            if self.seen.len() >= MAX_SEEN_ISSUERS {
-                self.seen.remove(0);
-            }
-            self.seen.push(issuer.clone());
         }
+    }
+
+    /// Issuers another VM learned.
+    pub fn learn_shared(&mut self, issuers: &[IssuerKey]) {
+        for issuer in issuers {
+            self.know(issuer);
+        }
+    }
+
+    /// Remembers `issuer`; `true` when it was not known.
+    fn know(&mut self, issuer: &IssuerKey) -> bool {
+        if self.configured.contains(issuer) || self.seen.contains(issuer) {
+            return false;
+        }
+        if self.seen.len() >= MAX_SEEN_ISSUERS {
+            self.seen.remove(0);
+        }
+        self.seen.push(issuer.clone());
+        true
+    }
+
+    /// The issuers learned from verified paths since the last call.
+    pub fn take_learned(&mut self) -> Vec<IssuerKey> {
+        std::mem::take(&mut self.learned)
     }
 
     /// A CRL source `source` delivered, checked against every CA known.
