@@ -3,7 +3,10 @@
 
 use super::super::HostError;
 use super::super::header_map::serialize_fields;
-use super::abi::{bytes_call, failed};
+use super::abi::{
+    bytes_call, failed, proxy_define_metric, proxy_get_buffer_bytes, proxy_get_shared_data,
+    proxy_set_shared_data,
+};
 
 const STATUS_OK: u32 = 0;
 const STATUS_NOT_FOUND: u32 = 1;
@@ -34,33 +37,6 @@ unsafe extern "C" {
         key_size: usize,
         return_value_data: *mut *mut u8,
         return_value_size: *mut usize,
-    ) -> u32;
-    fn proxy_get_buffer_bytes(
-        buffer_type: u32,
-        start: usize,
-        max_size: usize,
-        return_buffer_data: *mut *mut u8,
-        return_buffer_size: *mut usize,
-    ) -> u32;
-    fn proxy_get_shared_data(
-        key_data: *const u8,
-        key_size: usize,
-        return_value_data: *mut *mut u8,
-        return_value_size: *mut usize,
-        return_cas: *mut u32,
-    ) -> u32;
-    fn proxy_set_shared_data(
-        key_data: *const u8,
-        key_size: usize,
-        value_data: *const u8,
-        value_size: usize,
-        cas: u32,
-    ) -> u32;
-    fn proxy_define_metric(
-        metric_type: u32,
-        name_data: *const u8,
-        name_size: usize,
-        return_metric_id: *mut u32,
     ) -> u32;
     fn proxy_record_metric(metric_id: u32, value: u64) -> u32;
 }
