@@ -34,6 +34,7 @@ mod mtls;
 mod observability;
 mod path_forms;
 mod reload;
+mod revocation;
 mod soak;
 mod tls_enforcement;
 mod verification_cost;

@@ -14,6 +14,7 @@
 pub mod bootstrap;
 pub mod client;
 pub mod crl;
+pub mod crl_server;
 pub mod curl;
 pub mod envoy;
 pub mod fixture;

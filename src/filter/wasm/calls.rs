@@ -2,7 +2,6 @@
 //! its token, gauges), called directly as in `abi.rs`, every status handled.
 
 use super::super::HostError;
-use super::super::header_map::serialize_fields;
 use super::abi::{
     bytes_call, failed, proxy_define_metric, proxy_get_buffer_bytes, proxy_get_shared_data,
     proxy_set_shared_data,
@@ -17,19 +16,6 @@ const METRIC_GAUGE: u32 = 1;
 
 #[link(wasm_import_module = "env")]
 unsafe extern "C" {
-    #[allow(clippy::too_many_arguments)]
-    fn proxy_dispatch_http_call(
-        upstream_data: *const u8,
-        upstream_size: usize,
-        headers_data: *const u8,
-        headers_size: usize,
-        body_data: *const u8,
-        body_size: usize,
-        trailers_data: *const u8,
-        trailers_size: usize,
-        timeout_milliseconds: u32,
-        return_token: *mut u32,
-    ) -> u32;
     fn proxy_set_tick_period_milliseconds(period: u32) -> u32;
     fn proxy_get_header_map_value(
         map_type: u32,
@@ -41,38 +27,22 @@ unsafe extern "C" {
     fn proxy_record_metric(metric_id: u32, value: u64) -> u32;
 }
 
+/// Through the SDK, which must register the token to route the response
+/// to the root context; it handles every status Envoy's `httpCall` returns
+/// (OK, BadArgument for an unknown cluster or bad headers, InternalFailure).
 pub fn dispatch_http_call(
     cluster: &str,
     headers: &[(&str, &str)],
     timeout_ms: u64,
 ) -> Result<u32, HostError> {
-    let pairs: Vec<(&[u8], &[u8])> = headers
-        .iter()
-        .map(|(n, v)| (n.as_bytes(), v.as_bytes()))
-        .collect();
-    let headers = serialize_fields(&pairs);
-    let trailers = serialize_fields::<&[u8], &[u8]>(&[]);
-    let timeout = u32::try_from(timeout_ms).unwrap_or(u32::MAX);
-    let mut token: u32 = 0;
-    // SAFETY: pointers describe live buffers; the host writes one u32 to a live local.
-    let status = unsafe {
-        proxy_dispatch_http_call(
-            cluster.as_ptr(),
-            cluster.len(),
-            headers.as_ptr(),
-            headers.len(),
-            std::ptr::null(),
-            0,
-            trailers.as_ptr(),
-            trailers.len(),
-            timeout,
-            &mut token,
-        )
-    };
-    match status {
-        STATUS_OK => Ok(token),
-        status => Err(failed("proxy_dispatch_http_call", status)),
-    }
+    proxy_wasm::hostcalls::dispatch_http_call(
+        cluster,
+        headers.to_vec(),
+        None,
+        Vec::new(),
+        std::time::Duration::from_millis(timeout_ms),
+    )
+    .map_err(|status| HostError(format!("proxy_http_call returned {status:?}")))
 }
 
 pub fn set_tick_period(milliseconds: u64) -> Result<(), HostError> {
