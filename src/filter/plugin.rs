@@ -115,6 +115,7 @@ impl Plugin {
         }
         self.metrics
             .count(host, plan.outcome, plan.decision.rule.as_deref());
+        self.metrics.count_expiring(host, &plan.decision);
         access_log::record_value(host, plan.access_log());
     }
 

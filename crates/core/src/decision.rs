@@ -26,6 +26,17 @@ pub struct Decision {
     pub client: Option<VerifiedClient>,
     /// Why a presented certificate was not accepted where mTLS was optional.
     pub ignored_certificate: Option<Reason>,
+    /// What of the verified client's comes to an end within
+    /// `expiry_warning_days`.
+    pub expiring: Expiring,
+}
+
+/// A verified client's path with a certificate expiring, or a CRL reaching
+/// its nextUpdate, within `expiry_warning_days` of the request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Expiring {
+    pub certificate: bool,
+    pub crl: bool,
 }
 
 impl Decision {

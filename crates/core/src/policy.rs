@@ -12,7 +12,7 @@ use crate::trust::VerifiedClient;
 pub mod path;
 mod peer;
 mod plan;
-pub use crate::decision::{ChainVerification, Decided, Decision, Verdict};
+pub use crate::decision::{ChainVerification, Decided, Decision, Expiring, Verdict};
 pub use crate::state::CacheStats;
 pub use path::{Selection, normalize_path};
 pub use peer::Needs;
@@ -89,6 +89,7 @@ impl Policy {
             tls_version: None,
             client: None,
             ignored_certificate: None,
+            expiring: Default::default(),
         };
         let mut chain_verification = None;
         let mut run = Run {
@@ -161,6 +162,7 @@ impl Policy {
                 if !lists.all(|list| is_allowed(&client, list)) {
                     return Err(Reason::ClientNotAllowed);
                 }
+                decision.expiring = self.expiring(&client, facts.now_unix, run.state);
                 decision.client = Some(client);
                 Ok(())
             }
@@ -169,6 +171,22 @@ impl Policy {
                 decision.ignored_certificate = Some(reason);
                 Ok(())
             }
+        }
+    }
+
+    /// What of `client`'s ends within `expiry_warning_days` of `now`.
+    fn expiring(&self, client: &VerifiedClient, now: u64, state: &State) -> Expiring {
+        let days = self.config.revocation.expiry_warning_days;
+        if days == 0 {
+            return Expiring::default();
+        }
+        let window = days.saturating_mul(86_400);
+        let limit = i128::from(now) + i128::from(window);
+        Expiring {
+            certificate: i128::from(client.not_after) <= limit,
+            crl: state
+                .revocation
+                .expiring_within(&client.path_links, now, window),
         }
     }
 
