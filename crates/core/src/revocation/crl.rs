@@ -209,6 +209,11 @@ impl UnverifiedCrl {
             return Err(unusable("a version 1 CRL with extensions".into()));
         }
         let (number, scope) = crl_extensions(crl.extensions()).map_err(unusable)?;
+        // RFC 5280 5.2.3: every v2 CRL has one; without it, which CRL is
+        // newer cannot be told.
+        if crl.version().is_some() && number.is_none() {
+            return Err(unusable("a version 2 CRL without a CRL number".into()));
+        }
         let mut revoked = HashMap::new();
         for entry in crl.iter_revoked_certificates() {
             let reason = entry_extensions(entry.extensions()).map_err(unusable)?;
@@ -322,6 +327,9 @@ fn crl_extensions(extensions: &[X509Extension<'_>]) -> Result<CrlFacts, String> 
     for extension in extensions {
         let oid = &extension.oid;
         match extension.parsed_extension() {
+            _ if *oid == CRL_NUMBER && extension.critical => {
+                return Err("a critical CRL number (RFC 5280 makes it non-critical)".into());
+            }
             ParsedExtension::CRLNumber(n) if *oid == CRL_NUMBER => {
                 let mut bytes = n.to_bytes_be();
                 while bytes.len() > 1 && bytes.first() == Some(&0) {

@@ -126,6 +126,20 @@ fn critical_extensions_not_understood_make_the_crl_unusable() {
 }
 
 #[test]
+fn a_v2_crl_needs_a_non_critical_crl_number() {
+    let root = self_signed(&CertSpec::ca("Number Root"));
+    let why = unusable(CrlSpec::default().number(None), &root);
+    assert!(why.contains("without a CRL number"), "{why}");
+    let critical = RawExtension {
+        oid: vec![0x55, 0x1d, 0x14],
+        critical: true,
+        value: vec![0x02, 0x01, 0x07],
+    };
+    let why = unusable(CrlSpec::default().number(None).extension(critical), &root);
+    assert!(why.contains("critical CRL number"), "{why}");
+}
+
+#[test]
 fn entry_extensions_are_checked_too() {
     let root = self_signed(&CertSpec::ca("Entry Root"));
     let leaf = issue(&CertSpec::client("entry"), &root);
