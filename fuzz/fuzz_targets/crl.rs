@@ -36,8 +36,13 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(used, key);
     assert_eq!(crl.issuer, key.id());
 
-    // OpenSSL agrees that this is a CRL the issuer signed in its name.
-    let issuer = X509::from_der(issuer_der).expect("x509-parser read it; OpenSSL must");
+    // OpenSSL agrees that this is a CRL the issuer signed in its name. (The
+    // issuer certificate is mutated too; one OpenSSL cannot read is not
+    // what this target checks: the filter takes issuers from verified paths
+    // and the configuration only.)
+    let Ok(issuer) = X509::from_der(issuer_der) else {
+        return;
+    };
     let openssl_crl = X509Crl::from_der(crl_der).expect("OpenSSL parses an accepted CRL");
     let public_key = issuer.public_key().expect("issuer key");
     assert!(

@@ -7,6 +7,7 @@ use crate::fingerprint::Fingerprint;
 use crate::trust::{ALGORITHMS, PublicKey, no_unused_bits, split_tlv, take};
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::BuildHasherDefault;
 use x509_parser::der_parser::oid;
 use x509_parser::extensions::{ParsedExtension, X509Extension};
 use x509_parser::oid_registry::Oid;
@@ -101,7 +102,30 @@ pub struct Crl {
     pub next_update: Option<i64>,
     pub sha256: Fingerprint,
     scope: Scope,
-    revoked: HashMap<Serial, RevokedEntry>,
+    revoked: HashMap<Serial, RevokedEntry, BuildHasherDefault<SerialHasher>>,
+}
+
+/// FNV-1a: a CRL's serials are the CA's, not a client's, so the lookup
+/// needs no keyed hash, only a fast one (it runs on every request).
+#[derive(Clone, Copy, Debug)]
+struct SerialHasher(u64);
+
+impl Default for SerialHasher {
+    fn default() -> Self {
+        SerialHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for SerialHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
 }
 
 impl Crl {
@@ -214,7 +238,7 @@ impl UnverifiedCrl {
         if crl.version().is_some() && number.is_none() {
             return Err(unusable("a version 2 CRL without a CRL number".into()));
         }
-        let mut revoked = HashMap::new();
+        let mut revoked = HashMap::default();
         for entry in crl.iter_revoked_certificates() {
             let reason = entry_extensions(entry.extensions()).map_err(unusable)?;
             revoked.insert(
