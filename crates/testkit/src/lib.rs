@@ -21,6 +21,7 @@ pub mod fixture;
 pub mod forged;
 pub mod h2;
 pub mod http;
+pub mod ocsp;
 pub mod onerecord;
 pub mod pinned;
 pub mod pki;
