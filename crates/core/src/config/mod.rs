@@ -9,6 +9,7 @@
 mod ca_certificates;
 pub mod crls;
 mod json;
+pub mod ocsp;
 mod rules;
 mod values;
 
@@ -34,6 +35,8 @@ pub struct Config {
     pub verdict_cache_size: usize,
     /// `crls_pem`, `crl_sources`, `crl_grace_seconds`, `expiry_warning_days`.
     pub revocation: crls::RevocationConfig,
+    /// `ocsp`.
+    pub ocsp: ocsp::OcspConfig,
     /// The verifier for `trust`, made from the CA certificates as they were
     /// read when checked: [`Config::trust_store`].
     trust_store: Prepared,
@@ -87,6 +90,7 @@ impl Default for Config {
             annotation_prefix: DEFAULT_ANNOTATION_PREFIX.to_string(),
             verdict_cache_size: DEFAULT_VERDICT_CACHE_SIZE,
             revocation: crls::RevocationConfig::default(),
+            ocsp: ocsp::OcspConfig::default(),
             trust_store,
         }
     }
@@ -152,7 +156,12 @@ impl Config {
             "clock_skew_seconds",
             "verdict_cache_size",
         ];
-        let known: Vec<&str> = OWN.iter().chain(crls::FIELDS).copied().collect();
+        let known: Vec<&str> = OWN
+            .iter()
+            .chain(crls::FIELDS)
+            .chain(ocsp::FIELDS)
+            .copied()
+            .collect();
         reject_unknown(object, &known, "")?;
         let mut config = Config::default();
 
@@ -262,6 +271,7 @@ impl Config {
             config.verdict_cache_size = n as usize;
         }
         config.revocation = crls::read(object, &config.trust.ca_certificates_der)?;
+        config.ocsp = ocsp::read(object)?;
         config.check_trust_is_possible()?;
         config.trust_store = Prepared(TrustStore::with_certificates(
             &config.trust,

@@ -15,7 +15,7 @@
 //! answers, and a replayed answer is bounded by the freshness checks above
 //! like any cached one.
 
-mod cache;
+pub mod cache;
 mod request;
 mod response;
 mod signer;

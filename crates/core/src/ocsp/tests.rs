@@ -215,3 +215,111 @@ fn openssl_ocsp_answers_the_request_and_the_answer_checks() {
     ));
     assert!(answer.next_update.unwrap() > unix_now() as i64 + 80_000);
 }
+
+fn answer(status: OcspStatus, next_update: Option<i64>) -> OcspAnswer {
+    OcspAnswer {
+        status,
+        this_update: 900,
+        next_update,
+        signer: Signer::Issuer,
+    }
+}
+
+#[test]
+fn a_good_answer_is_kept_until_next_update_capped_and_refreshed_before() {
+    let p = pki();
+    let key = p.query.key();
+    let mut cache = OcspCache::new(4);
+    let kept = cache.store(
+        key.clone(),
+        &answer(OcspStatus::Good, Some(2000)),
+        1000,
+        3600,
+    );
+    assert_eq!(kept.fresh_until, 2000);
+    assert_eq!(kept.refresh_at, 1900);
+    assert!(matches!(
+        cache.lookup(std::slice::from_ref(&key), 1899),
+        Lookup::Answered(_)
+    ));
+    assert!(cache.due(std::slice::from_ref(&key), 1899).is_empty());
+    assert_eq!(cache.due(std::slice::from_ref(&key), 1900), vec![0]);
+    assert_eq!(
+        cache.lookup(std::slice::from_ref(&key), 2000),
+        Lookup::Missing(vec![0])
+    );
+    // Capped by max_cache_seconds; without nextUpdate, the cap alone.
+    assert_eq!(
+        cache
+            .store(
+                key.clone(),
+                &answer(OcspStatus::Good, Some(99_999)),
+                1000,
+                60
+            )
+            .fresh_until,
+        1060
+    );
+    assert_eq!(
+        cache
+            .store(key.clone(), &answer(OcspStatus::Good, None), 1000, 60)
+            .fresh_until,
+        1060
+    );
+}
+
+#[test]
+fn a_revocation_is_final_and_a_failure_is_held_briefly() {
+    let p = pki();
+    let key = p.query.key();
+    let mut cache = OcspCache::new(4);
+    let revoked = OcspStatus::Revoked {
+        at: 5,
+        reason: None,
+    };
+    cache.store(key.clone(), &answer(revoked, Some(2000)), 1000, 60);
+    assert_eq!(cache.store_failure(key.clone(), 1001).status, Some(revoked));
+    assert_eq!(cache.get(&key, u64::MAX - 1).unwrap().status, Some(revoked));
+
+    let mut cache = OcspCache::new(4);
+    let failed = cache.store_failure(key.clone(), 1000);
+    assert_eq!(failed.status, None);
+    assert_eq!(failed.fresh_until, 1000 + cache::FAILURE_HOLD_SECONDS);
+    // A failed refresh keeps the good answer it would have replaced.
+    cache.store(
+        key.clone(),
+        &answer(OcspStatus::Good, Some(2000)),
+        1000,
+        3600,
+    );
+    assert_eq!(
+        cache.store_failure(key.clone(), 1950).status,
+        Some(OcspStatus::Good)
+    );
+    // The worst of several results comes first.
+    let other = (key.0, crate::revocation::Serial::new(&[7]));
+    cache.store_failure(other.clone(), 1000);
+    let Lookup::Answered(results) = cache.lookup(&[key, other], 1001) else {
+        panic!("both are answered");
+    };
+    assert_eq!(results[0].status, None);
+}
+
+#[test]
+fn the_cache_stays_within_its_bound() {
+    let p = pki();
+    let mut cache = OcspCache::new(2);
+    for n in 0..10u8 {
+        let key = (
+            p.query.issuer.id(),
+            crate::revocation::Serial::new(&[n + 1]),
+        );
+        cache.store(
+            key,
+            &answer(OcspStatus::Good, Some(5000 + i64::from(n))),
+            1000,
+            9000,
+        );
+    }
+    assert_eq!(cache.len(), 2);
+}
