@@ -77,4 +77,22 @@ pub struct Decided {
     pub decision: Decision,
     /// The full chain verification it ran, for `chain_verifications_total`.
     pub chain_verification: Option<ChainVerification>,
+    /// What the OCSP check used, or needs asked.
+    pub ocsp: OcspOutcome,
+}
+
+/// The OCSP side of a decision.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OcspOutcome {
+    /// Certificates the cache has no answer for: the request waits for
+    /// them, then is decided again.
+    pub ask: Vec<crate::ocsp::CertQuery>,
+    /// Good answers due for a refresh in the background.
+    pub refresh: Vec<crate::ocsp::CertQuery>,
+    /// The status used: `good`, `revoked`, `unknown`, `failed`, `pending`.
+    pub used: Option<&'static str>,
+    /// The cache answered for every checked certificate.
+    pub cache_hit: bool,
+    /// Soft mode let the request pass without a valid answer.
+    pub soft_failure: bool,
 }

@@ -9,10 +9,11 @@ use crate::revocation::Revocations;
 use crate::state::State;
 use crate::trust::VerifiedClient;
 
+mod ocsp;
 pub mod path;
 mod peer;
 mod plan;
-pub use crate::decision::{ChainVerification, Decided, Decision, Expiring, Verdict};
+pub use crate::decision::{ChainVerification, Decided, Decision, Expiring, OcspOutcome, Verdict};
 pub use crate::state::CacheStats;
 pub use path::{Selection, normalize_path};
 pub use peer::Needs;
@@ -92,9 +93,11 @@ impl Policy {
             expiring: Default::default(),
         };
         let mut chain_verification = None;
+        let mut ocsp = OcspOutcome::default();
         let mut run = Run {
             state,
             chain_verification: &mut chain_verification,
+            ocsp: &mut ocsp,
         };
         if let Err(reason) = self.evaluate(facts, selection.as_ref(), &mut decision, &mut run) {
             decision.verdict = Verdict::Deny(reason);
@@ -102,6 +105,7 @@ impl Policy {
         Decided {
             decision,
             chain_verification,
+            ocsp,
         }
     }
 
@@ -154,6 +158,10 @@ impl Policy {
                 run.state
                     .revocation
                     .check(&client.path_links, facts.now_unix)
+                    .map(|()| client)
+            })
+            .and_then(|client| {
+                self.check_ocsp(&client, facts.now_unix, run.state, run.ocsp)
                     .map(|()| client)
             });
         match verified {
@@ -209,6 +217,8 @@ struct Run<'a> {
     state: &'a mut State,
     /// Set when a full chain verification ran.
     chain_verification: &'a mut Option<ChainVerification>,
+    /// What the OCSP check used or needs.
+    ocsp: &'a mut OcspOutcome,
 }
 
 /// A client passes when any one of its identities is on the list.
@@ -226,6 +236,8 @@ pub fn is_allowed(client: &VerifiedClient, allowed: &AllowedClients) -> bool {
 mod cache_tests;
 #[cfg(test)]
 mod connection_tests;
+#[cfg(test)]
+mod ocsp_tests;
 #[cfg(test)]
 mod path_form_tests;
 #[cfg(test)]

@@ -33,8 +33,12 @@ impl CertQuery {
     /// For `certificate`, issued by `issuer` (both DER); `None` when either
     /// cannot be read.
     pub fn new(certificate: &[u8], issuer: &[u8]) -> Option<Self> {
+        Self::of(certificate, IssuerKey::of_certificate(issuer)?)
+    }
+
+    /// For `certificate` (DER), issued by `issuer`.
+    pub fn of(certificate: &[u8], issuer: IssuerKey) -> Option<Self> {
         let signed = Signed::parse(certificate)?;
-        let issuer = IssuerKey::of_certificate(issuer)?;
         let mut magnitude = signed.serial;
         while let [0, rest @ ..] = magnitude {
             magnitude = rest;
