@@ -143,7 +143,7 @@ impl Reason {
                 "Verifying the client certificate chain took more work than this server allows (too many candidate issuers). Send only the certificates from your certificate up to the trusted CA."
             }
             Reason::RevocationStatusUnknown => {
-                "The server cannot currently confirm that the certificates in the client certificate chain are not revoked (no current revocation list from their CA). Retry later; if it persists, contact the server operator."
+                "The server cannot currently confirm that the certificates in the client certificate chain are not revoked (no current revocation list or OCSP answer from their CA). Retry later; if it persists, contact the server operator."
             }
         }
     }
