@@ -125,7 +125,11 @@ impl OcspAsker {
     fn send(&self, host: &mut dyn Host, query: &CertQuery) -> Option<u32> {
         let body = query.request_der()?;
         let (authority, path) = query.urls.iter().find_map(|url| split_url(url))?;
+        // Without it Envoy sends the body chunked, which responders such as
+        // OpenSSL's do not read.
+        let length = body.len().to_string();
         let headers = [
+            ("content-length", length.as_str()),
             (":method", "POST"),
             (":path", path),
             (":authority", authority),

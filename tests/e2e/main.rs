@@ -32,6 +32,7 @@ mod fuzz_regressions;
 mod harness;
 mod mtls;
 mod observability;
+mod ocsp;
 mod path_forms;
 mod reload;
 mod revocation;

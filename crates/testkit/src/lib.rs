@@ -22,6 +22,7 @@ pub mod forged;
 pub mod h2;
 pub mod http;
 pub mod ocsp;
+pub mod ocsp_responder;
 pub mod onerecord;
 pub mod pinned;
 pub mod pki;
