@@ -166,15 +166,14 @@ impl OcspAsker {
         now: u64,
     ) {
         let key = asking.query.key();
+        // Envoy ends a call at its timeout with a 504 of its own (or, on
+        // some paths, no headers); the clock is in seconds, so within a
+        // second of timeout_ms counts as the timeout.
+        let waited_ms = now.saturating_sub(asking.started).saturating_mul(1000);
+        let timed_out = waited_ms.saturating_add(1000) >= self.config.timeout_ms;
         let result = match status {
-            None => {
-                let waited_ms = now.saturating_sub(asking.started).saturating_mul(1000);
-                if waited_ms.saturating_add(1000) >= self.config.timeout_ms {
-                    "timeout"
-                } else {
-                    "error"
-                }
-            }
+            None | Some(504) if timed_out => "timeout",
+            None => "error",
             Some(200) => match check_response(body, &asking.query, now, self.clock_skew_seconds) {
                 Ok(answer) => {
                     cache.store(key, &answer, now, self.config.max_cache_seconds);

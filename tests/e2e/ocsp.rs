@@ -155,3 +155,105 @@ fn an_unknown_client_and_a_dead_responder_are_unknown_in_hard_mode_and_pass_in_s
     assert_eq!(counter(&s, "ocsp_soft_failures_total"), 1);
     assert_eq!(asked(&s, "error") + asked(&s, "timeout"), 1);
 }
+
+/// Responses the test kit writes with a defect, served by a plain server
+/// behind the static cluster: each is no answer (one client per case, so
+/// no case meets another's cached failure).
+#[test]
+fn bad_signatures_other_serials_stale_and_slow_answers_are_unknown_in_hard_mode() {
+    use std::sync::Arc;
+    use support::crl_server::CrlServer;
+    use support::ocsp::OcspSpec;
+    use support::upstream::{Reply, Upstream};
+
+    let server = CrlServer::start();
+    let port = server.addr().port();
+    let s = start("hard", server.cluster("ocsp"));
+    let cases: [(&str, fn(&Issued, &Issued) -> Vec<u8>); 3] = [
+        ("bad signature", |leaf, issuer| {
+            let other = support::pki::self_signed(&CertSpec::ca("Stranger"));
+            OcspSpec::default().sign_with(leaf, issuer, &other, &[])
+        }),
+        ("other serial", |leaf, issuer| {
+            OcspSpec::default()
+                .serial(vec![0x01, 0x02, 0x03])
+                .sign(leaf, issuer)
+        }),
+        ("stale", |leaf, issuer| {
+            OcspSpec::default()
+                .times(-7200, Some(-60))
+                .sign(leaf, issuer)
+        }),
+    ];
+    for (i, (what, response)) in cases.iter().enumerate() {
+        let leaf = client(&format!("ocsp-defect-{i}"), port);
+        server.serve(&response(&leaf, root()));
+        let resp = get(&s, &leaf);
+        assert_eq!(
+            (resp.status, deny_reason(&resp)),
+            (403, Some("revocation_status_unknown")),
+            "{what}: {resp:#?}"
+        );
+    }
+    assert_eq!(asked(&s, "bad_response"), 3, "{}", diagnose(&s));
+    // The control: a good answer from the same server passes.
+    let fine = client("ocsp-defect-control", port);
+    server.serve(&OcspSpec::default().sign(&fine, root()));
+    assert_eq!(get(&s, &fine).status, 200);
+    drop(s);
+
+    // Slower than timeout_ms (1 s): Envoy ends the call.
+    let slow = Upstream::serve(
+        ([127, 0, 0, 1], 0).into(),
+        Arc::new(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(2500));
+            Reply {
+                status: 200,
+                headers: Vec::new(),
+                body: Vec::new(),
+            }
+        }),
+    )
+    .expect("bind the slow responder");
+    let late = client("ocsp-slow", slow.addr().port());
+    let s = start("hard", static_cluster("ocsp", slow.addr()));
+    let resp = get(&s, &late);
+    assert_eq!(
+        (resp.status, deny_reason(&resp)),
+        (403, Some("revocation_status_unknown")),
+        "{resp:#?}"
+    );
+    assert_eq!(asked(&s, "timeout"), 1, "{}", diagnose(&s));
+}
+
+/// A client revoked after its good answer was cached is refused on its
+/// open connection once that answer expires (`max_cache_seconds` 2).
+#[test]
+fn a_revocation_reaches_an_open_connection_when_the_cached_answer_expires() {
+    let port = free_port();
+    let leaf = client("ocsp-later-revoked", port);
+    let mut responder = OcspResponder::start(port, root(), 60, &[(&leaf, false)]);
+    let config = with(
+        policy("hard"),
+        json!({ "ocsp": { "mode": "hard", "cluster": "ocsp", "timeout_ms": 1000, "max_cache_seconds": 2 } }),
+    );
+    let cluster = responder.cluster("ocsp");
+    let s = Stack::start_edited(EnvoySpec::new(&config), move |bootstrap, _| {
+        bootstrap["static_resources"]["clusters"]
+            .as_array_mut()
+            .expect("clusters")
+            .push(cluster);
+    });
+    let mut connection = s.client().cert(&leaf).connect(s.tls()).expect("connect");
+    assert_eq!(connection.get(PATH).status, 200);
+    responder.stop();
+    let _revoking = OcspResponder::start(port, root(), 60, &[(&leaf, true)]);
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let resp = connection.get(PATH);
+    assert_eq!(
+        (resp.status, deny_reason(&resp)),
+        (403, Some("certificate_revoked")),
+        "{resp:#?}\n{}",
+        diagnose(&s)
+    );
+}
