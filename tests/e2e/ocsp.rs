@@ -156,6 +156,9 @@ fn an_unknown_client_and_a_dead_responder_are_unknown_in_hard_mode_and_pass_in_s
     assert_eq!(asked(&s, "error") + asked(&s, "timeout"), 1);
 }
 
+/// Writes a response about a leaf of an issuer, with a defect.
+type Defective = fn(&Issued, &Issued) -> Vec<u8>;
+
 /// Responses the test kit writes with a defect, served by a plain server
 /// behind the static cluster: each is no answer (one client per case, so
 /// no case meets another's cached failure).
@@ -169,7 +172,7 @@ fn bad_signatures_other_serials_stale_and_slow_answers_are_unknown_in_hard_mode(
     let server = CrlServer::start();
     let port = server.addr().port();
     let s = start("hard", server.cluster("ocsp"));
-    let cases: [(&str, fn(&Issued, &Issued) -> Vec<u8>); 3] = [
+    let cases: [(&str, Defective); 3] = [
         ("bad signature", |leaf, issuer| {
             let other = support::pki::self_signed(&CertSpec::ca("Stranger"));
             OcspSpec::default().sign_with(leaf, issuer, &other, &[])
