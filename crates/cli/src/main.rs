@@ -9,6 +9,7 @@ mod check_config;
 mod crls;
 mod explain;
 mod fingerprint;
+mod ocsp;
 mod report;
 
 use std::process::ExitCode;
