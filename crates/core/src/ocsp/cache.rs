@@ -22,6 +22,23 @@ pub struct Cached {
     pub refresh_at: u64,
 }
 
+impl Cached {
+    /// Which of several results decides: revoked (0), then failed or
+    /// unknown (1), then good (2).
+    pub fn severity(&self) -> u8 {
+        match self.status {
+            Some(OcspStatus::Revoked { .. }) => 0,
+            None | Some(OcspStatus::Unknown) => 1,
+            Some(OcspStatus::Good) => 2,
+        }
+    }
+
+    /// A good answer due for a background refresh.
+    pub fn is_due(&self, now: u64) -> bool {
+        self.status == Some(OcspStatus::Good) && now >= self.refresh_at
+    }
+}
+
 /// What the cache says of the certificates of one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Lookup {
@@ -76,11 +93,7 @@ impl OcspCache {
         if !missing.is_empty() {
             return Lookup::Missing(missing);
         }
-        answered.sort_by_key(|cached| match cached.status {
-            Some(OcspStatus::Revoked { .. }) => 0,
-            None | Some(OcspStatus::Unknown) => 1,
-            Some(OcspStatus::Good) => 2,
-        });
+        answered.sort_by_key(Cached::severity);
         Lookup::Answered(answered)
     }
 
@@ -88,11 +101,7 @@ impl OcspCache {
     pub fn due(&self, keys: &[(IssuerId, Serial)], now: u64) -> Vec<usize> {
         keys.iter()
             .enumerate()
-            .filter(|(_, key)| {
-                self.get(key, now).is_some_and(|cached| {
-                    cached.status == Some(OcspStatus::Good) && now >= cached.refresh_at
-                })
-            })
+            .filter(|(_, key)| self.get(key, now).is_some_and(|cached| cached.is_due(now)))
             .map(|(i, _)| i)
             .collect()
     }

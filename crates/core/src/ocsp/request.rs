@@ -27,6 +27,8 @@ pub struct CertQuery {
     pub serial: Serial,
     /// The OCSP responders of the certificate's AIA, in order.
     pub urls: Vec<String>,
+    /// The cache key, made once: the warm path looks it up by reference.
+    id: (IssuerId, Serial),
 }
 
 impl CertQuery {
@@ -43,17 +45,24 @@ impl CertQuery {
         while let [0, rest @ ..] = magnitude {
             magnitude = rest;
         }
+        let serial = Serial::new(signed.serial);
         Some(CertQuery {
+            id: (issuer.id(), serial.clone()),
             issuer,
             serial_magnitude: magnitude.to_vec(),
-            serial: Serial::new(signed.serial),
+            serial,
             urls: ocsp_urls(certificate),
         })
     }
 
     /// The cache key.
     pub fn key(&self) -> (IssuerId, Serial) {
-        (self.issuer.id(), self.serial.clone())
+        self.id.clone()
+    }
+
+    /// The cache key, borrowed.
+    pub fn cache_key(&self) -> &(IssuerId, Serial) {
+        &self.id
     }
 
     /// The issuer name and key hashes with `sha256` or SHA-1.

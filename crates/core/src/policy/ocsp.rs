@@ -4,7 +4,7 @@
 use super::Policy;
 use crate::config::ocsp::{OcspCheck, OcspMode};
 use crate::decision::OcspOutcome;
-use crate::ocsp::{Lookup, OcspStatus};
+use crate::ocsp::{Cached, OcspStatus};
 use crate::reason::Reason;
 use crate::state::State;
 use crate::trust::VerifiedClient;
@@ -30,7 +30,6 @@ impl Policy {
             OcspCheck::Leaf => client.ocsp_queries.get(..1).unwrap_or_default(),
             OcspCheck::Chain => client.ocsp_queries.as_slice(),
         };
-        let keys: Vec<_> = queries.iter().map(|q| q.key()).collect();
         let soft = config.mode == OcspMode::Soft;
         let failed = |outcome: &mut OcspOutcome, used: &'static str| {
             outcome.used = Some(used);
@@ -43,41 +42,48 @@ impl Policy {
         };
         // A path whose certificates could not be read, or a certificate
         // without a responder: no status can be had.
-        if keys.is_empty() || keys.len() < client.path_links.len().min(expected(config.check)) {
+        if queries.is_empty() || queries.len() < client.path_links.len().min(expected(config.check))
+        {
             return failed(outcome, "failed");
         }
-        match state.ocsp.lookup(&keys, now) {
-            Lookup::Missing(indexes) => {
-                let ask: Vec<_> = indexes.iter().filter_map(|i| queries.get(*i)).collect();
-                if ask.iter().any(|q| q.urls.is_empty()) {
-                    return failed(outcome, "failed");
-                }
-                outcome.ask = ask.into_iter().cloned().collect();
-                outcome.used = Some("pending");
-                Err(Reason::RevocationStatusUnknown)
-            }
-            Lookup::Answered(results) => {
-                outcome.cache_hit = true;
-                outcome.refresh = state
-                    .ocsp
-                    .due(&keys, now)
-                    .iter()
-                    .filter_map(|i| queries.get(*i))
-                    .cloned()
-                    .collect();
-                match results.first().and_then(|c| c.status) {
-                    Some(OcspStatus::Good) => {
-                        outcome.used = Some("good");
-                        Ok(())
+        // One lookup per certificate by reference: no allocation on the
+        // warm path unless something is missing or due.
+        let mut worst: Option<Cached> = None;
+        let mut missing = Vec::new();
+        for query in queries {
+            match state.ocsp.get(query.cache_key(), now) {
+                Some(cached) => {
+                    if cached.is_due(now) {
+                        outcome.refresh.push(query.clone());
                     }
-                    Some(OcspStatus::Revoked { .. }) => {
-                        outcome.used = Some("revoked");
-                        Err(Reason::CertificateRevoked)
+                    if worst.is_none_or(|w| cached.severity() < w.severity()) {
+                        worst = Some(cached);
                     }
-                    Some(OcspStatus::Unknown) => failed(outcome, "unknown"),
-                    None => failed(outcome, "failed"),
                 }
+                None => missing.push(query),
             }
+        }
+        if !missing.is_empty() {
+            outcome.refresh.clear();
+            if missing.iter().any(|q| q.urls.is_empty()) {
+                return failed(outcome, "failed");
+            }
+            outcome.ask = missing.into_iter().cloned().collect();
+            outcome.used = Some("pending");
+            return Err(Reason::RevocationStatusUnknown);
+        }
+        outcome.cache_hit = true;
+        match worst.and_then(|c| c.status) {
+            Some(OcspStatus::Good) => {
+                outcome.used = Some("good");
+                Ok(())
+            }
+            Some(OcspStatus::Revoked { .. }) => {
+                outcome.used = Some("revoked");
+                Err(Reason::CertificateRevoked)
+            }
+            Some(OcspStatus::Unknown) => failed(outcome, "unknown"),
+            None => failed(outcome, "failed"),
         }
     }
 }
