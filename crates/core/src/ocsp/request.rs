@@ -25,6 +25,10 @@ pub struct CertQuery {
     /// The serial's big-endian magnitude (RFC 5280 serials are positive).
     pub serial_magnitude: Vec<u8>,
     pub serial: Serial,
+    /// The contents of the certificate's own issuer Name: RFC 6960 hashes
+    /// the name as the certificate being checked spells it, which may
+    /// differ in bytes from the issuer's subject.
+    issuer_name: Vec<u8>,
     /// The OCSP responders of the certificate's AIA, in order.
     pub urls: Vec<String>,
     /// The cache key, made once: the warm path looks it up by reference.
@@ -51,6 +55,7 @@ impl CertQuery {
             issuer,
             serial_magnitude: magnitude.to_vec(),
             serial,
+            issuer_name: signed.issuer.to_vec(),
             urls: ocsp_urls(certificate),
         })
     }
@@ -67,7 +72,7 @@ impl CertQuery {
 
     /// The issuer name and key hashes with `sha256` or SHA-1.
     pub(super) fn hashes(&self, sha256: bool) -> Option<(Vec<u8>, Vec<u8>)> {
-        let name = sequence(&self.issuer.subject);
+        let name = sequence(&self.issuer_name);
         let key = PublicKey::from_spki(&self.issuer.spki)?.bits;
         Some(if sha256 {
             (Sha256::digest(&name).to_vec(), Sha256::digest(key).to_vec())

@@ -97,6 +97,36 @@ fn an_answer_for_another_serial_or_issuer_is_refused() {
 }
 
 #[test]
+fn the_name_hash_is_of_the_name_the_certificate_spells() {
+    // RFC 6960 hashes the checked certificate's own issuer field. Here it
+    // differs in case (and so in bytes) from the issuer's subject, which
+    // name comparison would still match.
+    let p = pki();
+    let der = p.leaf.der();
+    let at = der
+        .windows(9)
+        .position(|w| w == b"OCSP Root")
+        .unwrap();
+    let mut respelled = der.clone();
+    respelled[at + 5..at + 9].copy_from_slice(b"ROOT");
+    let query = CertQuery::new(&respelled, &p.root.der()).unwrap();
+    let for_subject = OcspSpec::default().sign(&p.leaf, &p.root);
+    assert_eq!(
+        check_response(&for_subject, &query, unix_now(), SKEW),
+        Err(OcspError::OtherCertificate)
+    );
+    let ours = openssl::ocsp::OcspCertId::from_cert(
+        openssl::hash::MessageDigest::sha1(),
+        &openssl::x509::X509::from_der(&respelled).unwrap(),
+        &openssl::x509::X509::from_der(&p.root.der()).unwrap(),
+    )
+    .unwrap();
+    let mut request = openssl::ocsp::OcspRequest::new().unwrap();
+    request.add_id(ours).unwrap();
+    assert_eq!(query.request_der().unwrap(), request.to_der().unwrap());
+}
+
+#[test]
 fn a_signature_by_another_key_is_refused() {
     let p = pki();
     let stranger = self_signed(&CertSpec::ca("Stranger"));
