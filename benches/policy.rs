@@ -87,8 +87,11 @@ fn request(tls_version: Option<&str>, peer: Option<PeerFacts>) -> Facts {
             method: "GET".into(),
             method_overrides: Vec::new(),
             route_mtls: None,
+            authority: String::new(),
+            forwarded_tls_version: Vec::new(),
         },
         connection: Ok(ConnectionFacts {
+            peer_uri_san: None,
             id: None,
             tls_version: tls_version.map(str::to_string),
             peer,

@@ -45,8 +45,11 @@ fuzz_target!(|data: &[u8]| {
                 method: "GET".into(),
                 method_overrides: Vec::new(),
                 route_mtls: None,
+                authority: String::new(),
+                forwarded_tls_version: Vec::new(),
             },
             connection: Ok(ConnectionFacts {
+                peer_uri_san: None,
                 id: None,
                 tls_version: tls.map(str::to_string),
                 peer: None,

@@ -35,6 +35,8 @@ pub fn gather_facts(host: &dyn Host, policy: &Policy, state: &State) -> Gathered
         method: text(":method"),
         method_overrides: headers.as_ref().map(method_overrides).unwrap_or_default(),
         route_mtls: route_mtls(host),
+        authority: text(":authority"),
+        forwarded_tls_version: forwarded_tls_version(headers.as_ref().ok(), policy),
     };
     let facts = match host.now_unix() {
         Err(e) => Facts {
@@ -56,6 +58,20 @@ pub fn gather_facts(host: &dyn Host, policy: &Policy, state: &State) -> Gathered
         }
     };
     Gathered { facts, headers }
+}
+
+/// The values of the trusted proxies' TLS-version header, when any are
+/// configured; whether they are believed is the policy's decision.
+fn forwarded_tls_version(headers: Option<&HeaderMap>, policy: &Policy) -> Vec<String> {
+    let (Some(headers), Some(proxies)) = (headers, &policy.config.trusted_proxies) else {
+        return Vec::new();
+    };
+    let name = proxies.tls_version_header.as_bytes();
+    headers
+        .iter()
+        .filter(|(key, _)| *key == name)
+        .map(|(_, value)| String::from_utf8_lossy(value).into_owned())
+        .collect()
 }
 
 /// Headers by which a client may ask the backend for another method.
@@ -122,8 +138,9 @@ fn connection_facts(
     let needs = policy.needs(state, id, now_unix);
     let handshake = match needs.handshake {
         Some(remembered) => remembered,
-        None => handshake(host)?,
+        None => handshake(host, policy)?,
     };
+    let peer_uri_san = handshake.peer.as_ref().and_then(|p| p.uri_san.clone());
     let peer = match handshake.peer {
         None => None,
         Some(presented) => {
@@ -151,18 +168,34 @@ fn connection_facts(
         id,
         tls_version: handshake.tls_version,
         peer,
+        peer_uri_san,
     })
 }
 
 /// The handshake facts, read from the host. A client certificate is
 /// recognised by its digest: Envoy reports none (or an empty one) without.
-fn handshake(host: &dyn Host) -> Result<Handshake, HostError> {
+/// Its URI SAN is read only when trusted proxies are named by one.
+fn handshake(host: &dyn Host, policy: &Policy) -> Result<Handshake, HostError> {
     let tls_version = string_property(host, properties::TLS_VERSION)?.filter(|v| !v.is_empty());
     if tls_version.is_none() {
         return Ok(Handshake::default());
     }
     let digest = string_property(host, properties::PEER_DIGEST)?.filter(|d| !d.is_empty());
-    let peer = digest.map(|sha256_digest| HandshakePeer { sha256_digest });
+    let by_uri_san = policy
+        .config
+        .trusted_proxies
+        .as_ref()
+        .is_some_and(|p| !p.uri_san.is_empty());
+    let peer = match digest {
+        None => None,
+        Some(sha256_digest) => Some(HandshakePeer {
+            sha256_digest,
+            uri_san: match by_uri_san {
+                true => string_property(host, properties::PEER_URI_SAN)?.filter(|u| !u.is_empty()),
+                false => None,
+            },
+        }),
+    };
     Ok(Handshake { tls_version, peer })
 }
 
@@ -215,8 +248,11 @@ mod tests {
                 method: request_text(Some(&headers), ":method"),
                 method_overrides: Vec::new(),
                 route_mtls: None,
+                authority: String::new(),
+                forwarded_tls_version: Vec::new(),
             },
             connection: Ok(ConnectionFacts {
+                peer_uri_san: None,
                 id: None,
                 tls_version: Some("TLSv1.3".into()),
                 peer: None,

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use crate::effects::metrics::{
     ALLOWED, AUDIT_DENIED, CHAIN_VERIFICATIONS, CONFIG_FAILURES, CONFIG_LOADS, DENIED, PREFIX,
-    STATS_TAGS, chain_failures, counter_name, verification_counter_name,
+    STATS_TAGS, TRUSTED_PROXY_REQUESTS, chain_failures, counter_name, verification_counter_name,
 };
 
 const REASONS: usize = Reason::ALL.len();
@@ -51,6 +51,8 @@ pub struct Metrics {
     by_rule: HashMap<String, RuleCounters>,
     /// `verified` first, then [`chain_failures`] in order.
     verifications: Vec<(ChainVerification, Option<u32>)>,
+    /// Defined when `trusted_proxies` is configured.
+    trusted_proxy: Option<u32>,
 }
 
 impl Metrics {
@@ -74,6 +76,10 @@ impl Metrics {
             .chain(chain_failures().map(ChainVerification::Failed))
             .map(|v| (v, definer.define(&verification_counter_name(v))))
             .collect();
+        let trusted_proxy = match config.trusted_proxies {
+            Some(_) => definer.define(TRUSTED_PROXY_REQUESTS),
+            None => None,
+        };
         if let Some(e) = definer.last_error {
             log::error!(
                 "onerecord-tls-policy: {} counters could not be defined ({}); they will not count",
@@ -85,7 +91,13 @@ impl Metrics {
             no_rule,
             by_rule,
             verifications,
+            trusted_proxy,
         }
+    }
+
+    /// Adds one to the requests whose facts a trusted proxy reported.
+    pub fn count_trusted_proxy(&self, host: &mut dyn Host) {
+        increment(host, self.trusted_proxy);
     }
 
     /// Adds one to the counter of `outcome` on `rule`: two lookups, no

@@ -6,7 +6,7 @@
 use super::metrics::{self, Metrics};
 use super::{Action, Host, HostError, Outcome, access_log, request, trailers};
 use crate::config::Config;
-use crate::decision::Decision;
+use crate::decision::{Decision, FactsSource};
 use crate::effects::Plan;
 use crate::policy::Policy;
 use crate::state::State;
@@ -110,6 +110,9 @@ impl Plugin {
         }
         self.metrics
             .count(host, plan.outcome, plan.decision.rule.as_deref());
+        if plan.decision.facts_from == FactsSource::TrustedProxy {
+            self.metrics.count_trusted_proxy(host);
+        }
         access_log::record_value(host, plan.access_log());
     }
 

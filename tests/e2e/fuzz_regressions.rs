@@ -253,8 +253,11 @@ fn decide(peer: PeerFacts) -> Verdict {
             method: "GET".into(),
             method_overrides: Vec::new(),
             route_mtls: None,
+            authority: String::new(),
+            forwarded_tls_version: Vec::new(),
         },
         connection: Ok(ConnectionFacts {
+            peer_uri_san: None,
             id: None,
             tls_version: Some("TLSv1.2".into()),
             peer: Some(peer),

@@ -89,8 +89,11 @@ pub fn facts(args: &ExplainArgs, chain: &[Certificate], now_unix: u64) -> Facts 
             method: args.method.clone(),
             method_overrides: Vec::new(),
             route_mtls: args.route_mtls.clone(),
+            authority: String::new(),
+            forwarded_tls_version: Vec::new(),
         },
         connection: Ok(ConnectionFacts {
+            peer_uri_san: None,
             id: None,
             tls_version,
             peer,

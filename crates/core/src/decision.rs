@@ -26,6 +26,28 @@ pub struct Decision {
     pub client: Option<VerifiedClient>,
     /// Why a presented certificate was not accepted where mTLS was optional.
     pub ignored_certificate: Option<Reason>,
+    /// Where the client's facts came from.
+    pub facts_from: FactsSource,
+}
+
+/// Where the client's TLS version and certificate came from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum FactsSource {
+    /// This connection's own handshake.
+    #[default]
+    Handshake,
+    /// A trusted front proxy's XFCC element and TLS-version header.
+    TrustedProxy,
+}
+
+impl FactsSource {
+    /// The word metrics and logs show.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FactsSource::Handshake => "handshake",
+            FactsSource::TrustedProxy => "trusted_proxy",
+        }
+    }
 }
 
 impl Decision {

@@ -8,11 +8,13 @@ use crate::reason::Reason;
 use crate::state::State;
 use crate::trust::VerifiedClient;
 
+mod front_proxy;
 pub mod path;
 mod peer;
 mod plan;
-pub use crate::decision::{ChainVerification, Decided, Decision, Verdict};
+pub use crate::decision::{ChainVerification, Decided, Decision, FactsSource, Verdict};
 pub use crate::state::CacheStats;
+pub use front_proxy::Proxied;
 pub use path::{Selection, normalize_path};
 pub use peer::Needs;
 
@@ -74,6 +76,7 @@ impl Policy {
             tls_version: None,
             client: None,
             ignored_certificate: None,
+            facts_from: FactsSource::Handshake,
         };
         let mut chain_verification = None;
         let mut run = Run {
@@ -100,10 +103,25 @@ impl Policy {
             .connection
             .as_ref()
             .map_err(|_| Reason::ConnectionFactsUnavailable)?;
-        let version_text = connection
-            .tls_version
-            .as_deref()
-            .ok_or(Reason::TlsRequired)?;
+        let proxied = match (self.trusted_proxy(connection), &self.config.trusted_proxies) {
+            (Some(proxy), Some(proxies)) => {
+                decision.facts_from = FactsSource::TrustedProxy;
+                Some(self.proxied_client(proxy, proxies, connection, &facts.request)?)
+            }
+            _ => None,
+        };
+        // Behind a proxy, nothing is remembered by connection: the next
+        // request on it may carry another client.
+        let (tls_version, peer, memo_id, proxy) = match &proxied {
+            Some(client) => (&client.tls_version, &client.peer, None, Some(&client.proxy)),
+            None => (
+                &connection.tls_version,
+                &connection.peer,
+                connection.id,
+                None,
+            ),
+        };
+        let version_text = tls_version.as_deref().ok_or(Reason::TlsRequired)?;
         let version = TlsVersion::parse(version_text).ok_or(Reason::TlsVersionUnrecognized)?;
         decision.tls_version = Some(version);
         if version < self.config.min_tls_version {
@@ -117,7 +135,7 @@ impl Policy {
             == MtlsRequirement::Required
             || restricted;
 
-        let Some(peer) = &connection.peer else {
+        let Some(peer) = peer else {
             return if required {
                 Err(Reason::ClientCertificateRequired)
             } else {
@@ -126,7 +144,8 @@ impl Policy {
         };
         let verified = self.verify_peer(
             peer,
-            connection.id,
+            memo_id,
+            proxy,
             facts.now_unix,
             run.state,
             run.chain_verification,
@@ -184,6 +203,8 @@ pub fn is_allowed(client: &VerifiedClient, allowed: &AllowedClients) -> bool {
 mod cache_tests;
 #[cfg(test)]
 mod connection_tests;
+#[cfg(test)]
+mod front_proxy_tests;
 #[cfg(test)]
 mod path_form_tests;
 #[cfg(test)]

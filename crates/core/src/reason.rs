@@ -141,6 +141,12 @@ impl Reason {
             }
         }
     }
+
+    /// The HTTP status of the reply denying for this reason: the one place
+    /// it is decided.
+    pub fn http_status(self) -> u32 {
+        403
+    }
 }
 
 #[cfg(test)]

@@ -108,8 +108,11 @@ fn explain_verdict_is_policy_decide_for_the_same_facts() {
                         method: method.to_string(),
                         method_overrides: Vec::new(),
                         route_mtls: None,
+                        authority: String::new(),
+                        forwarded_tls_version: Vec::new(),
                     },
                     connection: Ok(ConnectionFacts {
+                        peer_uri_san: None,
                         id: None,
                         tls_version: tls.map(str::to_string),
                         peer: tls.and((!chain.is_empty()).then(|| envoy_peer(chain))),

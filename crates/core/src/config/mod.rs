@@ -9,12 +9,14 @@
 mod ca_certificates;
 mod json;
 mod rules;
+mod trusted_proxies;
 mod values;
 
 use crate::trust::TrustStore;
 use json::{as_str, as_u64, fingerprints, present, reject_unknown};
 use serde_json::{Map, Value};
 use std::fmt;
+pub use trusted_proxies::{DEFAULT_TLS_VERSION_HEADER, ForwardClientCert, TrustedProxies};
 pub use values::{AllowedClients, Mode, MtlsRequirement, PathMatch, Rule, TlsVersion};
 
 /// Defined with the verifier, which takes it; configured here.
@@ -31,6 +33,9 @@ pub struct Config {
     pub annotation_prefix: String,
     /// Successful client verifications kept per VM; 0 disables the cache.
     pub verdict_cache_size: usize,
+    /// Front proxies whose forwarded client facts are read; `None`: every
+    /// connection is judged on its own handshake.
+    pub trusted_proxies: Option<TrustedProxies>,
     /// The verifier for `trust`, made from the CA certificates as they were
     /// read when checked: [`Config::trust_store`].
     trust_store: Prepared,
@@ -83,6 +88,7 @@ impl Default for Config {
             rules: Vec::new(),
             annotation_prefix: DEFAULT_ANNOTATION_PREFIX.to_string(),
             verdict_cache_size: DEFAULT_VERDICT_CACHE_SIZE,
+            trusted_proxies: None,
             trust_store,
         }
     }
@@ -147,6 +153,7 @@ impl Config {
             "max_chain_length",
             "clock_skew_seconds",
             "verdict_cache_size",
+            "trusted_proxies",
         ];
         reject_unknown(object, KNOWN, "")?;
         let mut config = Config::default();
@@ -255,6 +262,9 @@ impl Config {
                 ));
             }
             config.verdict_cache_size = n as usize;
+        }
+        if let Some(v) = present(object, "trusted_proxies") {
+            config.trusted_proxies = Some(trusted_proxies::read(v, &config.annotation_prefix)?);
         }
         config.check_trust_is_possible()?;
         config.trust_store = Prepared(TrustStore::with_certificates(

@@ -18,6 +18,9 @@ pub const AUDIT_DENIED: &str = "audit_denied_total";
 /// Full chain verifications (cache hits are none):
 /// `<PREFIX>.chain_verifications_total.result.<verified | reason code>`.
 pub const CHAIN_VERIFICATIONS: &str = "chain_verifications_total";
+/// Requests whose client facts came from a trusted front proxy (defined
+/// only when `trusted_proxies` is configured; the rest came from the handshake).
+pub const TRUSTED_PROXY_REQUESTS: &str = "onerecord_tls_policy.trusted_proxy_requests_total";
 pub const CONFIG_LOADS: &str = "onerecord_tls_policy.config_loads_total";
 pub const CONFIG_FAILURES: &str = "onerecord_tls_policy.config_failures_total";
 

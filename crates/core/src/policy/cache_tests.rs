@@ -23,8 +23,11 @@ pub(super) fn request(peer: Peer, at: u64) -> Facts {
             method: "GET".into(),
             method_overrides: Vec::new(),
             route_mtls: None,
+            authority: String::new(),
+            forwarded_tls_version: Vec::new(),
         },
         connection: Ok(ConnectionFacts {
+            peer_uri_san: None,
             id: peer.id,
             tls_version: Some("TLSv1.3".into()),
             peer: Some(peer.facts),

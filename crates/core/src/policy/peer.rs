@@ -108,6 +108,7 @@ impl Policy {
         &self,
         peer: &PeerFacts,
         connection_id: Option<u64>,
+        proxy: Option<&Fingerprint>,
         now_unix: u64,
         state: &mut State,
         verification: &mut Option<ChainVerification>,
@@ -128,7 +129,7 @@ impl Policy {
                 _ => {}
             }
         }
-        let outcome = self.verified_by_content(peer, now_unix, state, verification);
+        let outcome = self.verified_by_content(peer, proxy, now_unix, state, verification);
         if let Some(id) = connection_id {
             let remembered = match &outcome {
                 Ok(verdict) if verdict.validity.contains(now_unix) => {
@@ -148,15 +149,17 @@ impl Policy {
     }
 
     /// Through the index by content: a remembered verification or denial of
-    /// the same bytes where it decides this request, else a full one.
+    /// the same bytes (from the same proxy, if any) where it decides this
+    /// request, else a full one.
     fn verified_by_content(
         &self,
         peer: &PeerFacts,
+        proxy: Option<&Fingerprint>,
         now_unix: u64,
         state: &mut State,
         verification: &mut Option<ChainVerification>,
     ) -> Result<CachedVerdict, Failure> {
-        let key = state.by_content.key(peer);
+        let key = state.by_content.key(peer, proxy);
         if let Some(key) = key {
             let reused = match state.by_content.get(key) {
                 Some(cached) => self

@@ -6,6 +6,7 @@ use crate::reason::Reason;
 
 fn on(digest: &str) -> ConnectionFacts {
     ConnectionFacts {
+        peer_uri_san: None,
         id: Some(7),
         tls_version: Some("TLSv1.3".into()),
         peer: Some(PeerFacts {
