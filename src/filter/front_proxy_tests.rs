@@ -5,7 +5,7 @@
 
 use super::mock::MockHost;
 use super::properties::{CONNECTION_ID, PEER_CERTIFICATE, PEER_DIGEST, PEER_URI_SAN, dotted};
-use super::{Action, XFCC_HEADER, configure};
+use super::{Action, Plugin, XFCC_HEADER, configure};
 use crate::effects::metrics::TRUSTED_PROXY_REQUESTS;
 use crate::filter::access_log::PROPERTY;
 use crate::xfcc::envoy_format;
@@ -36,22 +36,28 @@ fn from_gateway(k: &Pki, gateway: &Issued, client_tls: &str) -> MockHost {
     host
 }
 
-fn config(k: &Pki, proxies: bool) -> String {
+/// The plugin for `k`'s pinned root, trusting the gateway when `proxies`,
+/// and the counters its configuration defined.
+fn load(k: &Pki, proxies: bool) -> (Plugin, Vec<(String, u64)>) {
     let extra = match proxies {
         true => format!(r#","trusted_proxies":{{"peers":{{"uri_san":["{GATEWAY}"]}}}}"#),
         false => String::new(),
     };
-    policy_json(&k.root, &extra)
+    let mut host = MockHost::default();
+    let config = policy_json(&k.root, &extra).into_bytes();
+    let plugin = configure(&mut host, Ok(config)).unwrap();
+    (plugin, host.counters)
+}
+
+fn gateway() -> Issued {
+    self_signed(&CertSpec::client("gateway").uri_sans(&[GATEWAY]))
 }
 
 #[test]
 fn a_gateways_client_is_forwarded_counted_and_logged_as_such() {
     let k = pki();
-    let gateway = self_signed(&CertSpec::client("gateway").uri_sans(&[GATEWAY]));
-    let mut host = MockHost::default();
-    let mut plugin = configure(&mut host, Ok(config(&k, true).into_bytes())).unwrap();
-    let counters = host.counters;
-
+    let gateway = gateway();
+    let (mut plugin, counters) = load(&k, true);
     let mut first = from_gateway(&k, &gateway, "TLSv1.2");
     first.counters = counters;
     let (action, _) = plugin.on_request_headers(&mut first);
@@ -80,10 +86,14 @@ fn a_gateways_client_is_forwarded_counted_and_logged_as_such() {
 #[test]
 fn without_trusted_proxies_nothing_of_a_proxy_is_read_or_counted() {
     let k = pki();
-    let gateway = self_signed(&CertSpec::client("gateway").uri_sans(&[GATEWAY]));
-    let mut host = MockHost::default();
-    let mut plugin = configure(&mut host, Ok(config(&k, false).into_bytes())).unwrap();
-    assert_eq!(host.counter(TRUSTED_PROXY_REQUESTS), None, "not defined");
+    let gateway = gateway();
+    let (mut plugin, counters) = load(&k, false);
+    assert!(
+        counters
+            .iter()
+            .all(|(name, _)| name != TRUSTED_PROXY_REQUESTS),
+        "not defined"
+    );
     let mut request = from_gateway(&k, &gateway, "TLSv1.3");
     plugin.on_request_headers(&mut request);
     assert_eq!(request.read_count(&dotted(PEER_URI_SAN)), 0);

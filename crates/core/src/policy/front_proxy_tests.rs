@@ -3,11 +3,11 @@
 //! Envoy forwards, and nothing one client proved is kept for the next
 //! request on the proxy's connection.
 
-use super::cache_tests::peer;
-use super::test_fixture::{Pki, now, pki, remembering};
+use super::cache_tests::{peer, request};
+use super::test_fixture::{Peer, Pki, now, pki, remembering};
 use super::*;
 use crate::config::ForwardClientCert;
-use crate::facts::{ConnectionFacts, PeerFacts, RequestFacts};
+use crate::facts::PeerFacts;
 use crate::xfcc::envoy_format;
 use onerecord_tls_policy_testkit::pki::{CertSpec, Issued, self_signed};
 
@@ -33,27 +33,21 @@ fn element(chain: &[&Issued]) -> String {
 /// A request on connection 7 from `proxy`, whose XFCC header is `xfcc` and
 /// whose TLS-version header has `tls` values.
 fn via(proxy: &Issued, uri_san: Option<&str>, xfcc: Option<String>, tls: &[&str]) -> Facts {
-    Facts {
-        request: RequestFacts {
-            path: "/access-delegations/1".into(),
-            method: "GET".into(),
-            method_overrides: Vec::new(),
-            route_mtls: None,
-            authority: "onerecord.example".into(),
-            forwarded_tls_version: tls.iter().map(|t| t.to_string()).collect(),
+    let gateway = Peer {
+        id: Some(7),
+        facts: PeerFacts {
+            sha256_digest: Some(proxy.sha256_hex()),
+            certificate_pem: Some(proxy.pem()),
+            xfcc,
         },
-        connection: Ok(ConnectionFacts {
-            id: Some(7),
-            tls_version: Some("TLSv1.3".into()),
-            peer: Some(PeerFacts {
-                sha256_digest: Some(proxy.sha256_hex()),
-                certificate_pem: Some(proxy.pem()),
-                xfcc,
-            }),
-            peer_uri_san: uri_san.map(str::to_string),
-        }),
-        now_unix: now(),
+    };
+    let mut facts = request(gateway, now());
+    facts.request.authority = "onerecord.example".into();
+    facts.request.forwarded_tls_version = tls.iter().map(|t| t.to_string()).collect();
+    if let Ok(connection) = &mut facts.connection {
+        connection.peer_uri_san = uri_san.map(str::to_string);
     }
+    facts
 }
 
 /// The header this Envoy forwards for `client` (an element, or none).
