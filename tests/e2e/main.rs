@@ -10,8 +10,10 @@
 //! - `adversarial`, `forged_annotations`, `path_forms`, `bypass_review`,
 //!   `verification_cost`: hostile clients, forged headers, path spellings
 //!   and chains built to be expensive.
+//! - `two_tier`: behind a trusted gateway, an edge Envoy in front of the filter's.
 //! - `observability`, `reload`: counters, access log, configuration changes.
 //! - `demo`, `deployment`: the `make run` demo and the kit in `envoy/`.
+//! - `remote_module`: the module fetched by URL with a pinned SHA-256.
 //! - `fuzz_regressions`: inputs the fuzzers found, on the public API.
 //! - `harness`: the test kit itself.
 //! - `soak`: `#[ignore]`d; `make soak` runs it.
@@ -34,6 +36,8 @@ mod mtls;
 mod observability;
 mod path_forms;
 mod reload;
+mod remote_module;
 mod soak;
 mod tls_enforcement;
+mod two_tier;
 mod verification_cost;

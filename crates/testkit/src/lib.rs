@@ -15,6 +15,7 @@ pub mod bootstrap;
 pub mod client;
 pub mod curl;
 pub mod envoy;
+pub mod file_server;
 pub mod fixture;
 pub mod forged;
 pub mod h2;
@@ -27,6 +28,7 @@ pub mod process;
 pub mod resuming;
 pub mod stack;
 pub mod tempdir;
+pub mod two_tier;
 pub mod upstream;
 pub mod vm;
 
