@@ -2,7 +2,10 @@
 //! OCI Dockerfile parse, agree with envoy/envoy.yaml and the Makefile, and
 //! the WasmPlugin's pluginConfig passes the filter's own configuration check.
 //! (envoy/validate.sh runs `envoy --mode validate` on envoy.yaml, the Envoy
-//! configuration docker-compose.yaml runs.)
+//! configuration docker-compose.yaml runs.) `behind_gateway`: the placements
+//! behind a gateway, Envoy's and Istio's sidecar.
+
+mod behind_gateway;
 
 use onerecord_tls_policy::config::Config;
 use serde::Deserialize;
@@ -95,6 +98,8 @@ fn every_yaml_file_of_the_kit_parses() {
         "docker-compose.yaml",
         "istio/wasm-plugin.yaml",
         "istio/gateway-xfcc.yaml",
+        "istio/sidecar-wasm-plugin.yaml",
+        "envoy-behind-gateway.yaml",
     ] {
         assert!(
             files.contains(&envoy_dir().join(name)),
