@@ -138,6 +138,21 @@ fn summary(config: &Config, store: &TrustStore) -> String {
             n => format!("{n} verified client chain(s) per worker"),
         },
     ));
+    lines.push(row(
+        "trusted_proxies",
+        &config.trusted_proxies.as_ref().map_or_else(
+            || "not set (every connection judged on its own handshake)".to_string(),
+            |p| {
+                format!(
+                    "{} URI SAN(s), {} fingerprint(s); TLS version from {}, XFCC {}",
+                    p.uri_san.len(),
+                    p.sha256.len(),
+                    p.tls_version_header,
+                    p.forward_client_cert.as_str()
+                )
+            },
+        ),
+    ));
     lines.iter().map(|l| format!("{l}\n")).collect()
 }
 

@@ -50,6 +50,20 @@ fn check_config_summarises_a_valid_configuration() {
     let r = run(&["check-config", p(&empty)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("enforce"));
+    assert!(
+        r.stdout.contains("trusted_proxies     not set"),
+        "{}",
+        r.stdout
+    );
+
+    let behind = dir.write(
+        "behind.json",
+        r#"{"trusted_proxies":{"peers":{"uri_san":["spiffe://c/gw"]},"forward_client_cert":"FORWARD_ONLY"}}"#,
+    );
+    let r = run(&["check-config", p(&behind)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let expected = "1 URI SAN(s), 0 fingerprint(s); TLS version from x-forwarded-tls-version, XFCC FORWARD_ONLY";
+    assert!(r.stdout.contains(expected), "{}", r.stdout);
 }
 
 #[test]
