@@ -86,6 +86,20 @@ fn get(client: &TlsClient, addr: SocketAddr, req: &Request) -> Response {
     conn.send(req).expect("an answer")
 }
 
+/// The inner Envoy's count of requests whose facts the edge reported.
+fn proxied_requests(tiers: &TwoTier) -> u64 {
+    let name = "wasmcustom.onerecord_tls_policy.trusted_proxy_requests_total";
+    let text = tiers
+        .inner
+        .envoy
+        .admin_get(&format!("/stats?filter=^{name}$"))
+        .text();
+    text.lines()
+        .find_map(|line| line.strip_prefix(&format!("{name}: ")))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {text:?}"))
+}
+
 fn presenting(tiers: &TwoTier, leaf: &Issued, chain: &[&Issued]) -> TlsClient {
     tiers.client().cert(leaf).chain(chain)
 }
@@ -201,6 +215,7 @@ fn a_client_at_the_inner_envoy_is_judged_as_itself() {
     );
     assert_denied(&resp, "tls_version_too_low", DELEGATION);
     assert_eq!(tiers.inner.upstream.count(), 1);
+    assert_eq!(proxied_requests(&tiers), 0, "none came through the edge");
 }
 
 #[test]
