@@ -87,6 +87,7 @@ fn request(tls_version: Option<&str>, peer: Option<PeerFacts>) -> Facts {
             method: "GET".into(),
             method_overrides: Vec::new(),
             route_mtls: None,
+            token: Default::default(),
         },
         connection: Ok(ConnectionFacts {
             id: None,

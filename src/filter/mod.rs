@@ -68,3 +68,5 @@ pub(crate) use crate::test_host as mock;
 mod fast_path_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod token_tests;

@@ -253,6 +253,7 @@ fn decide(peer: PeerFacts) -> Verdict {
             method: "GET".into(),
             method_overrides: Vec::new(),
             route_mtls: None,
+            token: Default::default(),
         },
         connection: Ok(ConnectionFacts {
             id: None,

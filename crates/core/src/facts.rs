@@ -22,6 +22,9 @@ pub struct RequestFacts {
     pub method_overrides: Vec<String>,
     /// `xds.route_metadata` → `filter_metadata.onerecord_tls_policy.mtls`, when the route sets it.
     pub route_mtls: Option<String>,
+    /// The token payload `jwt_authn` verified, read only when a selected
+    /// rule binds the token ([`Policy::reads_token`](crate::policy::Policy::reads_token)).
+    pub token: crate::binding::TokenFacts,
 }
 
 /// Facts about the downstream connection.

@@ -34,6 +34,7 @@ impl Offline {
                 method: "GET".to_string(),
                 method_overrides: Vec::new(),
                 route_mtls: None,
+                token: Default::default(),
             },
             connection: Ok(ConnectionFacts {
                 id: None,

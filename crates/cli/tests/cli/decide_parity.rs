@@ -108,6 +108,7 @@ fn explain_verdict_is_policy_decide_for_the_same_facts() {
                         method: method.to_string(),
                         method_overrides: Vec::new(),
                         route_mtls: None,
+                        token: Default::default(),
                     },
                     connection: Ok(ConnectionFacts {
                         id: None,

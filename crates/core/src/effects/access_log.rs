@@ -15,8 +15,10 @@ pub const FILTER_STATE_KEY: &str = "wasm.onerecord_tls_policy";
 /// What the value shows for a fact that does not apply.
 const ABSENT: &str = "-";
 
-/// `decision=…;reason=…;rule=…;client_sha256=…;anchor_sha256=…`. Every value
-/// is a fixed word, a rule name or hex, so none contains `;`, `=` or a quote.
+/// `decision=…;reason=…;rule=…;client_sha256=…;anchor_sha256=…`, then
+/// `;token_binding=<verified | absent | reason>` where a rule binds the
+/// token and the client was verified. Every value is a fixed word, a rule
+/// name or hex, so none contains `;`, `=` or a quote.
 pub fn value(outcome: Outcome, decision: &Decision) -> String {
     let reason = outcome.reason().map_or(ABSENT, Reason::code);
     let rule = decision.rule.as_deref().unwrap_or(NO_RULE);
@@ -24,8 +26,13 @@ pub fn value(outcome: Outcome, decision: &Decision) -> String {
         Some(client) => (client.leaf_sha256.to_hex(), client.anchor_sha256.to_hex()),
         None => (ABSENT.to_string(), ABSENT.to_string()),
     };
-    format!(
+    let mut value = format!(
         "decision={};reason={reason};rule={rule};client_sha256={client};anchor_sha256={anchor}",
         outcome.as_str()
-    )
+    );
+    if let Some(binding) = decision.token_binding {
+        value.push_str(";token_binding=");
+        value.push_str(binding.code());
+    }
+    value
 }

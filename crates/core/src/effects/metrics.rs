@@ -53,6 +53,11 @@ pub fn chain_failures() -> impl Iterator<Item = Reason> {
                 | Reason::ClientCertificateRequired
                 | Reason::ClientNotAllowed
                 | Reason::RequestPathInvalid
+                | Reason::TokenRequired
+                | Reason::TokenCertificateMismatch
+                | Reason::TokenAgentMismatch
+                | Reason::TokenAgentMissing
+                | Reason::TokenPayloadUnavailable
         )
     })
 }

@@ -1,5 +1,6 @@
-//! The local reply to a denied request: a 403 with the ONE Record
-//! `api:Error` (JSON-LD) and the deny-reason header.
+//! The local reply to a denied request: a 403 (a 401 where a required
+//! token is missing) with the ONE Record `api:Error` (JSON-LD) and the
+//! deny-reason header.
 
 use crate::policy::path::{is_valid_request_path, normalize_path};
 use crate::reason::Reason;
@@ -19,10 +20,10 @@ pub struct DenyResponse {
     pub body: String,
 }
 
-/// The 403 reply for `reason` on a request to `path`.
+/// The reply for `reason` (its status) on a request to `path`.
 pub fn deny_response(reason: Reason, path: &str, annotation_prefix: &str) -> DenyResponse {
     DenyResponse {
-        status: 403,
+        status: reason.status(),
         headers: vec![
             (
                 "content-type".to_string(),
@@ -46,7 +47,7 @@ pub fn deny_response(reason: Reason, path: &str, annotation_prefix: &str) -> Den
 pub fn error_body(reason: Reason, path: &str) -> String {
     let mut detail = serde_json::Map::new();
     detail.insert("@type".into(), json!("api:ErrorDetail"));
-    detail.insert("api:hasCode".into(), json!("403"));
+    detail.insert("api:hasCode".into(), json!(reason.status().to_string()));
     detail.insert("api:hasMessage".into(), json!(reason.message()));
     if is_valid_request_path(path) {
         let normalized = normalize_path(path);
@@ -56,7 +57,7 @@ pub fn error_body(reason: Reason, path: &str) -> String {
     json!({
         "@context": { "api": API_NAMESPACE },
         "@type": "api:Error",
-        "api:hasTitle": "Forbidden: the request does not meet the transport security policy",
+        "api:hasTitle": reason.title(),
         "api:hasErrorDetail": [detail],
     })
     .to_string()

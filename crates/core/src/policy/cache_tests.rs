@@ -23,6 +23,7 @@ pub(super) fn request(peer: Peer, at: u64) -> Facts {
             method: "GET".into(),
             method_overrides: Vec::new(),
             route_mtls: None,
+            token: Default::default(),
         },
         connection: Ok(ConnectionFacts {
             id: peer.id,

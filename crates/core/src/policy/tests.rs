@@ -14,6 +14,7 @@ pub(super) fn facts(tls: Option<&str>, path: &str, method: &str) -> Facts {
             method: method.into(),
             method_overrides: Vec::new(),
             route_mtls: None,
+            token: Default::default(),
         },
         connection: Ok(ConnectionFacts {
             id: None,
