@@ -11,6 +11,8 @@
 //!   `verification_cost`: hostile clients, forged headers, path spellings
 //!   and chains built to be expensive.
 //! - `observability`, `reload`: counters, access log, configuration changes.
+//! - `token_binding`: the ONE Record token bound to the client certificate,
+//!   behind Envoy's own `jwt_authn`.
 //! - `demo`, `deployment`: the `make run` demo and the kit in `envoy/`.
 //! - `fuzz_regressions`: inputs the fuzzers found, on the public API.
 //! - `harness`: the test kit itself.
@@ -36,4 +38,5 @@ mod path_forms;
 mod reload;
 mod soak;
 mod tls_enforcement;
+mod token_binding;
 mod verification_cost;
