@@ -17,6 +17,7 @@ use support::policies::{DELEGATION, OBJECT, pinned_client_ca, with};
 use support::stack::Stack;
 use support::unix_now;
 use support::upstream::Echo;
+use support::vm;
 
 const AIRLINE: &str = "https://1r.example.com/logistics-agents/airline-1";
 const FORWARDER: &str = "https://1r.example.com/logistics-agents/forwarder-1";
@@ -161,6 +162,19 @@ fn a_bound_token_passes_only_over_its_own_certificate() {
     // And the first request again, on a fresh connection.
     let resp = presenting(&s, &pki.client).send(s.tls(), &with_token(DELEGATION, &airline_token));
     assert_bound(&resp, AIRLINE);
+
+    let counters = vm::counters(&s.envoy);
+    for (result, count) in [
+        ("verified", 2),
+        ("token_certificate_mismatch", 3),
+        ("token_agent_mismatch", 1),
+        ("token_agent_missing", 1),
+        ("token_required", 1),
+        ("absent", 0),
+    ] {
+        let name = format!(".onerecord_tls_policy.token_bindings_total.result.{result}");
+        assert_eq!(vm::sum_suffix(&counters, &name), count, "{name}");
+    }
 }
 
 #[test]
