@@ -63,6 +63,8 @@ fn expected_json(d: &Decision, selected_rules: &[String], now: u64) -> Value {
         }),
         "ignored_certificate": d.ignored_certificate.map(|r| r.code()),
         "at": format_rfc3339(now),
+        "token_binding": d.token_binding.map(|b| b.code()),
+        "logistics_agent": d.token.as_ref().map(|t| &t.logistics_agent_uri),
     })
 }
 
