@@ -100,7 +100,7 @@ clean:
 # fuzz builds turn it off. The fuzzers build into the workspace's target/.
 # Seeds are generated from the test PKI into fuzz/corpus/<target>; crashes
 # land in fuzz/artifacts/<target> (both ignored by git). FUZZ_SECONDS is per target.
-FUZZ_TARGETS := xfcc chain config decide path
+FUZZ_TARGETS := xfcc chain config decide path token_payload
 FUZZ_SECONDS ?= 60
 FUZZ_MAX_LEN ?= 32768
 FUZZ_CARGO   := RUSTC_BOOTSTRAP=1 CARGO_PROFILE_RELEASE_LTO=false cargo fuzz

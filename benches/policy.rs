@@ -1,6 +1,7 @@
 //! Micro-benchmarks of `Policy::decide` on the facts Envoy gives the filter:
 //! cold client verification (RSA-2048 and P-256, chains of 2 and 3), the same
-//! request served from the verdict cache, XFCC parsing, requests without
+//! request served from the verdict cache, the warm path with the token
+//! bound to the certificate, XFCC parsing, requests without
 //! a client certificate, and chains built to make verification expensive
 //! (`adversarial/…`, against a good client under the same anchor). `make bench-micro` runs them; a plain `cargo bench`
 //! needs `CARGO_PROFILE_RELEASE_PANIC=unwind` as well, because the CLI built
@@ -16,8 +17,11 @@
 use onerecord_tls_policy_testkit::pki;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use onerecord_tls_policy::binding::payload::envoy_serialization;
+use onerecord_tls_policy::binding::{TokenFacts, TokenPayload, x5t_s256};
 use onerecord_tls_policy::config::Config;
 use onerecord_tls_policy::facts::{ConnectionFacts, Facts, PeerFacts, RequestFacts};
+use onerecord_tls_policy::fingerprint::Fingerprint;
 use onerecord_tls_policy::policy::path::MAX_PATH_LEN;
 use onerecord_tls_policy::policy::{Decided, Policy};
 use onerecord_tls_policy::xfcc::{self, envoy_format};
@@ -168,6 +172,59 @@ fn evaluation(c: &mut Criterion) {
         });
     }
     same_connection.finish();
+}
+
+/// The warm keep-alive path with the token bound (`token_binding`
+/// required with `cnf`): the connection's verdict remembered, the payload
+/// read from Envoy's serialisation and checked on every request.
+fn token_binding(c: &mut Criterion) {
+    let client = Client::new(KeyKind::P256, true);
+    let json = format!(
+        r#"{{"trusted_ca_sha256":["{}"],
+            "rules":[{{"name":"access-delegations","path_prefix":"/access-delegations",
+                       "token_binding":"required","require_cnf":true}}]}}"#,
+        client.root.sha256_hex()
+    );
+    let policy = Policy::new(Config::parse(json.as_bytes()).expect("valid configuration"));
+    let mut state = policy.new_state();
+    let mut peer = client.peer();
+    let leaf = client.chain.first().expect("a leaf");
+    let payload = serde_json::json!({
+        "iss": "https://idp.example.com", "exp": 1_900_000_000, "iat": 1_800_000_000,
+        "sub": "https://1r.example.com/logistics-agents/forwarder-42",
+        "logistics_agent_uri": "https://1r.example.com/logistics-agents/forwarder-42",
+        "cnf": { "x5t#S256": x5t_s256(&Fingerprint::of_der(&leaf.der())) },
+    });
+    let wire = envoy_serialization(&payload).expect("serialisable");
+    let token = || TokenFacts::Verified(TokenPayload::from_envoy(&wire).expect("readable"));
+    let mut first = on_connection(request(Some("TLSv1.3"), Some(peer.clone())));
+    first.request.token = token();
+    assert!(
+        policy
+            .decide_with(&first, &mut state)
+            .decision
+            .token
+            .is_some()
+    );
+    (peer.certificate_pem, peer.xfcc) = (None, None);
+    let mut facts = on_connection(request(Some("TLSv1.3"), Some(peer)));
+    facts.request.token = token();
+    assert!(
+        policy
+            .decide_with(&facts, &mut state)
+            .decision
+            .token
+            .is_some()
+    );
+
+    let mut group = c.benchmark_group("token-binding");
+    group.bench_function("warm-connection/p256/chain3", |b| {
+        b.iter(|| policy.decide_with(black_box(&facts), &mut state))
+    });
+    group.bench_function("payload/from_envoy", |b| {
+        b.iter(|| TokenPayload::from_envoy(black_box(&wire)))
+    });
+    group.finish();
 }
 
 fn xfcc_parsing(c: &mut Criterion) {
@@ -386,6 +443,7 @@ fn adversarial(c: &mut Criterion) {
 criterion_group!(
     benches,
     evaluation,
+    token_binding,
     xfcc_parsing,
     without_client_certificate,
     path_readings,

@@ -45,6 +45,7 @@ fuzz_target!(|data: &[u8]| {
                 method: "GET".into(),
                 method_overrides: Vec::new(),
                 route_mtls: None,
+                token: Default::default(),
             },
             connection: Ok(ConnectionFacts {
                 id: None,
@@ -139,6 +140,7 @@ fn assert_valid(config: &Config) {
 
     let requires_clients = config.mtls == MtlsRequirement::Required
         || config.allowed_clients.is_some()
+        || config.binds_any_token()
         || config
             .rules
             .iter()

@@ -231,6 +231,7 @@ fuzz_target!(|data: &[u8]| {
             method: method.clone(),
             method_overrides: Vec::new(),
             route_mtls: None,
+            token: Default::default(),
         },
         connection: Ok(ConnectionFacts {
             id: None,

@@ -95,6 +95,7 @@ pub fn facts(case: &Case, certs: &Certs<'_>, config: &Config, pool_now: u64) -> 
             method: method(&case.method),
             method_overrides: Vec::new(),
             route_mtls,
+            token: Default::default(),
         },
         connection,
         now_unix,
