@@ -158,6 +158,7 @@ fn a_bound_token_passes_only_over_its_own_certificate() {
         resp.json()["api:hasTitle"],
         "Not authenticated or expired token"
     );
+    assert_eq!(resp.header("www-authenticate"), Some("Bearer"));
 
     // And the first request again, on a fresh connection.
     let resp = presenting(&s, &pki.client).send(s.tls(), &with_token(DELEGATION, &airline_token));

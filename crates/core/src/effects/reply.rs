@@ -22,7 +22,7 @@ pub struct DenyResponse {
 
 /// The reply for `reason` (its status) on a request to `path`.
 pub fn deny_response(reason: Reason, path: &str, annotation_prefix: &str) -> DenyResponse {
-    DenyResponse {
+    let mut response = DenyResponse {
         status: reason.status(),
         headers: vec![
             (
@@ -37,7 +37,14 @@ pub fn deny_response(reason: Reason, path: &str, annotation_prefix: &str) -> Den
             ),
         ],
         body: error_body(reason, path),
+    };
+    // RFC 9110 §15.5.2: a 401 names the scheme to authenticate with.
+    if response.status == 401 {
+        response
+            .headers
+            .push(("www-authenticate".to_string(), "Bearer".to_string()));
     }
+    response
 }
 
 /// A ONE Record `api:Error` with one `api:ErrorDetail`. The resource is the

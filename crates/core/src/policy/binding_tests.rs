@@ -90,6 +90,11 @@ fn no_token_on_a_required_rule_is_a_401_with_the_one_record_title() {
         panic!("{plan:?}")
     };
     assert_eq!(response.status, 401);
+    assert!(
+        response
+            .headers
+            .contains(&("www-authenticate".into(), "Bearer".into()))
+    );
     let body: serde_json::Value = serde_json::from_str(&response.body).unwrap();
     assert_eq!(body["api:hasTitle"], "Not authenticated or expired token");
     assert_eq!(body["api:hasErrorDetail"][0]["api:hasCode"], "401");
