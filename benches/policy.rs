@@ -17,11 +17,8 @@
 use onerecord_tls_policy_testkit::pki;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use onerecord_tls_policy::binding::payload::envoy_serialization;
-use onerecord_tls_policy::binding::{TokenFacts, TokenPayload, x5t_s256};
 use onerecord_tls_policy::config::Config;
 use onerecord_tls_policy::facts::{ConnectionFacts, Facts, PeerFacts, RequestFacts};
-use onerecord_tls_policy::fingerprint::Fingerprint;
 use onerecord_tls_policy::policy::path::MAX_PATH_LEN;
 use onerecord_tls_policy::policy::{Decided, Policy};
 use onerecord_tls_policy::xfcc::{self, envoy_format};
@@ -110,6 +107,10 @@ fn on_connection(mut facts: Facts) -> Facts {
     facts
 }
 
+// Beside this file, not in benches/, where cargo would take it for a bench of its own.
+#[path = "policy/token.rs"]
+mod token;
+
 const PKIS: [(&str, KeyKind, bool); 4] = [
     ("rsa2048/chain2", KeyKind::Rsa(2048), false),
     ("rsa2048/chain3", KeyKind::Rsa(2048), true),
@@ -172,59 +173,6 @@ fn evaluation(c: &mut Criterion) {
         });
     }
     same_connection.finish();
-}
-
-/// The warm keep-alive path with the token bound (`token_binding`
-/// required with `cnf`): the connection's verdict remembered, the payload
-/// read from Envoy's serialisation and checked on every request.
-fn token_binding(c: &mut Criterion) {
-    let client = Client::new(KeyKind::P256, true);
-    let json = format!(
-        r#"{{"trusted_ca_sha256":["{}"],
-            "rules":[{{"name":"access-delegations","path_prefix":"/access-delegations",
-                       "token_binding":"required","require_cnf":true}}]}}"#,
-        client.root.sha256_hex()
-    );
-    let policy = Policy::new(Config::parse(json.as_bytes()).expect("valid configuration"));
-    let mut state = policy.new_state();
-    let mut peer = client.peer();
-    let leaf = client.chain.first().expect("a leaf");
-    let payload = serde_json::json!({
-        "iss": "https://idp.example.com", "exp": 1_900_000_000, "iat": 1_800_000_000,
-        "sub": "https://1r.example.com/logistics-agents/forwarder-42",
-        "logistics_agent_uri": "https://1r.example.com/logistics-agents/forwarder-42",
-        "cnf": { "x5t#S256": x5t_s256(&Fingerprint::of_der(&leaf.der())) },
-    });
-    let wire = envoy_serialization(&payload).expect("serialisable");
-    let token = || TokenFacts::Verified(TokenPayload::from_envoy(&wire).expect("readable"));
-    let mut first = on_connection(request(Some("TLSv1.3"), Some(peer.clone())));
-    first.request.token = token();
-    assert!(
-        policy
-            .decide_with(&first, &mut state)
-            .decision
-            .token
-            .is_some()
-    );
-    (peer.certificate_pem, peer.xfcc) = (None, None);
-    let mut facts = on_connection(request(Some("TLSv1.3"), Some(peer)));
-    facts.request.token = token();
-    assert!(
-        policy
-            .decide_with(&facts, &mut state)
-            .decision
-            .token
-            .is_some()
-    );
-
-    let mut group = c.benchmark_group("token-binding");
-    group.bench_function("warm-connection/p256/chain3", |b| {
-        b.iter(|| policy.decide_with(black_box(&facts), &mut state))
-    });
-    group.bench_function("payload/from_envoy", |b| {
-        b.iter(|| TokenPayload::from_envoy(black_box(&wire)))
-    });
-    group.finish();
 }
 
 fn xfcc_parsing(c: &mut Criterion) {
@@ -443,7 +391,7 @@ fn adversarial(c: &mut Criterion) {
 criterion_group!(
     benches,
     evaluation,
-    token_binding,
+    token::token_binding,
     xfcc_parsing,
     without_client_certificate,
     path_readings,
