@@ -258,6 +258,28 @@ fn main() {
         seed("path", &format!("form-{i}"), path);
     }
 
+    // Token payloads, as JSON and as Envoy serialises them.
+    for (i, payload) in [
+        serde_json::json!({ "iss": "https://idp.example.com", "exp": 1_900_000_000,
+            "logistics_agent_uri": "https://1r.example.com/logistics-agents/airline-1",
+            "cnf": { "x5t#S256": "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0" },
+            "aud": ["a", "b"], "admin": false }),
+        serde_json::json!({ "logistics_agent_uri": { "nested": [1, 2.5, "x"] }, "cnf": "flat" }),
+        serde_json::json!({}),
+    ]
+    .iter()
+    .enumerate()
+    {
+        seed(
+            "token_payload",
+            &format!("json-{i}"),
+            payload.to_string().as_bytes(),
+        );
+        if let Some(wire) = onerecord_tls_policy::binding::payload::envoy_serialization(payload) {
+            seed("token_payload", &format!("envoy-{i}"), &wire);
+        }
+    }
+
     for s in &scenarios {
         let store = TrustStore::new(&settings_pinning(&s.chain));
         let chain = PresentedChain {

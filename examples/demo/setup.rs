@@ -18,7 +18,7 @@ pub use cases::{Case, Checked, Expect, Fact};
 pub use curl::{Outcome, run_curl};
 pub use demo::{Demo, StartError, envoy_version, shown};
 pub use derive::{Derivation, derive_config};
-pub use pki::{DemoFiles, DemoPki};
+pub use pki::{DEMO_AGENT, DemoFiles, DemoPki, OTHER_AGENT};
 pub use ports::Ports;
 
 /// Listeners of envoy/envoy.yaml, and the two the demo adds.
@@ -58,6 +58,8 @@ pub const CLIENT_URI_SAN: &str = "x-onerecord-client-uri-san";
 pub const TRUST_ANCHOR: &str = "x-onerecord-trust-anchor-sha256";
 pub const RULE: &str = "x-onerecord-rule";
 pub const POLICY: &str = "x-onerecord-policy";
+pub const LOGISTICS_AGENT: &str = "x-onerecord-logistics-agent";
+pub const TOKEN_BINDING: &str = "x-onerecord-token-binding";
 const DENY_REASON: &str = "x-onerecord-deny-reason";
 
 const DAY: i64 = 86_400;

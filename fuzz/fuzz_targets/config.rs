@@ -47,6 +47,7 @@ fuzz_target!(|data: &[u8]| {
                 route_mtls: None,
                 authority: String::new(),
                 forwarded_tls_version: Vec::new(),
+                token: Default::default(),
             },
             connection: Ok(ConnectionFacts {
                 peer_uri_san: None,
@@ -142,6 +143,7 @@ fn assert_valid(config: &Config) {
 
     let requires_clients = config.mtls == MtlsRequirement::Required
         || config.allowed_clients.is_some()
+        || config.binds_any_token()
         || config
             .rules
             .iter()

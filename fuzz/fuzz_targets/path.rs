@@ -233,6 +233,7 @@ fuzz_target!(|data: &[u8]| {
             route_mtls: None,
             authority: String::new(),
             forwarded_tls_version: Vec::new(),
+            token: Default::default(),
         },
         connection: Ok(ConnectionFacts {
             peer_uri_san: None,

@@ -8,6 +8,8 @@ use super::forged;
 use super::header_map::HeaderMap;
 use super::properties;
 use super::{Host, HostError};
+use crate::binding::{Claim, TokenFacts, TokenPayload, payload};
+use crate::config::TokenMetadata;
 use crate::facts::{
     ConnectionFacts, Facts, Handshake, HandshakePeer, PeerFacts, RequestFacts, Unavailable,
 };
@@ -30,14 +32,18 @@ pub struct Gathered {
 pub fn gather_facts(host: &dyn Host, policy: &Policy, state: &State) -> Gathered {
     let headers = host.request_headers();
     let text = |name: &str| request_text(headers.as_ref().ok(), name);
-    let request = RequestFacts {
+    let mut request = RequestFacts {
         path: text(":path"),
         method: text(":method"),
         method_overrides: headers.as_ref().map(method_overrides).unwrap_or_default(),
         route_mtls: route_mtls(host),
         authority: text(":authority"),
         forwarded_tls_version: forwarded_tls_version(headers.as_ref().ok(), policy),
+        token: TokenFacts::NotRead,
     };
+    if policy.reads_token(&request) {
+        request.token = token_facts(host, &policy.config.token_metadata);
+    }
     let facts = match host.now_unix() {
         Err(e) => Facts {
             request,
@@ -107,6 +113,39 @@ fn request_text(headers: Option<&HeaderMap>, name: &str) -> String {
         .and_then(|map| map.get(name))
         .map(|value| String::from_utf8_lossy(value).into_owned())
         .unwrap_or_default()
+}
+
+/// The token payload `jwt_authn` verified, in one read. Envoy fails that
+/// read for a payload it cannot serialise (a `null` claim): the payload is
+/// there, so the two claims the binding needs are read one by one.
+fn token_facts(host: &dyn Host, metadata: &TokenMetadata) -> TokenFacts {
+    let path = properties::token_payload(metadata);
+    match host.property(&path) {
+        Ok(None) => TokenFacts::Absent,
+        Ok(Some(bytes)) => match TokenPayload::from_envoy(&bytes) {
+            Ok(payload) => TokenFacts::Verified(payload),
+            Err(e) => {
+                log::warn!(
+                    "onerecord-tls-policy: the verified token payload is unreadable ({e:?})"
+                );
+                TokenFacts::Unreadable
+            }
+        },
+        Err(_) => {
+            let claim = |member: &[&str]| {
+                let full: Vec<&str> = path.iter().chain(member).copied().collect();
+                match host.property(&full) {
+                    Ok(None) => Claim::Absent,
+                    Ok(Some(bytes)) => payload::text_claim(&bytes),
+                    Err(_) => Claim::Invalid,
+                }
+            };
+            TokenFacts::Verified(TokenPayload {
+                logistics_agent_uri: claim(&[payload::AGENT_CLAIM]),
+                cnf_x5t_s256: claim(&[payload::CNF_CLAIM, payload::THUMBPRINT_MEMBER]),
+            })
+        }
+    }
 }
 
 /// A route's own requirement. An unreadable value is reported as invalid
@@ -250,6 +289,7 @@ mod tests {
                 route_mtls: None,
                 authority: String::new(),
                 forwarded_tls_version: Vec::new(),
+                token: Default::default(),
             },
             connection: Ok(ConnectionFacts {
                 peer_uri_san: None,

@@ -70,3 +70,5 @@ mod fast_path_tests;
 mod front_proxy_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod token_tests;

@@ -81,6 +81,10 @@ impl Plugin {
         host: &mut dyn Host,
     ) -> (Action, Outcome, Option<Forwarded>) {
         let plan = request::on_request_headers(host, &self.policy, &mut self.state);
+        // Once per request: the trailers phase reports its verdict again.
+        if let Some(binding) = plan.decision.token_binding {
+            self.metrics.count_binding(host, binding);
+        }
         self.report(host, &plan);
         let action = Action::after(&plan);
         let forwarded = (action == Action::Continue).then_some(Forwarded {

@@ -27,6 +27,17 @@ pub const ROUTE_MTLS: Path = &[
     "mtls",
 ];
 
+/// Dynamic metadata `filter_metadata.<filter>.<key>`, where `jwt_authn`
+/// (`payload_in_metadata`) keeps the verified token payload.
+pub fn token_payload(metadata: &crate::config::TokenMetadata) -> [&str; 4] {
+    [
+        "metadata",
+        "filter_metadata",
+        metadata.filter.as_str(),
+        metadata.key.as_str(),
+    ]
+}
+
 /// `connection.peer_certificate_valid`: false on every resumed TLS session
 /// (envoy#21235), so never read; named for the tests that check it is not.
 pub const PEER_CERTIFICATE_VALID: Path = &["connection", "peer_certificate_valid"];

@@ -77,6 +77,16 @@ fn every_printed_command_answers_as_the_policy_requires() {
             ),
             ("mtls_verified", Some(200), None),
             ("action_requests", Some(200), None),
+            (
+                "action_requests_no_token",
+                Some(401),
+                Some("token_required")
+            ),
+            (
+                "action_requests_other_agent",
+                Some(403),
+                Some("token_agent_mismatch")
+            ),
             ("unpinned", Some(403), Some("untrusted_ca")),
             ("expired", Some(403), Some("certificate_expired")),
             (
@@ -125,6 +135,7 @@ fn derive_into(dir: &TempDir, example: &str) -> Result<String, String> {
             backend: ([127, 0, 0, 1], 9).into(),
             pinned_sha256: &pki.root.sha256_hex(),
             pinned_pem: &pki.root.pem(),
+            jwks: &pki.token_issuer.jwks().to_string(),
         },
     )
 }

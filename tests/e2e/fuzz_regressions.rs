@@ -255,6 +255,7 @@ fn decide(peer: PeerFacts) -> Verdict {
             route_mtls: None,
             authority: String::new(),
             forwarded_tls_version: Vec::new(),
+            token: Default::default(),
         },
         connection: Ok(ConnectionFacts {
             peer_uri_san: None,

@@ -12,6 +12,8 @@
 //!   and chains built to be expensive.
 //! - `two_tier`: behind a trusted gateway, an edge Envoy in front of the filter's.
 //! - `observability`, `reload`: counters, access log, configuration changes.
+//! - `token_binding`: the ONE Record token bound to the client certificate,
+//!   behind Envoy's own `jwt_authn`.
 //! - `demo`, `deployment`: the `make run` demo and the kit in `envoy/`.
 //! - `remote_module`: the module fetched by URL with a pinned SHA-256.
 //! - `fuzz_regressions`: inputs the fuzzers found, on the public API.
@@ -39,5 +41,6 @@ mod reload;
 mod remote_module;
 mod soak;
 mod tls_enforcement;
+mod token_binding;
 mod two_tier;
 mod verification_cost;

@@ -91,6 +91,10 @@ pub struct ExplainArgs {
     /// `2030-01-01T02:00:00+02:00`). Default: now.
     #[arg(long, value_name = "RFC3339", value_parser = onerecord_tls_policy_core::rfc3339::parse_rfc3339)]
     pub at: Option<u64>,
+    /// The verified token payload (JSON), as Envoy's `jwt_authn` would keep
+    /// it in dynamic metadata. Without it the request has no token.
+    #[arg(long, value_name = "PAYLOAD.json")]
+    pub token_payload: Option<PathBuf>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,

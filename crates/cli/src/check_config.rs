@@ -2,7 +2,10 @@
 
 use crate::Failure;
 use crate::args::CheckConfigArgs;
-use onerecord_tls_policy_core::config::{AllowedClients, Config, Mode, MtlsRequirement, PathMatch};
+use onerecord_tls_policy_core::binding::BindingSettings;
+use onerecord_tls_policy_core::config::{
+    AllowedClients, Config, Mode, MtlsRequirement, PathMatch, TokenBindingMode,
+};
 use onerecord_tls_policy_core::fingerprint::Fingerprint;
 use onerecord_tls_policy_core::trust::TrustStore;
 use std::path::Path;
@@ -119,10 +122,25 @@ fn summary(config: &Config, store: &TrustStore) -> String {
         let clients = rule.allowed_clients.as_ref().map_or_else(String::new, |a| {
             format!(", allowed_clients: {}", allowed(a))
         });
+        let token = format!(
+            ", token_binding {}",
+            binding(config.token_binding_for(Some(rule)))
+        );
         lines.push(format!(
-            "  {}. {}: {path}{case}, {methods}, {mtls}{clients}",
+            "  {}. {}: {path}{case}, {methods}, {mtls}{clients}{token}",
             i + 1,
             rule.name
+        ));
+    }
+    lines.push(row(
+        "token_binding",
+        &binding(config.token_binding_for(None)),
+    ));
+    if config.binds_any_token() {
+        let metadata = &config.token_metadata;
+        lines.push(row(
+            "token_metadata",
+            &format!("{} / {} (dynamic metadata)", metadata.filter, metadata.key),
         ));
     }
     lines.push(row("max_chain_length", &trust.max_chain_length.to_string()));
@@ -154,6 +172,23 @@ fn summary(config: &Config, store: &TrustStore) -> String {
         ),
     ));
     lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+/// `off`, or the mode with what the token must carry and how its agent matches.
+fn binding(settings: BindingSettings) -> String {
+    if settings.mode == TokenBindingMode::Off {
+        return "off".to_string();
+    }
+    format!(
+        "{} (cnf {}, agent_match {})",
+        settings.mode.as_str(),
+        if settings.require_cnf {
+            "required"
+        } else {
+            "checked when present"
+        },
+        settings.agent_match.as_str()
+    )
 }
 
 fn row(key: &str, value: &str) -> String {

@@ -6,6 +6,7 @@ use crate::args::ExplainArgs;
 use crate::certs::{self, Certificate};
 use crate::check_config;
 use crate::report::Report;
+use onerecord_tls_policy_core::binding::{TokenFacts, TokenPayload};
 use onerecord_tls_policy_core::facts::{ConnectionFacts, Facts, RequestFacts};
 use onerecord_tls_policy_core::policy::Policy;
 use onerecord_tls_policy_core::xfcc::envoy_format;
@@ -37,8 +38,12 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Failure> {
             .map_err(|_| Failure::new("the system clock is before 1970; pass --at"))?
             .as_secs(),
     };
-    let facts = facts(args, &chain, now_unix);
+    let mut facts = facts(args, &chain, now_unix);
     let policy = Policy::new(config);
+    // As the filter: the payload is read only where a selected rule binds it.
+    if policy.reads_token(&facts.request) {
+        facts.request.token = token(args)?;
+    }
     let decision = policy.decide(&facts);
     let selected_rules: Vec<String> = policy
         .select_rules(&facts.request.path, &facts.request.method)
@@ -91,6 +96,7 @@ pub fn facts(args: &ExplainArgs, chain: &[Certificate], now_unix: u64) -> Facts 
             route_mtls: args.route_mtls.clone(),
             authority: String::new(),
             forwarded_tls_version: Vec::new(),
+            token: TokenFacts::NotRead,
         },
         connection: Ok(ConnectionFacts {
             peer_uri_san: None,
@@ -100,4 +106,24 @@ pub fn facts(args: &ExplainArgs, chain: &[Certificate], now_unix: u64) -> Facts 
         }),
         now_unix,
     }
+}
+
+/// The token facts for `--token-payload`: none without it; a payload the
+/// filter could not read decides as it would there.
+fn token(args: &ExplainArgs) -> Result<TokenFacts, Failure> {
+    let Some(path) = &args.token_payload else {
+        return Ok(TokenFacts::Absent);
+    };
+    let bytes = std::fs::read(path)
+        .map_err(|e| Failure::new(format!("cannot read {}: {e}", path.display())))?;
+    Ok(match TokenPayload::from_json(&bytes) {
+        Ok(payload) => TokenFacts::Verified(payload),
+        Err(e) => {
+            eprintln!(
+                "note: {}: not a token payload the filter can read ({e:?})",
+                path.display()
+            );
+            TokenFacts::Unreadable
+        }
+    })
 }

@@ -77,6 +77,8 @@ impl Report<'_> {
             "path_sha256": path,
             "ignored_certificate": d.ignored_certificate.map(|r| r.code()),
             "at": format_rfc3339(self.facts.now_unix),
+            "token_binding": d.token_binding.map(|b| b.code()),
+            "logistics_agent": d.token.as_ref().map(|t| &t.logistics_agent_uri),
         })
     }
 
@@ -141,6 +143,12 @@ impl Report<'_> {
                     reason.code()
                 ),
             );
+        }
+        if let Some(binding) = d.token_binding {
+            line("token_binding", binding.code());
+        }
+        if let Some(token) = &d.token {
+            line("logistics_agent", &token.logistics_agent_uri);
         }
         if let Some(c) = &d.client {
             line("client", &c.leaf_sha256.to_hex());

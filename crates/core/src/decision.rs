@@ -1,6 +1,7 @@
 //! What the policy concludes about a request: the verdict and the facts the
 //! effects are made from.
 
+use crate::binding::{BindingResult, BoundToken};
 use crate::config::{Mode, TlsVersion};
 use crate::reason::Reason;
 use crate::trust::VerifiedClient;
@@ -26,6 +27,11 @@ pub struct Decision {
     pub client: Option<VerifiedClient>,
     /// Why a presented certificate was not accepted where mTLS was optional.
     pub ignored_certificate: Option<Reason>,
+    /// The token bound to the verified client, when binding found one.
+    pub token: Option<BoundToken>,
+    /// What binding concluded, when a selected rule binds the token and the
+    /// client was verified.
+    pub token_binding: Option<BindingResult>,
     /// Where the client's facts came from.
     pub facts_from: FactsSource,
 }

@@ -28,6 +28,9 @@ pub struct RequestFacts {
     /// The values of `trusted_proxies.tls_version_header`, read only when
     /// trusted proxies are configured and believed only from one of them.
     pub forwarded_tls_version: Vec<String>,
+    /// The token payload `jwt_authn` verified, read only when a selected
+    /// rule binds the token ([`Policy::reads_token`](crate::policy::Policy::reads_token)).
+    pub token: crate::binding::TokenFacts,
 }
 
 /// Facts about the downstream connection.

@@ -2,8 +2,9 @@
 //! a decision reads and changes between requests (the verdicts remembered
 //! by content and by connection) is the [`State`] the caller passes in.
 
-use crate::config::{AllowedClients, Config, MtlsRequirement, TlsVersion};
-use crate::facts::Facts;
+use crate::binding::{self, BindingResult};
+use crate::config::{AllowedClients, Config, MtlsRequirement, TlsVersion, TokenBindingMode};
+use crate::facts::{Facts, RequestFacts};
 use crate::reason::Reason;
 use crate::state::State;
 use crate::trust::VerifiedClient;
@@ -77,6 +78,8 @@ impl Policy {
             client: None,
             ignored_certificate: None,
             facts_from: FactsSource::Handshake,
+            token: None,
+            token_binding: None,
         };
         let mut chain_verification = None;
         let mut run = Run {
@@ -131,9 +134,11 @@ impl Policy {
         // Never read as "/": a path no reading can be made of is denied.
         let selection = selection.ok_or(Reason::RequestPathInvalid)?;
         let restricted = selection.allow_lists(&self.config).next().is_some();
+        let binding = selection.token_binding(&self.config);
         let required = self.requirement(facts.request.route_mtls.as_deref(), selection)?
             == MtlsRequirement::Required
-            || restricted;
+            || restricted
+            || binding.mode != TokenBindingMode::Off;
 
         let Some(peer) = peer else {
             return if required {
@@ -156,6 +161,16 @@ impl Policy {
                 if !lists.all(|list| is_allowed(&client, list)) {
                     return Err(Reason::ClientNotAllowed);
                 }
+                if binding.mode != TokenBindingMode::Off {
+                    // Per request: the token is not part of what is remembered.
+                    let bound = binding::bind(&facts.request.token, &client, binding);
+                    decision.token_binding = Some(match &bound {
+                        Ok(Some(_)) => BindingResult::Verified,
+                        Ok(None) => BindingResult::Absent,
+                        Err(reason) => BindingResult::Failed(*reason),
+                    });
+                    decision.token = bound?;
+                }
                 decision.client = Some(client);
                 Ok(())
             }
@@ -165,6 +180,19 @@ impl Policy {
                 Ok(())
             }
         }
+    }
+
+    /// Whether the filter must read the token payload for `request`: only
+    /// when a rule its path and method select binds the token.
+    pub fn reads_token(&self, request: &RequestFacts) -> bool {
+        self.config.binds_any_token()
+            && path::select_rules_for_methods(
+                &self.config,
+                &request.path,
+                &request.method,
+                &request.method_overrides,
+            )
+            .is_some_and(|s| s.token_binding(&self.config).mode != TokenBindingMode::Off)
     }
 
     /// Route metadata (Envoy's route match, on Envoy's reading of the path)
@@ -199,6 +227,8 @@ pub fn is_allowed(client: &VerifiedClient, allowed: &AllowedClients) -> bool {
             .any(|o| allowed.subject_organization.contains(o))
 }
 
+#[cfg(test)]
+mod binding_tests;
 #[cfg(test)]
 mod cache_tests;
 #[cfg(test)]

@@ -24,11 +24,16 @@ pub enum Reason {
     ClientNotAllowed,
     RequestPathInvalid,
     VerificationBudgetExceeded,
+    TokenRequired,
+    TokenCertificateMismatch,
+    TokenAgentMismatch,
+    TokenAgentMissing,
+    TokenPayloadUnavailable,
 }
 
 impl Reason {
     /// Every reason, for metric definition and documentation checks.
-    pub const ALL: [Reason; 20] = [
+    pub const ALL: [Reason; 25] = [
         Reason::TlsRequired,
         Reason::TlsVersionTooLow,
         Reason::TlsVersionUnrecognized,
@@ -49,6 +54,11 @@ impl Reason {
         Reason::ClientNotAllowed,
         Reason::RequestPathInvalid,
         Reason::VerificationBudgetExceeded,
+        Reason::TokenRequired,
+        Reason::TokenCertificateMismatch,
+        Reason::TokenAgentMismatch,
+        Reason::TokenAgentMissing,
+        Reason::TokenPayloadUnavailable,
     ];
 
     pub fn code(self) -> &'static str {
@@ -73,6 +83,11 @@ impl Reason {
             Reason::ClientNotAllowed => "client_not_allowed",
             Reason::RequestPathInvalid => "request_path_invalid",
             Reason::VerificationBudgetExceeded => "verification_budget_exceeded",
+            Reason::TokenRequired => "token_required",
+            Reason::TokenCertificateMismatch => "token_certificate_mismatch",
+            Reason::TokenAgentMismatch => "token_agent_mismatch",
+            Reason::TokenAgentMissing => "token_agent_missing",
+            Reason::TokenPayloadUnavailable => "token_payload_unavailable",
         }
     }
 
@@ -139,13 +154,33 @@ impl Reason {
             Reason::VerificationBudgetExceeded => {
                 "Verifying the client certificate chain took more work than this server allows (too many candidate issuers). Send only the certificates from your certificate up to the trusted CA."
             }
+            Reason::TokenRequired => {
+                "This resource requires a valid ONE Record access token. Obtain a token from the authorization server and send it in the Authorization header."
+            }
+            Reason::TokenCertificateMismatch => {
+                "The access token is not bound to the client certificate of this connection (its cnf x5t#S256 thumbprint is missing or differs). Use a token issued for this client certificate."
+            }
+            Reason::TokenAgentMismatch => {
+                "The logistics agent the access token names is not an identity of the client certificate of this connection. Use a token issued for the organisation holding this certificate."
+            }
+            Reason::TokenAgentMissing => {
+                "The access token has no logistics_agent_uri claim, which this ONE Record server needs to bind it to the client certificate. Obtain a token that carries the claim."
+            }
+            Reason::TokenPayloadUnavailable => {
+                "The server could not read the verified access token for this request, so the request was refused. Retry; if it persists, contact the server operator."
+            }
         }
     }
 
     /// The HTTP status of the reply denying for this reason: the one place
     /// it is decided.
     pub fn http_status(self) -> u32 {
-        403
+        match self {
+            // Nothing authenticates the request: RFC 9110's 401, as ONE
+            // Record answers a missing or expired token.
+            Reason::TokenRequired => 401,
+            _ => 403,
+        }
     }
 }
 

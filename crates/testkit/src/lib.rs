@@ -20,6 +20,7 @@ pub mod fixture;
 pub mod forged;
 pub mod h2;
 pub mod http;
+pub mod jwt;
 pub mod onerecord;
 pub mod pinned;
 pub mod pki;

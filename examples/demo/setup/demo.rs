@@ -86,6 +86,7 @@ impl Demo {
                 backend: backend.addr(),
                 pinned_sha256: &pinned_sha256,
                 pinned_pem: &pki.root.pem(),
+                jwks: &pki.token_issuer.jwks().to_string(),
             },
         )
         .map_err(StartError::Config)?;

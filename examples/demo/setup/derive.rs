@@ -19,6 +19,8 @@ pub struct Derivation<'a> {
     pub pinned_sha256: &'a str,
     /// Completes the clients' chains (they send leaf + intermediate).
     pub pinned_pem: &'a str,
+    /// The demo token issuer's keys, for every `jwt_authn` provider.
+    pub jwks: &'a str,
 }
 
 /// envoy/envoy.yaml made runnable here. The changes are structural, so
@@ -27,7 +29,8 @@ pub struct Derivation<'a> {
 /// admin and backend use loopback and `ports`; the demo root CA is pinned;
 /// Envoy accepts expired client certificates on the HTTPS listener so the
 /// filter is what refuses them; and two demo-only copies of that listener are
-/// added, one in audit mode and one that accepts TLS 1.0/1.1 handshakes.
+/// added, one in audit mode and one that accepts TLS 1.0/1.1 handshakes;
+/// `jwt_authn` verifies the demo issuer's tokens.
 pub fn derive_config(example: &str, d: &Derivation) -> Result<String, String> {
     let mut config: Value = serde_norway::from_str(example)
         .map_err(|e| format!("envoy/envoy.yaml does not parse: {e}"))?;
@@ -45,6 +48,12 @@ pub fn derive_config(example: &str, d: &Derivation) -> Result<String, String> {
             .unwrap_or("/dev/");
         if is_file_log && !path.starts_with("/dev/") && !Path::new(path).starts_with(d.dir) {
             object.insert("path".into(), json!(access_log));
+        }
+    });
+
+    visit_objects(&mut config, &mut |object| {
+        if let Some(local) = object.get_mut("local_jwks").and_then(Value::as_object_mut) {
+            local.insert("inline_string".into(), json!(d.jwks));
         }
     });
 

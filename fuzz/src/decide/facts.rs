@@ -98,6 +98,7 @@ pub fn facts(case: &Case, certs: &Certs<'_>, config: &Config, pool_now: u64) -> 
             route_mtls,
             authority: "onerecord.example:8443".to_string(),
             forwarded_tls_version: Vec::new(),
+            token: Default::default(),
         },
         connection,
         now_unix,

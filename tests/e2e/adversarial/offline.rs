@@ -36,6 +36,7 @@ impl Offline {
                 route_mtls: None,
                 authority: String::new(),
                 forwarded_tls_version: Vec::new(),
+                token: Default::default(),
             },
             connection: Ok(ConnectionFacts {
                 peer_uri_san: None,

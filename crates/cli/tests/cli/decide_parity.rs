@@ -63,6 +63,8 @@ fn expected_json(d: &Decision, selected_rules: &[String], now: u64) -> Value {
         }),
         "ignored_certificate": d.ignored_certificate.map(|r| r.code()),
         "at": format_rfc3339(now),
+        "token_binding": d.token_binding.map(|b| b.code()),
+        "logistics_agent": d.token.as_ref().map(|t| &t.logistics_agent_uri),
     })
 }
 
@@ -110,6 +112,7 @@ fn explain_verdict_is_policy_decide_for_the_same_facts() {
                         route_mtls: None,
                         authority: String::new(),
                         forwarded_tls_version: Vec::new(),
+                        token: Default::default(),
                     },
                     connection: Ok(ConnectionFacts {
                         peer_uri_san: None,

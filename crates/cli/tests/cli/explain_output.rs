@@ -26,10 +26,12 @@ fn explain_json_has_the_stable_keys() {
         "path_sha256",
         "ignored_certificate",
         "at",
+        "token_binding",
+        "logistics_agent",
     ] {
         assert!(keys.contains(&key), "{key} missing from {v}");
     }
-    assert_eq!(keys.len(), 13, "{v}");
+    assert_eq!(keys.len(), 15, "{v}");
     let client: Vec<&str> = v["client"]
         .as_object()
         .unwrap()

@@ -15,10 +15,12 @@ pub const FILTER_STATE_KEY: &str = "wasm.onerecord_tls_policy";
 /// What the value shows for a fact that does not apply.
 const ABSENT: &str = "-";
 
-/// `decision=…;reason=…;rule=…;client_sha256=…;anchor_sha256=…`, and
-/// `;facts=trusted_proxy` when a trusted front proxy reported the client
-/// (without it the facts are the handshake's). Every value is a fixed
-/// word, a rule name or hex, so none contains `;`, `=` or a quote.
+/// `decision=…;reason=…;rule=…;client_sha256=…;anchor_sha256=…`, then
+/// `;token_binding=<verified | absent | reason>` where a rule binds the
+/// token and the client was verified, and `;facts=trusted_proxy` when a
+/// trusted front proxy reported the client (without it the facts are the
+/// handshake's). Every value is a fixed word, a rule name or hex, so none
+/// contains `;`, `=` or a quote.
 pub fn value(outcome: Outcome, decision: &Decision) -> String {
     let reason = outcome.reason().map_or(ABSENT, Reason::code);
     let rule = decision.rule.as_deref().unwrap_or(NO_RULE);
@@ -30,6 +32,10 @@ pub fn value(outcome: Outcome, decision: &Decision) -> String {
         "decision={};reason={reason};rule={rule};client_sha256={client};anchor_sha256={anchor}",
         outcome.as_str()
     );
+    if let Some(binding) = decision.token_binding {
+        value.push_str(";token_binding=");
+        value.push_str(binding.code());
+    }
     if decision.facts_from == FactsSource::TrustedProxy {
         value.push_str(";facts=");
         value.push_str(FactsSource::TrustedProxy.as_str());

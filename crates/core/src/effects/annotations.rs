@@ -1,5 +1,6 @@
 //! The headers a forwarded request carries to the backend: the TLS version,
-//! the verified client and the rule, under the annotation prefix.
+//! the verified client, the token bound to it and the rule, under the
+//! annotation prefix.
 
 use crate::decision::Decision;
 
@@ -27,6 +28,10 @@ pub fn annotations(decision: &Decision, prefix: &str) -> Vec<(String, String)> {
             add("trust-anchor-sha256", client.anchor_sha256.to_hex());
         }
         None => add("mtls", "none".to_string()),
+    }
+    if let Some(token) = &decision.token {
+        add("logistics-agent", header_safe(&token.logistics_agent_uri));
+        add("token-binding", "verified".to_string());
     }
     if let Some(rule) = &decision.rule {
         add("rule", rule.clone());

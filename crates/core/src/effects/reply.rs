@@ -1,5 +1,6 @@
 //! The local reply to a denied request: the ONE Record 2.3.0 `api:Error`
-//! (JSON-LD) with the reason's HTTP status, and the deny-reason header.
+//! (JSON-LD) with the reason's HTTP status (403, or 401 where a required
+//! token is missing), and the deny-reason header.
 
 use super::resource::Resource;
 use crate::reason::Reason;
@@ -17,6 +18,9 @@ pub const LANGUAGE: &str = "en-US";
 /// The 403 title as the ONE Record API 2.3.0 guidelines harmonise it.
 pub const FORBIDDEN_TITLE: &str = "Not authorized to perform action";
 
+/// The 401 title of the ONE Record API for a missing or expired token.
+pub const UNAUTHENTICATED_TITLE: &str = "Not authenticated or expired token";
+
 /// A local reply: status, headers, body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DenyResponse {
@@ -28,7 +32,7 @@ pub struct DenyResponse {
 /// The reply for `reason` on the request to `resource`, with the status
 /// the reason has ([`Reason::http_status`]).
 pub fn deny_response(reason: Reason, resource: &Resource, annotation_prefix: &str) -> DenyResponse {
-    DenyResponse {
+    let mut response = DenyResponse {
         status: reason.http_status(),
         headers: vec![
             (
@@ -43,12 +47,20 @@ pub fn deny_response(reason: Reason, resource: &Resource, annotation_prefix: &st
             ),
         ],
         body: error_body(reason, resource),
+    };
+    // RFC 9110 §15.5.2: a 401 names the scheme to authenticate with.
+    if response.status == 401 {
+        response
+            .headers
+            .push(("www-authenticate".to_string(), "Bearer".to_string()));
     }
+    response
 }
 
 /// The `api:Error` title for an HTTP status.
 pub fn title(status: u32) -> &'static str {
     match status {
+        401 => UNAUTHENTICATED_TITLE,
         403 => FORBIDDEN_TITLE,
         _ => "Request refused",
     }

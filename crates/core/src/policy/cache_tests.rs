@@ -25,6 +25,7 @@ pub(super) fn request(peer: Peer, at: u64) -> Facts {
             route_mtls: None,
             authority: String::new(),
             forwarded_tls_version: Vec::new(),
+            token: Default::default(),
         },
         connection: Ok(ConnectionFacts {
             peer_uri_san: None,

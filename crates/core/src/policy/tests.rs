@@ -16,6 +16,7 @@ pub(super) fn facts(tls: Option<&str>, path: &str, method: &str) -> Facts {
             route_mtls: None,
             authority: String::new(),
             forwarded_tls_version: Vec::new(),
+            token: Default::default(),
         },
         connection: Ok(ConnectionFacts {
             peer_uri_san: None,
