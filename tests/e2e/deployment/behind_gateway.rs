@@ -91,7 +91,8 @@ fn the_istio_sidecar_placement_trusts_the_gateway_that_sets_its_headers() {
     let selector = &spec["selector"]["matchLabels"];
     assert_ne!(*selector, gateway_plugin["spec"]["selector"]["matchLabels"]);
     assert_eq!(spec["match"][0]["mode"], "SERVER");
-    assert_eq!(spec["phase"], "AUTHN");
+    // After the sidecar's jwt_authn (RequestAuthentication), as on the gateway.
+    assert_eq!(spec["phase"], "AUTHZ");
     assert_eq!(spec["failStrategy"], "FAIL_CLOSE");
     assert!(
         spec["sha256"].as_str().is_some_and(is_sha256_hex),
@@ -119,6 +120,22 @@ fn the_istio_sidecar_placement_trusts_the_gateway_that_sets_its_headers() {
     let mut same = policy.clone();
     same.trusted_proxies = None;
     assert_eq!(same, Config::parse(on_gateway.as_bytes()).unwrap());
+
+    // The token the rules bind is verified on the sidecar too, for the
+    // issuer the plugin reads the payload under.
+    let authn = document_of_kind(&path, "RequestAuthentication");
+    assert_eq!(authn["spec"]["selector"], spec["selector"]);
+    assert_eq!(
+        authn["metadata"]["namespace"],
+        sidecar["metadata"]["namespace"]
+    );
+    let issuers: Vec<&str> = authn["spec"]["jwtRules"]
+        .as_array()
+        .expect("jwtRules")
+        .iter()
+        .filter_map(|r| r["issuer"].as_str())
+        .collect();
+    assert_eq!(issuers, [policy.token_metadata.key.as_str()]);
 
     let strict = document_of_kind(&path, "PeerAuthentication");
     assert_eq!(strict["spec"]["mtls"]["mode"], "STRICT");
