@@ -24,11 +24,14 @@ pub enum Reason {
     ClientNotAllowed,
     RequestPathInvalid,
     VerificationBudgetExceeded,
+    CertificateProfileViolation,
+    NameConstraintViolation,
+    OnerecordProfileViolation,
 }
 
 impl Reason {
     /// Every reason, for metric definition and documentation checks.
-    pub const ALL: [Reason; 20] = [
+    pub const ALL: [Reason; 23] = [
         Reason::TlsRequired,
         Reason::TlsVersionTooLow,
         Reason::TlsVersionUnrecognized,
@@ -49,6 +52,9 @@ impl Reason {
         Reason::ClientNotAllowed,
         Reason::RequestPathInvalid,
         Reason::VerificationBudgetExceeded,
+        Reason::CertificateProfileViolation,
+        Reason::NameConstraintViolation,
+        Reason::OnerecordProfileViolation,
     ];
 
     pub fn code(self) -> &'static str {
@@ -73,6 +79,9 @@ impl Reason {
             Reason::ClientNotAllowed => "client_not_allowed",
             Reason::RequestPathInvalid => "request_path_invalid",
             Reason::VerificationBudgetExceeded => "verification_budget_exceeded",
+            Reason::CertificateProfileViolation => "certificate_profile_violation",
+            Reason::NameConstraintViolation => "name_constraint_violation",
+            Reason::OnerecordProfileViolation => "onerecord_profile_violation",
         }
     }
 
@@ -138,6 +147,15 @@ impl Reason {
             }
             Reason::VerificationBudgetExceeded => {
                 "Verifying the client certificate chain took more work than this server allows (too many candidate issuers). Send only the certificates from your certificate up to the trusted CA."
+            }
+            Reason::CertificateProfileViolation => {
+                "A certificate in the client certificate chain does not conform to the RFC 5280 certificate profile this server enforces. Ask the issuing CA for a conforming certificate."
+            }
+            Reason::NameConstraintViolation => {
+                "The client certificate carries a name that a CA in its chain is not permitted to certify. Use a certificate whose names lie within the issuing CA's name constraints."
+            }
+            Reason::OnerecordProfileViolation => {
+                "The client certificate does not meet the ONE Record certificate policy: clientAuth extended key usage, critical key usage with digitalSignature, a URI SAN https://<host>/<company-id>, and SHA-256 or stronger signatures."
             }
         }
     }

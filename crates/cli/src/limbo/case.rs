@@ -10,6 +10,7 @@ use onerecord_tls_policy_core::fingerprint::Fingerprint;
 use onerecord_tls_policy_core::pem;
 use onerecord_tls_policy_core::policy::Policy;
 use onerecord_tls_policy_core::rfc3339::parse_rfc3339;
+use onerecord_tls_policy_core::trust::PresentedChain;
 use onerecord_tls_policy_core::xfcc::envoy_format;
 use serde_json::{Value, json};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -31,7 +32,9 @@ pub struct Case {
     /// A denial-of-service case: its failure is about cost, never the name.
     pub denial_of_service: bool,
     pub expect_success: bool,
-    /// `expected_peer_name`'s value, when the case names one.
+    /// Cases limbo marks as contradicting this one (a harness follows one).
+    pub conflicts_with: Vec<String>,
+    /// `expected_peer_name`'s value, when the case names a DNS name.
     pub peer_name: Option<String>,
 }
 
@@ -78,10 +81,13 @@ impl Case {
             extended_key_usage: texts("extended_key_usage"),
             max_chain_depth: value.get("max_chain_depth").and_then(Value::as_u64),
             has_crls: !texts("crls").is_empty() || texts("features").iter().any(|f| f == "has-crl"),
+            conflicts_with: texts("conflicts_with"),
             denial_of_service: texts("features").iter().any(|f| f == "denial-of-service"),
             expect_success: expected == "SUCCESS",
+            // Only DNS names: the filter reports no IP SANs to compare with.
             peer_name: value
                 .get("expected_peer_name")
+                .filter(|n| n.get("kind").and_then(Value::as_str) == Some("DNS"))
                 .and_then(|n| n.get("value"))
                 .and_then(Value::as_str)
                 .map(str::to_string),
@@ -165,9 +171,24 @@ impl Case {
             }),
             now_unix: at,
         };
-        let decision = Policy::new(config).decide(&facts);
+        let policy = Policy::new(config);
+        let decision = policy.decide(&facts);
         Ok(match decision.deny_reason() {
-            Some(reason) => Verdict::Reject(reason.code().to_string()),
+            Some(reason) => {
+                let chain = PresentedChain {
+                    leaf: chain.first().cloned().unwrap_or_default(),
+                    others: chain.iter().skip(1).cloned().collect(),
+                };
+                let detail = policy
+                    .config
+                    .trust_store()
+                    .verify_counted(&chain, at)
+                    .detail;
+                Verdict::Reject(match detail {
+                    Some(detail) => format!("{} ({detail})", reason.code()),
+                    None => reason.code().to_string(),
+                })
+            }
             None => Verdict::Accept {
                 dns_sans: decision.client.map(|c| c.dns_sans).unwrap_or_default(),
             },

@@ -83,6 +83,14 @@ fn outcome(case: &Case, client_role: bool) -> Outcome {
     match (case.verdict(), case.expect_success) {
         (Err(e), _) => Outcome::Skipped(format!("unreadable case: {e}")),
         (Ok(Verdict::Accept { .. }), true) | (Ok(Verdict::Reject(_)), false) => Outcome::Pass,
+        (Ok(verdict), _) if !case.conflicts_with.is_empty() => Outcome::Skipped(format!(
+            "contradicts {} (limbo: a verifier follows one of them); the filter: {}",
+            case.conflicts_with.join(", "),
+            match verdict {
+                Verdict::Accept { .. } => "accept".to_string(),
+                Verdict::Reject(reason) => format!("reject, {reason}"),
+            }
+        )),
         (Ok(Verdict::Reject(reason)), true) => Outcome::WrongReject(reason),
         (Ok(Verdict::Accept { dns_sans }), false) if !case.peer_name_matches(&dns_sans) => {
             Outcome::Skipped("fails only on server-name matching (expected_peer_name)".into())

@@ -16,6 +16,7 @@ fn explain_json_has_the_stable_keys() {
         "verdict",
         "reason",
         "message",
+        "detail",
         "mode",
         "rule",
         "selected_rules",
@@ -29,7 +30,7 @@ fn explain_json_has_the_stable_keys() {
     ] {
         assert!(keys.contains(&key), "{key} missing from {v}");
     }
-    assert_eq!(keys.len(), 13, "{v}");
+    assert_eq!(keys.len(), 14, "{v}");
     let client: Vec<&str> = v["client"]
         .as_object()
         .unwrap()

@@ -8,6 +8,7 @@
 
 mod ca_certificates;
 mod json;
+mod profile;
 mod rules;
 mod values;
 
@@ -72,6 +73,7 @@ impl Default for Config {
             revoked_sha256: Vec::new(),
             max_chain_length: DEFAULT_MAX_CHAIN_LENGTH,
             clock_skew_seconds: DEFAULT_CLOCK_SKEW_SECONDS,
+            profile: Default::default(),
         };
         let trust_store = Prepared(TrustStore::with_certificates(&trust, Vec::new()));
         Config {
@@ -147,6 +149,8 @@ impl Config {
             "max_chain_length",
             "clock_skew_seconds",
             "verdict_cache_size",
+            "x509_profile",
+            "onerecord_profile",
         ];
         reject_unknown(object, KNOWN, "")?;
         let mut config = Config::default();
@@ -194,6 +198,7 @@ impl Config {
             (config.trust.ca_certificates_der, ca_certificates) =
                 ca_certificates::read(as_str(v, "ca_certificates_pem")?, "ca_certificates_pem")?;
         }
+        config.trust.profile = profile::read(object)?;
         if let Some(v) = present(object, "revoked_sha256") {
             config.trust.revoked_sha256 = fingerprints(v, "revoked_sha256")?;
         }

@@ -267,6 +267,13 @@ impl Policy {
         match verification.result {
             Ok((client, validity)) => Ok(CachedVerdict { client, validity }),
             Err(reason) => {
+                if let Some(detail) = verification.detail {
+                    log::info!(
+                        "client certificate {} refused: {}: {detail}",
+                        leaf_sha256.to_hex(),
+                        reason.code()
+                    );
+                }
                 // Without the presented chain an intermediate may simply be missing.
                 let reason = match reason {
                     Reason::UntrustedCa if presented.is_none() => Reason::PeerChainUnavailable,

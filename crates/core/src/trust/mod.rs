@@ -85,6 +85,8 @@ pub use memo::VerificationCost;
 mod path;
 mod presented;
 mod profile;
+mod rfc5280;
+pub use rfc5280::Defect;
 mod signed;
 
 #[cfg(test)]
@@ -108,6 +110,24 @@ pub struct TrustSettings {
     pub revoked_sha256: Vec<Fingerprint>,
     pub max_chain_length: usize,
     pub clock_skew_seconds: u64,
+    /// How strictly certificates are held to RFC 5280, and the ONE Record policy.
+    pub profile: CertificateProfile,
+}
+
+/// `x509_profile` and `onerecord_profile`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CertificateProfile {
+    pub x509: X509Profile,
+    pub onerecord: bool,
+}
+
+/// `strict` refuses every RFC 5280 profile defect; `compatible` lets the
+/// markings and identifiers deployed private CAs get wrong pass.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum X509Profile {
+    #[default]
+    Strict,
+    Compatible,
 }
 
 /// What a verified client certificate tells the backend.
@@ -166,6 +186,9 @@ pub struct Verification {
     /// configured intermediate or anchor) turns, with the clock skew applied
     /// either way; `u64::MAX` when the outcome did not depend on time.
     pub failure_stable_until: u64,
+    /// What exactly a refused path broke, when the reason alone does not
+    /// say (the profile defect or the name constraint): for logs and `explain`.
+    pub detail: Option<&'static str>,
 }
 
 /// The next instant after `now` at which any of webpki's comparisons (at
@@ -257,6 +280,7 @@ impl TrustStore {
             result: Err(Reason::UntrustedCa),
             cost: VerificationCost::default(),
             failure_stable_until: u64::MAX,
+            detail: None,
         };
         verification.result = self.verify_with(chain, now_unix, &mut verification);
         verification
@@ -301,7 +325,10 @@ impl TrustStore {
             now_unix,
         );
         verification.cost = spent;
-        let path = path?;
+        let path = path.map_err(|refusal| {
+            verification.detail = refusal.detail;
+            refusal.reason
+        })?;
         let client = identity::client(&presented.leaf_x509, path.sha256)?;
         Ok((client, path.validity))
     }

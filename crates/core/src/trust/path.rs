@@ -18,7 +18,7 @@ use super::budget::Budget;
 use super::issuers;
 use super::memo::{Memo, VerificationCost};
 use super::presented::Cert;
-use super::profile::{self, PathCert};
+use super::profile::{self, PathCert, Refusal};
 use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
 use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime};
@@ -48,7 +48,7 @@ pub(crate) fn build(
     anchors: &[&Anchor],
     settings: &TrustSettings,
     now: u64,
-) -> (Result<BuiltPath, Reason>, VerificationCost) {
+) -> (Result<BuiltPath, Refusal>, VerificationCost) {
     let budget = Budget::for_chain_length(settings.max_chain_length);
     let memo = Memo::new(budget.signatures);
     let candidate_paths = Cell::new(0);
@@ -70,7 +70,7 @@ fn build_within(
     settings: &TrustSettings,
     now: u64,
     (memo, budget, candidate_paths): (&Memo, Budget, &Cell<usize>),
-) -> Result<BuiltPath, Reason> {
+) -> Result<BuiltPath, Refusal> {
     let leaf_der = CertificateDer::from(leaf.der.as_ref());
     let end_entity = EndEntityCert::try_from(&leaf_der).map_err(|e| reason_for(&e))?;
     let kept = issuers::prune(leaf, intermediates, anchors, memo)
@@ -107,7 +107,7 @@ fn build_within(
     match attempt(now) {
         Ok(path) => Ok(path),
         Err(Failure::Profile(reason)) => Err(reason),
-        Err(Failure::Budget) => Err(Reason::VerificationBudgetExceeded),
+        Err(Failure::Budget) => Err(Reason::VerificationBudgetExceeded.into()),
         Err(Failure::Webpki(error)) => {
             let shifted = match error {
                 webpki::Error::CertExpired { .. } if skew > 0 => Some(now.saturating_sub(skew)),
@@ -117,9 +117,9 @@ fn build_within(
             match shifted.map(attempt) {
                 Some(Ok(path)) => Ok(path),
                 Some(Err(Failure::Profile(reason))) => Err(reason),
-                Some(Err(Failure::Budget)) => Err(Reason::VerificationBudgetExceeded),
+                Some(Err(Failure::Budget)) => Err(Reason::VerificationBudgetExceeded.into()),
                 // Beyond the skew (or not a time problem): the first error stands.
-                _ => Err(reason_for(&error)),
+                _ => Err(reason_for(&error).into()),
             }
         }
     }
@@ -127,7 +127,7 @@ fn build_within(
 
 enum Failure {
     /// A candidate path verified but failed the profile; the first such reason.
-    Profile(Reason),
+    Profile(Refusal),
     /// A limit stopped the search before it could finish.
     Budget,
     Webpki(webpki::Error),
@@ -156,7 +156,7 @@ impl Search<'_, '_> {
         at: u64,
     ) -> Result<BuiltPath, Failure> {
         let accepted: RefCell<Option<BuiltPath>> = RefCell::new(None);
-        let rejected: Cell<Option<Reason>> = Cell::new(None);
+        let rejected: Cell<Option<Refusal>> = Cell::new(None);
         let check = |path: &VerifiedPath<'_>| {
             let offered = self.candidate_paths.get().saturating_add(1);
             self.candidate_paths.set(offered);
@@ -183,7 +183,7 @@ impl Search<'_, '_> {
                 Err(Failure::Budget)
             }
             _ if self.memo.exhausted() => Err(Failure::Budget),
-            (Ok(_), None, _) => Err(Failure::Profile(Reason::CertificateInvalid)),
+            (Ok(_), None, _) => Err(Failure::Profile(Reason::CertificateInvalid.into())),
             (Err(_), _, Some(reason)) => Err(Failure::Profile(reason)),
             (Err(error), _, None) => Err(Failure::Webpki(error)),
         }
@@ -194,7 +194,7 @@ impl Search<'_, '_> {
         &self,
         path: &VerifiedPath<'_>,
         accepted: &RefCell<Option<BuiltPath>>,
-        rejected: &Cell<Option<Reason>>,
+        rejected: &Cell<Option<Refusal>>,
     ) -> Result<(), webpki::Error> {
         match self.candidate(path) {
             Ok(built) => {
@@ -212,7 +212,7 @@ impl Search<'_, '_> {
     }
 
     /// Maps webpki's candidate back to our certificates and runs the profile.
-    fn candidate(&self, path: &VerifiedPath<'_>) -> Result<BuiltPath, Reason> {
+    fn candidate(&self, path: &VerifiedPath<'_>) -> Result<BuiltPath, Refusal> {
         let anchor_index = self
             .trust_anchors
             .iter()
