@@ -82,6 +82,7 @@ pub use crate::x509::rfc4514;
 mod issuers;
 mod memo;
 pub use memo::VerificationCost;
+mod name_constraints;
 mod path;
 mod presented;
 mod profile;

@@ -17,6 +17,7 @@ use super::anchors::Anchor;
 use super::budget::Budget;
 use super::issuers;
 use super::memo::{Memo, VerificationCost};
+use super::name_constraints::view;
 use super::presented::Cert;
 use super::profile::{self, PathCert, Refusal};
 use crate::fingerprint::Fingerprint;
@@ -79,9 +80,22 @@ fn build_within(
         .iter()
         .filter_map(|&i| intermediates.get(i).copied())
         .collect();
+    // webpki sees each intermediate without its name constraints, which
+    // the profile evaluates on the certificate as signed.
+    let views: Vec<Option<view::View>> = intermediates
+        .iter()
+        .map(|c| view::without_name_constraints(&c.der))
+        .collect();
     let intermediate_ders: Vec<CertificateDer<'_>> = intermediates
         .iter()
-        .map(|c| CertificateDer::from(c.der.as_ref()))
+        .zip(&views)
+        .map(|(c, shown)| match shown {
+            Some(shown) => {
+                memo.alias(shown.tbs.clone(), shown.original_tbs.clone());
+                CertificateDer::from(shown.der.as_slice())
+            }
+            None => CertificateDer::from(c.der.as_ref()),
+        })
         .collect();
     let trust_anchors: Vec<TrustAnchor<'_>> = anchors.iter().map(|a| a.borrowed()).collect();
     let memoized = memo.algorithms();
@@ -92,6 +106,7 @@ fn build_within(
     let search = Search {
         leaf,
         intermediates: &intermediates,
+        shown: &intermediate_ders,
         anchors,
         trust_anchors: &trust_anchors,
         algorithms: &algorithms,
@@ -136,6 +151,8 @@ enum Failure {
 struct Search<'s, 'c> {
     leaf: &'s Cert<'c>,
     intermediates: &'s [&'s Cert<'c>],
+    /// Index-aligned with `intermediates`: what webpki is shown of each.
+    shown: &'s [CertificateDer<'s>],
     anchors: &'s [&'s Anchor],
     /// Index-aligned with `anchors`: webpki reports the anchor it used by reference.
     trust_anchors: &'s [TrustAnchor<'s>],
@@ -226,9 +243,10 @@ impl Search<'_, '_> {
             .intermediate_certificates()
             .map(|cert| {
                 let der = cert.der();
-                self.intermediates
+                self.shown
                     .iter()
-                    .find(|c| c.der.as_ref() == der.as_ref())
+                    .position(|shown| shown.as_ref() == der.as_ref())
+                    .and_then(|i| self.intermediates.get(i))
                     .copied()
                     .ok_or(Reason::CertificateInvalid)
             })

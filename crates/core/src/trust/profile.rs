@@ -2,6 +2,7 @@
 //! already verified: limits, the anchor's own constraints (webpki takes the
 //! anchor on faith), revocation, key and signature strength, leaf usage.
 
+use super::name_constraints::{self, Constraints, Names, Violation};
 use super::rfc5280::{Defects, Role};
 use super::{TrustSettings, X509Profile};
 use crate::fingerprint::Fingerprint;
@@ -56,6 +57,11 @@ pub(crate) struct CertFacts {
     pub weak_signature: bool,
     /// Departures from the RFC 5280 profile.
     pub defects: Defects,
+    /// Issuer and subject are the same name (RFC 5280 6.1: exempt from the
+    /// name constraints above it unless it is the leaf).
+    pub self_issued: bool,
+    pub names: Names,
+    pub name_constraints: Option<Constraints>,
 }
 
 /// Why a candidate path was refused: the reason, and the detail the log
@@ -95,6 +101,9 @@ impl CertFacts {
             key: key_strength(cert.public_key()),
             weak_signature: is_weak_signature(&cert.signature_algorithm),
             defects: Defects::of(cert),
+            self_issued: cert.issuer().as_raw() == cert.subject().as_raw(),
+            names: Names::of(cert),
+            name_constraints: Constraints::of(cert),
         })
     }
 
@@ -175,7 +184,15 @@ pub(crate) fn check_path(
             });
         }
     }
-    Ok(())
+
+    let issuers: Vec<&CertFacts> = issuers().map(|c| c.facts).collect();
+    name_constraints::check_path(leaf.facts, &issuers).map_err(|violation| Refusal {
+        reason: match violation {
+            Violation::Budget => Reason::VerificationBudgetExceeded,
+            _ => Reason::NameConstraintViolation,
+        },
+        detail: Some(violation.detail()),
+    })
 }
 
 /// RSA of at least 2048 bits, EC on P-256 or P-384, or Ed25519.
@@ -303,6 +320,9 @@ mod tests {
             key: Ok(()),
             weak_signature: false,
             defects: Defects::default(),
+            self_issued: false,
+            names: Names::default(),
+            name_constraints: None,
         };
         assert_eq!(facts.validity_at(940, 60), Ok(()));
         assert_eq!(

@@ -129,7 +129,10 @@ impl Defect {
             | D::ExtendedKeyUsageAny
             | D::ExtendedKeyUsageCritical
             | D::ExtendedKeyUsageMissing => role == Role::Leaf,
-            D::ExtendedKeyUsageOnAnchor => role == Role::Anchor,
+            // A self-issued intermediate names its issuer's key, not its own.
+            D::ExtendedKeyUsageOnAnchor | D::SelfSignedAuthorityKeyIdMalformed => {
+                role == Role::Anchor
+            }
             D::SubjectKeyIdMissing | D::CaSubjectEmpty | D::BasicConstraintsNotCritical => {
                 role != Role::Leaf
             }

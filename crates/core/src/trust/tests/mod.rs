@@ -99,6 +99,7 @@ mod algorithms_and_anchoring;
 mod client_identity;
 mod hostile_input;
 mod limits_and_constraints;
+mod name_constraints;
 mod path_validity;
 mod revocation_and_profile;
 mod rfc5280_profile;

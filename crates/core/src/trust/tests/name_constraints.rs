@@ -1,0 +1,161 @@
+//! Name constraints of every form client PKIs use, on an intermediate or on
+//! the pinned anchor: satisfied ones pass, violated ones are refused with
+//! `name_constraint_violation` and the form in the detail.
+
+use super::*;
+use openssl::x509::X509NameBuilder;
+
+/// A client leaf whose only SANs are `san` (openssl's syntax).
+fn leaf_with(san: &str) -> CertSpec {
+    leaf_spec().uri_sans(&[]).extension("subjectAltName", san)
+}
+
+fn verified(root: CertSpec, inter: CertSpec, leaf: CertSpec) -> Verification {
+    let p = pki(root, inter, leaf);
+    TrustStore::new(&trusting(&[&p.root])).verify_counted(&chain(&p.leaf, &[&p.inter]), now())
+}
+
+fn assert_passes(v: &Verification) {
+    assert!(v.result.is_ok(), "{:?} {:?}", v.result, v.detail);
+}
+
+fn assert_violates(v: &Verification, detail: &str) {
+    assert_eq!(
+        v.result.as_ref().err(),
+        Some(&Reason::NameConstraintViolation)
+    );
+    assert_eq!(v.detail, Some(detail));
+}
+
+/// nameConstraints with one directoryName subtree (`[0]` permitted or
+/// `[1]` excluded), DER written out: openssl's text form needs a config file.
+fn directory_constraint(subtrees_tag: u8, entries: &[(&str, &str)]) -> String {
+    let mut name = X509NameBuilder::new().unwrap();
+    for (field, value) in entries {
+        name.append_entry_by_text(field, value).unwrap();
+    }
+    let name = name.build().to_der().unwrap();
+    let wrap = |tag: u8, contents: &[u8]| {
+        let mut out = vec![tag];
+        let len = contents.len();
+        if len < 0x80 {
+            out.push(len as u8);
+        } else {
+            out.extend([0x81, len as u8]);
+        }
+        out.extend_from_slice(contents);
+        out
+    };
+    let der = wrap(0x30, &wrap(subtrees_tag, &wrap(0x30, &wrap(0xa4, &name))));
+    let hex: Vec<String> = der.iter().map(|b| format!("{b:02X}")).collect();
+    format!("critical,DER:{}", hex.join(":"))
+}
+
+#[test]
+fn uri_host_constraints() {
+    let ca = || inter_spec().extension("nameConstraints", "critical,permitted;URI:.example.com");
+    let inside = leaf_with("URI:https://1r.example.com/logistics-agents/acme");
+    assert_passes(&verified(root_spec(), ca(), inside));
+    let outside = leaf_with("URI:https://1r.example.org/logistics-agents/acme");
+    assert_violates(&verified(root_spec(), ca(), outside), "uri_not_permitted");
+    let no_host = leaf_with("URI:urn:example:acme");
+    assert_violates(&verified(root_spec(), ca(), no_host), "uri_not_permitted");
+
+    let excluding =
+        inter_spec().extension("nameConstraints", "critical,excluded;URI:rogue.example.com");
+    let rogue = leaf_with("URI:https://rogue.example.com/logistics-agents/acme");
+    assert_violates(&verified(root_spec(), excluding, rogue), "uri_excluded");
+}
+
+#[test]
+fn directory_name_constraints_on_the_subject() {
+    // The test kit's subjects are CN=…, O=…: CN=client-1 begins the leaf's.
+    let permitted = directory_constraint(0xa0, &[("CN", "client-1")]);
+    let ca = || inter_spec().extension("nameConstraints", &permitted);
+    assert_passes(&verified(root_spec(), ca(), leaf_spec()));
+    let mut other = leaf_spec();
+    other.common_name = "client-2".into();
+    assert_violates(
+        &verified(root_spec(), ca(), other),
+        "directory_name_not_permitted",
+    );
+
+    // On the pinned anchor, which webpki would take on faith.
+    let excluded = directory_constraint(0xa1, &[("CN", "client-1")]);
+    let root = root_spec().extension("nameConstraints", &excluded);
+    assert_violates(
+        &verified(root, inter_spec(), leaf_spec()),
+        "directory_name_excluded",
+    );
+}
+
+#[test]
+fn email_constraints() {
+    let ca = || inter_spec().extension("nameConstraints", "critical,permitted;email:example.com");
+    assert_passes(&verified(
+        root_spec(),
+        ca(),
+        leaf_with("email:ops@example.com"),
+    ));
+    assert_violates(
+        &verified(root_spec(), ca(), leaf_with("email:ops@example.org")),
+        "email_not_permitted",
+    );
+}
+
+#[test]
+fn dns_and_ip_constraints() {
+    let ca = || {
+        inter_spec().extension(
+            "nameConstraints",
+            "critical,permitted;DNS:example.com,permitted;IP:10.0.0.0/255.0.0.0",
+        )
+    };
+    assert_passes(&verified(
+        root_spec(),
+        ca(),
+        leaf_with("DNS:a.example.com,IP:10.1.2.3"),
+    ));
+    assert_violates(
+        &verified(
+            root_spec(),
+            ca(),
+            leaf_with("DNS:a.example.com,IP:192.168.0.1"),
+        ),
+        "ip_address_not_permitted",
+    );
+}
+
+#[test]
+fn an_anchor_constrains_intermediates_except_self_issued_ones() {
+    let root = || root_spec().extension("nameConstraints", "critical,permitted;DNS:example.com");
+    let outside = || inter_spec().dns_sans(&["not-example.org"]);
+    let v = verified(root(), outside(), leaf_with("DNS:a.example.com"));
+    assert_violates(&v, "dns_name_not_permitted");
+    // The same intermediate under the root's own name (a key rollover) is exempt.
+    let mut self_issued = outside();
+    self_issued.common_name = "Root CA".into();
+    assert_passes(&verified(
+        root(),
+        self_issued,
+        leaf_with("DNS:a.example.com"),
+    ));
+}
+
+#[test]
+fn many_names_against_many_subtrees_are_bounded() {
+    let subtrees: Vec<String> = (0..80)
+        .map(|i| format!("permitted;DNS:d{i}.example.com"))
+        .collect();
+    let ca = inter_spec().extension(
+        "nameConstraints",
+        &format!("critical,{}", subtrees.join(",")),
+    );
+    let names: Vec<String> = (0..80).map(|i| format!("DNS:d{i}.example.com")).collect();
+    let v = verified(root_spec(), ca, leaf_with(&names.join(",")));
+    assert_eq!(
+        v.result.as_ref().err(),
+        Some(&Reason::VerificationBudgetExceeded)
+    );
+    assert_eq!(v.detail, Some("name_constraint_comparisons"));
+}
