@@ -82,18 +82,12 @@ fn build_within(
         .collect();
     // webpki sees each intermediate without its name constraints, which
     // the profile evaluates on the certificate as signed.
-    let views: Vec<Option<view::View>> = intermediates
-        .iter()
-        .map(|c| view::without_name_constraints(&c.der))
-        .collect();
+    let (intermediates, views) = view::show(&leaf.der, intermediates, memo)?;
     let intermediate_ders: Vec<CertificateDer<'_>> = intermediates
         .iter()
         .zip(&views)
         .map(|(c, shown)| match shown {
-            Some(shown) => {
-                memo.alias(shown.tbs.clone(), shown.original_tbs.clone());
-                CertificateDer::from(shown.der.as_slice())
-            }
+            Some(shown) => CertificateDer::from(shown.der.as_slice()),
             None => CertificateDer::from(c.der.as_ref()),
         })
         .collect();

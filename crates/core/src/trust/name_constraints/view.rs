@@ -7,7 +7,10 @@
 //! (`Memo::alias`), so every signature webpki checks is still the real one
 //! over the bytes the CA signed, and nothing here touches cryptography.
 
-use crate::trust::signed::tlv;
+use crate::reason::Reason;
+use crate::trust::memo::Memo;
+use crate::trust::presented::Cert;
+use crate::trust::signed::{Signed, tlv};
 
 const SEQUENCE: u8 = 0x30;
 const EXTENSIONS: u8 = 0xa3;
@@ -20,6 +23,41 @@ pub(crate) struct View {
     pub der: Vec<u8>,
     pub tbs: Vec<u8>,
     pub original_tbs: Vec<u8>,
+}
+
+/// The candidates as webpki sees them, each with its view when it has one,
+/// the views' TBS registered with the memo. A certificate whose own TBS is
+/// some candidate's view is a copy of that CA with its constraints cut off
+/// and the CA's signature pasted on: the memo would vouch for it, so it is
+/// dropped (and such a leaf refused).
+pub(crate) fn show<'a, 'c>(
+    leaf: &[u8],
+    intermediates: Vec<&'a Cert<'c>>,
+    memo: &Memo,
+) -> Result<(Vec<&'a Cert<'c>>, Vec<Option<View>>), Reason> {
+    let views: Vec<Option<View>> = intermediates
+        .iter()
+        .map(|c| without_name_constraints(&c.der))
+        .collect();
+    let view_tbs: Vec<Vec<u8>> = views.iter().flatten().map(|v| v.tbs.clone()).collect();
+    if view_tbs.is_empty() {
+        return Ok((intermediates, views));
+    }
+    let is_a_view = |der: &[u8]| {
+        Signed::parse(der).is_some_and(|signed| view_tbs.iter().any(|t| t.as_slice() == signed.tbs))
+    };
+    if is_a_view(leaf) {
+        return Err(Reason::CertificateInvalid);
+    }
+    let (kept, views): (Vec<_>, Vec<_>) = intermediates
+        .into_iter()
+        .zip(views)
+        .filter(|(cert, _)| !is_a_view(&cert.der))
+        .unzip();
+    for view in views.iter().flatten() {
+        memo.alias(view.tbs.clone(), view.original_tbs.clone());
+    }
+    Ok((kept, views))
 }
 
 /// The certificate without nameConstraints; `None` when it has none (or

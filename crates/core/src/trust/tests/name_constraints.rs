@@ -159,3 +159,40 @@ fn many_names_against_many_subtrees_are_bounded() {
     );
     assert_eq!(v.detail, Some("name_constraint_comparisons"));
 }
+
+#[test]
+fn a_constrained_ca_copied_without_its_constraints_does_not_verify() {
+    use crate::trust::name_constraints::view::without_name_constraints;
+    let root = self_signed(&root_spec());
+    let ca = issue(
+        &inter_spec().extension("nameConstraints", "critical,permitted;URI:.example.com"),
+        &root,
+    );
+    let leaf = issue(
+        &leaf_with("URI:https://1r.example.org/logistics-agents/x"),
+        &ca,
+    );
+    // The CA's certificate with the extension cut out and its signature kept.
+    let stripped = without_name_constraints(&ca.der()).unwrap().der;
+    let settings = trusting(&[&root]);
+    for others in [
+        vec![stripped.clone(), ca.der()],
+        vec![ca.der(), stripped.clone()],
+    ] {
+        let chain = PresentedChain {
+            leaf: leaf.der(),
+            others,
+        };
+        let v = TrustStore::new(&settings).verify_counted(&chain, now());
+        assert_eq!(
+            v.result.as_ref().err(),
+            Some(&Reason::NameConstraintViolation)
+        );
+    }
+    // Alone, the copy's signature is simply wrong.
+    let alone = PresentedChain {
+        leaf: leaf.der(),
+        others: vec![stripped],
+    };
+    assert!(TrustStore::new(&settings).verify(&alone, now()).is_err());
+}
