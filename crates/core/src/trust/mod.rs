@@ -83,6 +83,7 @@ mod issuers;
 mod memo;
 pub use memo::VerificationCost;
 mod name_constraints;
+mod onerecord;
 mod path;
 mod presented;
 mod profile;

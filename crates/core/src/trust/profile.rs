@@ -3,6 +3,7 @@
 //! anchor on faith), revocation, key and signature strength, leaf usage.
 
 use super::name_constraints::{self, Constraints, Names, Violation};
+use super::onerecord::{self, OneRecordFacts};
 use super::rfc5280::{Defects, Role};
 use super::{TrustSettings, X509Profile};
 use crate::fingerprint::Fingerprint;
@@ -62,6 +63,7 @@ pub(crate) struct CertFacts {
     pub self_issued: bool,
     pub names: Names,
     pub name_constraints: Option<Constraints>,
+    pub onerecord: OneRecordFacts,
 }
 
 /// Why a candidate path was refused: the reason, and the detail the log
@@ -104,6 +106,7 @@ impl CertFacts {
             self_issued: cert.issuer().as_raw() == cert.subject().as_raw(),
             names: Names::of(cert),
             name_constraints: Constraints::of(cert),
+            onerecord: OneRecordFacts::of(cert),
         })
     }
 
@@ -192,7 +195,18 @@ pub(crate) fn check_path(
             _ => Reason::NameConstraintViolation,
         },
         detail: Some(violation.detail()),
-    })
+    })?;
+
+    if limits.profile.onerecord {
+        let intermediates = intermediates.iter().map(|c| &c.facts.onerecord);
+        onerecord::check(&leaf.facts.onerecord, &leaf.facts.names, intermediates).map_err(
+            |detail| Refusal {
+                reason: Reason::OnerecordProfileViolation,
+                detail: Some(detail),
+            },
+        )?;
+    }
+    Ok(())
 }
 
 /// RSA of at least 2048 bits, EC on P-256 or P-384, or Ed25519.
@@ -323,6 +337,7 @@ mod tests {
             self_issued: false,
             names: Names::default(),
             name_constraints: None,
+            onerecord: OneRecordFacts::default(),
         };
         assert_eq!(facts.validity_at(940, 60), Ok(()));
         assert_eq!(

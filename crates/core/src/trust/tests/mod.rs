@@ -100,6 +100,7 @@ mod client_identity;
 mod hostile_input;
 mod limits_and_constraints;
 mod name_constraints;
+mod onerecord_profile;
 mod path_validity;
 mod revocation_and_profile;
 mod rfc5280_profile;
