@@ -68,7 +68,7 @@ e2e: build envoy
 # The suites that depend on which properties Envoy offers, on the older
 # pinned Envoy: selected by module (a test's name starts with its suite's).
 COMPAT_SUITES := mtls tls_enforcement observability demo adversarial reload \
-	forged_annotations path_forms bypass_review verification_cost
+	forged_annotations path_forms bypass_review verification_cost name_constraints
 e2e-compat: build $(call envoy_bin,$(ENVOY_COMPAT_VERSION))
 	ENVOY=$(ENVOY_COMPAT) cargo test --test e2e -- $(addsuffix ::,$(COMPAT_SUITES))
 

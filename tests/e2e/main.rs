@@ -10,6 +10,7 @@
 //! - `adversarial`, `forged_annotations`, `path_forms`, `bypass_review`,
 //!   `verification_cost`: hostile clients, forged headers, path spellings
 //!   and chains built to be expensive.
+//! - `name_constraints`: name-constrained sub-CAs (URI host, subject tree).
 //! - `observability`, `reload`: counters, access log, configuration changes.
 //! - `demo`, `deployment`: the `make run` demo and the kit in `envoy/`.
 //! - `fuzz_regressions`: inputs the fuzzers found, on the public API.
@@ -31,6 +32,7 @@ mod forged_annotations;
 mod fuzz_regressions;
 mod harness;
 mod mtls;
+mod name_constraints;
 mod observability;
 mod path_forms;
 mod reload;

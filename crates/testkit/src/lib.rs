@@ -19,6 +19,7 @@ pub mod fixture;
 pub mod forged;
 pub mod h2;
 pub mod http;
+pub mod name_constraints;
 pub mod onerecord;
 pub mod pinned;
 pub mod pki;

@@ -3,7 +3,7 @@
 //! `name_constraint_violation` and the form in the detail.
 
 use super::*;
-use openssl::x509::X509NameBuilder;
+use onerecord_tls_policy_testkit::name_constraints::{Subtrees, directory_name};
 
 /// A client leaf whose only SANs are `san` (openssl's syntax).
 fn leaf_with(san: &str) -> CertSpec {
@@ -27,30 +27,6 @@ fn assert_violates(v: &Verification, detail: &str) {
     assert_eq!(v.detail, Some(detail));
 }
 
-/// nameConstraints with one directoryName subtree (`[0]` permitted or
-/// `[1]` excluded), DER written out: openssl's text form needs a config file.
-fn directory_constraint(subtrees_tag: u8, entries: &[(&str, &str)]) -> String {
-    let mut name = X509NameBuilder::new().unwrap();
-    for (field, value) in entries {
-        name.append_entry_by_text(field, value).unwrap();
-    }
-    let name = name.build().to_der().unwrap();
-    let wrap = |tag: u8, contents: &[u8]| {
-        let mut out = vec![tag];
-        let len = contents.len();
-        if len < 0x80 {
-            out.push(len as u8);
-        } else {
-            out.extend([0x81, len as u8]);
-        }
-        out.extend_from_slice(contents);
-        out
-    };
-    let der = wrap(0x30, &wrap(subtrees_tag, &wrap(0x30, &wrap(0xa4, &name))));
-    let hex: Vec<String> = der.iter().map(|b| format!("{b:02X}")).collect();
-    format!("critical,DER:{}", hex.join(":"))
-}
-
 #[test]
 fn uri_host_constraints() {
     let ca = || inter_spec().extension("nameConstraints", "critical,permitted;URI:.example.com");
@@ -70,7 +46,7 @@ fn uri_host_constraints() {
 #[test]
 fn directory_name_constraints_on_the_subject() {
     // The test kit's subjects are CN=…, O=…: CN=client-1 begins the leaf's.
-    let permitted = directory_constraint(0xa0, &[("CN", "client-1")]);
+    let permitted = directory_name(Subtrees::Permitted, &[("CN", "client-1")]);
     let ca = || inter_spec().extension("nameConstraints", &permitted);
     assert_passes(&verified(root_spec(), ca(), leaf_spec()));
     let mut other = leaf_spec();
@@ -81,7 +57,7 @@ fn directory_name_constraints_on_the_subject() {
     );
 
     // On the pinned anchor, which webpki would take on faith.
-    let excluded = directory_constraint(0xa1, &[("CN", "client-1")]);
+    let excluded = directory_name(Subtrees::Excluded, &[("CN", "client-1")]);
     let root = root_spec().extension("nameConstraints", &excluded);
     assert_violates(
         &verified(root, inter_spec(), leaf_spec()),
