@@ -88,18 +88,21 @@ fn refused(s: &Stack, leaf: &Issued, ca: &Issued) {
     );
 }
 
+/// A conforming client of `ca` is forwarded, a violating one refused.
+fn admits_only_its_own(ca: &Issued, conforming: &Issued, violating: &Issued) {
+    let s = start();
+    accepted(&s, conforming, ca);
+    refused(&s, violating, ca);
+}
+
 #[test]
 fn a_uri_constrained_sub_ca_admits_only_its_hosts() {
-    let s = start();
     let p = pki();
-    accepted(&s, &p.uri_ok, &p.uri_ca);
-    refused(&s, &p.uri_outside, &p.uri_ca);
+    admits_only_its_own(&p.uri_ca, &p.uri_ok, &p.uri_outside);
 }
 
 #[test]
 fn a_subject_constrained_sub_ca_admits_only_its_subject_tree() {
-    let s = start();
     let p = pki();
-    accepted(&s, &p.dn_ok, &p.dn_ca);
-    refused(&s, &p.dn_outside, &p.dn_ca);
+    admits_only_its_own(&p.dn_ca, &p.dn_ok, &p.dn_outside);
 }
