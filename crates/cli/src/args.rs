@@ -117,4 +117,7 @@ pub struct LimboArgs {
     /// List skipped cases with why.
     #[arg(long)]
     pub verbose: bool,
+    /// The configuration's `x509_profile` for every case.
+    #[arg(long, value_name = "PROFILE", default_value = "strict", value_parser = ["strict", "compatible"])]
+    pub x509_profile: String,
 }

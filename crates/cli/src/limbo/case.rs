@@ -112,7 +112,7 @@ impl Case {
     }
 
     /// The filter's verdict, from the same code the filter runs.
-    pub fn verdict(&self) -> Result<Verdict, String> {
+    pub fn verdict(&self, x509_profile: &str) -> Result<Verdict, String> {
         let at = match &self.validation_time {
             Some(time) => parse_rfc3339(time)?,
             None => SystemTime::now()
@@ -146,6 +146,7 @@ impl Case {
             "trusted_ca_sha256": pinned,
             "max_chain_length": length,
             "clock_skew_seconds": 0,
+            "x509_profile": x509_profile,
         });
         if let (Some(fields), false) = (config.as_object_mut(), self.trusted_pem.is_empty()) {
             fields.insert(

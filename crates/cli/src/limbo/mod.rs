@@ -43,10 +43,11 @@ pub fn run(args: &LimboArgs) -> Result<ExitCode, Failure> {
         let results: Vec<(Case, Outcome)> = cases
             .into_iter()
             .map(|case| {
-                let outcome = outcome(&case, client_role);
+                let outcome = outcome(&case, client_role, &args.x509_profile);
                 (case, outcome)
             })
             .collect();
+        println!("x509_profile {}", args.x509_profile);
         print!("{}", report(path, client_role, &results, args.verbose));
         mismatches += results
             .iter()
@@ -76,11 +77,11 @@ fn read(path: &Path) -> Result<Vec<Case>, Failure> {
         .collect()
 }
 
-fn outcome(case: &Case, client_role: bool) -> Outcome {
+fn outcome(case: &Case, client_role: bool, x509_profile: &str) -> Outcome {
     if let Some(why) = case.skip_reason(client_role) {
         return Outcome::Skipped(why);
     }
-    match (case.verdict(), case.expect_success) {
+    match (case.verdict(x509_profile), case.expect_success) {
         (Err(e), _) => Outcome::Skipped(format!("unreadable case: {e}")),
         (Ok(Verdict::Accept { .. }), true) | (Ok(Verdict::Reject(_)), false) => Outcome::Pass,
         (Ok(verdict), _) if !case.conflicts_with.is_empty() => Outcome::Skipped(format!(
