@@ -8,8 +8,6 @@ use crate::check_config;
 use crate::report::Report;
 use onerecord_tls_policy_core::facts::{ConnectionFacts, Facts, RequestFacts};
 use onerecord_tls_policy_core::policy::Policy;
-use onerecord_tls_policy_core::reason::Reason;
-use onerecord_tls_policy_core::trust::PresentedChain;
 use onerecord_tls_policy_core::xfcc::envoy_format;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -47,10 +45,6 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Failure> {
         .map(|s| s.rules(&policy.config).map(|r| r.name.clone()).collect())
         .unwrap_or_default();
 
-    let detail = match decision.deny_reason() {
-        Some(reason) if has_detail(reason) => detail_of(&policy, &chain, now_unix),
-        _ => None,
-    };
     let mut known = chain;
     known.extend(
         policy
@@ -65,7 +59,6 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Failure> {
         decision: &decision,
         selected_rules: &selected_rules,
         known_certificates: &known,
-        detail,
     };
     if args.json {
         println!("{}", report.json());
@@ -77,30 +70,6 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Reasons a verification explains further with the defect or constraint.
-fn has_detail(reason: Reason) -> bool {
-    matches!(
-        reason,
-        Reason::CertificateProfileViolation
-            | Reason::NameConstraintViolation
-            | Reason::OnerecordProfileViolation
-    )
-}
-
-/// The verifier's detail for `chain` (leaf first), as the filter logs it.
-fn detail_of(policy: &Policy, chain: &[Certificate], now_unix: u64) -> Option<&'static str> {
-    let (leaf, others) = chain.split_first()?;
-    let chain = PresentedChain {
-        leaf: leaf.der.clone(),
-        others: others.iter().map(|c| c.der.clone()).collect(),
-    };
-    policy
-        .config
-        .trust_store()
-        .verify_counted(&chain, now_unix)
-        .detail
 }
 
 /// What the filter's fact gathering (`filter::facts::gather_facts`) yields

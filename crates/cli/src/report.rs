@@ -18,8 +18,6 @@ pub struct Report<'a> {
     pub selected_rules: &'a [String],
     /// Certificates whose subjects label the verified path (chain and configured CAs).
     pub known_certificates: &'a [Certificate],
-    /// What exactly the chain broke, when the reason alone does not say.
-    pub detail: Option<&'static str>,
 }
 
 impl Report<'_> {
@@ -69,7 +67,7 @@ impl Report<'_> {
             "verdict": self.verdict(),
             "reason": d.deny_reason().map(|r| r.code()),
             "message": d.deny_reason().map(|r| r.message()),
-            "detail": self.detail,
+            "detail": d.detail,
             "mode": mode(d.mode),
             "rule": d.rule,
             "selected_rules": self.selected_rules,
@@ -119,7 +117,7 @@ impl Report<'_> {
         if let Some(reason) = d.deny_reason() {
             line("reason", reason.code());
             line("message", reason.message());
-            if let Some(detail) = self.detail {
+            if let Some(detail) = d.detail {
                 line("detail", detail);
             }
         }

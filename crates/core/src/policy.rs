@@ -74,6 +74,7 @@ impl Policy {
             tls_version: None,
             client: None,
             ignored_certificate: None,
+            detail: None,
         };
         let mut chain_verification = None;
         let mut run = Run {
@@ -124,12 +125,14 @@ impl Policy {
                 Ok(())
             };
         };
+        let mut detail = None;
         let verified = self.verify_peer(
             peer,
             connection.id,
             facts.now_unix,
             run.state,
             run.chain_verification,
+            &mut detail,
         );
         match verified {
             Ok(client) => {
@@ -140,7 +143,10 @@ impl Policy {
                 decision.client = Some(client);
                 Ok(())
             }
-            Err(reason) if required => Err(reason),
+            Err(reason) if required => {
+                decision.detail = detail;
+                Err(reason)
+            }
             Err(reason) => {
                 decision.ignored_certificate = Some(reason);
                 Ok(())
@@ -184,6 +190,8 @@ pub fn is_allowed(client: &VerifiedClient, allowed: &AllowedClients) -> bool {
 mod cache_tests;
 #[cfg(test)]
 mod connection_tests;
+#[cfg(test)]
+mod detail_tests;
 #[cfg(test)]
 mod path_form_tests;
 #[cfg(test)]

@@ -10,7 +10,6 @@ use onerecord_tls_policy_core::fingerprint::Fingerprint;
 use onerecord_tls_policy_core::pem;
 use onerecord_tls_policy_core::policy::Policy;
 use onerecord_tls_policy_core::rfc3339::parse_rfc3339;
-use onerecord_tls_policy_core::trust::PresentedChain;
 use onerecord_tls_policy_core::xfcc::envoy_format;
 use serde_json::{Value, json};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -172,24 +171,12 @@ impl Case {
             }),
             now_unix: at,
         };
-        let policy = Policy::new(config);
-        let decision = policy.decide(&facts);
+        let decision = Policy::new(config).decide(&facts);
         Ok(match decision.deny_reason() {
-            Some(reason) => {
-                let chain = PresentedChain {
-                    leaf: chain.first().cloned().unwrap_or_default(),
-                    others: chain.iter().skip(1).cloned().collect(),
-                };
-                let detail = policy
-                    .config
-                    .trust_store()
-                    .verify_counted(&chain, at)
-                    .detail;
-                Verdict::Reject(match detail {
-                    Some(detail) => format!("{} ({detail})", reason.code()),
-                    None => reason.code().to_string(),
-                })
-            }
+            Some(reason) => Verdict::Reject(match decision.detail {
+                Some(detail) => format!("{} ({detail})", reason.code()),
+                None => reason.code().to_string(),
+            }),
             None => Verdict::Accept {
                 dns_sans: decision.client.map(|c| c.dns_sans).unwrap_or_default(),
             },

@@ -111,6 +111,7 @@ impl Policy {
         now_unix: u64,
         state: &mut State,
         verification: &mut Option<ChainVerification>,
+        detail: &mut Option<&'static str>,
     ) -> Result<VerifiedClient, Reason> {
         let digest = peer.sha256_digest.as_deref();
         if let Some(id) = connection_id {
@@ -123,6 +124,7 @@ impl Policy {
                 Some(ConnectionVerdict::Denied(denial))
                     if denial_holds(&denial, digest, now_unix) =>
                 {
+                    *detail = denial.detail;
                     return Err(denial.reason);
                 }
                 _ => {}
@@ -142,9 +144,10 @@ impl Policy {
             };
             state.set_connection_verdict(id, remembered);
         }
-        outcome
-            .map(|verdict| verdict.client)
-            .map_err(|failure| failure.reason)
+        outcome.map(|verdict| verdict.client).map_err(|failure| {
+            *detail = failure.denial.and_then(|d| d.detail);
+            failure.reason
+        })
     }
 
     /// Through the index by content: a remembered verification or denial of
@@ -283,6 +286,7 @@ impl Policy {
                     reason,
                     denial: Some(CachedDenial {
                         reason,
+                        detail: verification.detail,
                         leaf_sha256,
                         since: now_unix,
                         until: verification.failure_stable_until,
