@@ -81,6 +81,9 @@ pub(crate) fn check_path(leaf: &CertFacts, issuers: &[&CertFacts]) -> Result<(),
 
 /// Checks `names` (one certificate below the CA) against one CA's `constraints`.
 fn check(constraints: &Constraints, names: &Names, counter: &mut Counter) -> Result<(), Violation> {
+    if names.unreadable {
+        return Err(Violation::Name("name_unreadable"));
+    }
     let subtrees = constraints.permitted.as_deref().unwrap_or_default();
     counter.spend(
         names

@@ -3,7 +3,7 @@
 
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::{GeneralName, GeneralSubtree, ParsedExtension};
-use x509_parser::oid_registry::OID_PKCS9_EMAIL_ADDRESS;
+use x509_parser::oid_registry::{OID_PKCS9_EMAIL_ADDRESS, OID_X509_EXT_SUBJECT_ALT_NAME};
 use x509_parser::x509::X509Name;
 
 /// One relative distinguished name: (attribute type, compared value) pairs, sorted.
@@ -45,6 +45,9 @@ pub(crate) struct Names {
     pub directories: Vec<Vec<Rdn>>,
     /// Tags of the other forms present (otherName, x400Address, …).
     pub others: Vec<u8>,
+    /// A subjectAltName, a name in it or an emailAddress could not be read:
+    /// no constraint can be said to hold.
+    pub unreadable: bool,
 }
 
 impl Names {
@@ -63,16 +66,22 @@ impl Names {
             names.directories.push(rdns(cert.subject()));
         }
         for email in cert.subject().iter_by_oid(&OID_PKCS9_EMAIL_ADDRESS) {
-            // An unreadable address is kept as one no constraint permits.
-            names
-                .emails
-                .push(email.as_str().map(str::to_string).unwrap_or_default());
+            match email.as_str() {
+                Ok(email) => names.emails.push(email.to_string()),
+                Err(_) => names.unreadable = true,
+            }
         }
         for ext in cert.extensions() {
-            if let ParsedExtension::SubjectAlternativeName(san) = ext.parsed_extension() {
-                for name in &san.general_names {
-                    names.add(name);
+            match ext.parsed_extension() {
+                ParsedExtension::SubjectAlternativeName(san) => {
+                    for name in &san.general_names {
+                        names.add(name);
+                    }
                 }
+                ParsedExtension::ParseError { .. } if ext.oid == OID_X509_EXT_SUBJECT_ALT_NAME => {
+                    names.unreadable = true;
+                }
+                _ => {}
             }
         }
         names
@@ -85,6 +94,7 @@ impl Names {
             GeneralName::RFC822Name(e) => self.emails.push((*e).to_string()),
             GeneralName::URI(u) => self.uris.push((*u).to_string()),
             GeneralName::DirectoryName(dn) => self.directories.push(rdns(dn)),
+            GeneralName::Invalid(..) => self.unreadable = true,
             other => self.others.push(tag(other)),
         }
     }

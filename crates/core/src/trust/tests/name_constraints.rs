@@ -172,3 +172,14 @@ fn a_constrained_ca_copied_without_its_constraints_does_not_verify() {
     };
     assert!(TrustStore::new(&settings).verify(&alone, now()).is_err());
 }
+
+#[test]
+fn a_name_that_cannot_be_read_satisfies_no_constraint() {
+    // A dNSName that is not ASCII: x509-parser cannot read it as a name.
+    let unreadable = || leaf_with("DER:30:03:82:01:FF");
+    let ca = inter_spec().extension("nameConstraints", "critical,excluded;DNS:evil.example");
+    assert_violates(&verified(root_spec(), ca, unreadable()), "name_unreadable");
+    // Unconstrained, it is still refused (the identity cannot be read).
+    let v = verified(root_spec(), inter_spec(), unreadable());
+    assert_eq!(v.result.as_ref().err(), Some(&Reason::CertificateInvalid));
+}
