@@ -70,7 +70,7 @@ e2e: build envoy
 # pinned Envoy: selected by module (a test's name starts with its suite's).
 COMPAT_SUITES := mtls tls_enforcement observability demo adversarial reload \
 	forged_annotations path_forms bypass_review verification_cost two_tier remote_module \
-	token_binding
+	token_binding name_constraints
 e2e-compat: build $(call envoy_bin,$(ENVOY_COMPAT_VERSION))
 	ENVOY=$(ENVOY_COMPAT) cargo test --test e2e -- $(addsuffix ::,$(COMPAT_SUITES))
 
@@ -191,3 +191,15 @@ bench-profile: bench-deps
 		-p macro-bench --features hostcalls --bin hostcalls
 	$(BENCH_ENV) $(BENCH_DRIVER) --profile --write docs/benchmarks.md $(BENCH_ARGS)
 	target/bench-macro/release/hostcalls --write docs/benchmarks.md
+
+# x509-limbo path-validation cases through the filter's own decision code
+# (`onerecord-tls-policy limbo`): LIMBO=path/to/limbo.json (several allowed;
+# a file whose name contains `clientauth` is read in the client role).
+LIMBO ?= $(wildcard ../shared/limbo/limbo-clientauth.json ../shared/limbo/limbo.json)
+.PHONY: limbo
+limbo:
+	@if [ -z "$(strip $(LIMBO))" ]; then \
+		echo "make limbo: no limbo file found; pass LIMBO=path/to/limbo.json (from C2SP/x509-limbo)"; \
+		exit 2; \
+	fi
+	cargo run --quiet -p onerecord-tls-policy-cli -- limbo $(LIMBO)

@@ -202,6 +202,7 @@ fn settings_pinning(chain: &[Vec<u8>]) -> TrustSettings {
         revoked_sha256: Vec::new(),
         max_chain_length: 5,
         clock_skew_seconds: 60,
+        profile: Default::default(),
     }
 }
 

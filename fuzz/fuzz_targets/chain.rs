@@ -79,6 +79,7 @@ fuzz_target!(|data: &[u8]| {
         revoked_sha256,
         max_chain_length,
         clock_skew_seconds,
+        profile: Default::default(),
     };
 
     let mut presented = originals.clone();

@@ -194,6 +194,7 @@ fn store() -> TrustStore {
         revoked_sha256: Vec::new(),
         max_chain_length: 5,
         clock_skew_seconds: 60,
+        profile: Default::default(),
     })
 }
 

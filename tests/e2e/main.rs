@@ -11,6 +11,7 @@
 //!   `verification_cost`: hostile clients, forged headers, path spellings
 //!   and chains built to be expensive.
 //! - `two_tier`: behind a trusted gateway, an edge Envoy in front of the filter's.
+//! - `name_constraints`: name-constrained sub-CAs (URI host, subject tree).
 //! - `observability`, `reload`: counters, access log, configuration changes.
 //! - `token_binding`: the ONE Record token bound to the client certificate,
 //!   behind Envoy's own `jwt_authn`.
@@ -35,6 +36,7 @@ mod forged_annotations;
 mod fuzz_regressions;
 mod harness;
 mod mtls;
+mod name_constraints;
 mod observability;
 mod path_forms;
 mod reload;

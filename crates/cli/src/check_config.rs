@@ -7,7 +7,7 @@ use onerecord_tls_policy_core::config::{
     AllowedClients, Config, Mode, MtlsRequirement, PathMatch, TokenBindingMode,
 };
 use onerecord_tls_policy_core::fingerprint::Fingerprint;
-use onerecord_tls_policy_core::trust::TrustStore;
+use onerecord_tls_policy_core::trust::{TrustStore, X509Profile};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -98,6 +98,17 @@ fn summary(config: &Config, store: &TrustStore) -> String {
             ),
         ),
         row("revoked_sha256", &trust.revoked_sha256.len().to_string()),
+        row(
+            "x509_profile",
+            match trust.profile.x509 {
+                X509Profile::Strict => "strict",
+                X509Profile::Compatible => "compatible",
+            },
+        ),
+        row(
+            "onerecord_profile",
+            if trust.profile.onerecord { "on" } else { "off" },
+        ),
         row("rules", &config.rules.len().to_string()),
     ];
     for (i, rule) in config.rules.iter().enumerate() {

@@ -8,6 +8,7 @@ mod certs;
 mod check_config;
 mod explain;
 mod fingerprint;
+mod limbo;
 mod report;
 
 use std::process::ExitCode;
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         Command::Fingerprint(a) => fingerprint::run(a),
         Command::CheckConfig(a) => check_config::run(a),
         Command::Explain(a) => explain::run(a),
+        Command::Limbo(a) => limbo::run(a),
     };
     match outcome {
         Ok(code) => code,

@@ -67,6 +67,7 @@ impl Report<'_> {
             "verdict": self.verdict(),
             "reason": d.deny_reason().map(|r| r.code()),
             "message": d.deny_reason().map(|r| r.message()),
+            "detail": d.detail,
             "mode": mode(d.mode),
             "rule": d.rule,
             "selected_rules": self.selected_rules,
@@ -118,6 +119,9 @@ impl Report<'_> {
         if let Some(reason) = d.deny_reason() {
             line("reason", reason.code());
             line("message", reason.message());
+            if let Some(detail) = d.detail {
+                line("detail", detail);
+            }
         }
         if d.mode == Mode::Audit {
             line(

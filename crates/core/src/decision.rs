@@ -27,6 +27,10 @@ pub struct Decision {
     pub client: Option<VerifiedClient>,
     /// Why a presented certificate was not accepted where mTLS was optional.
     pub ignored_certificate: Option<Reason>,
+    /// What exactly the client's chain broke, when the deny reason is the
+    /// chain's and does not say it alone (a profile defect, a name
+    /// constraint, a ONE Record rule).
+    pub detail: Option<&'static str>,
     /// The token bound to the verified client, when binding found one.
     pub token: Option<BoundToken>,
     /// What binding concluded, when a selected rule binds the token and the

@@ -80,6 +80,7 @@ impl Policy {
             facts_from: FactsSource::Handshake,
             token: None,
             token_binding: None,
+            detail: None,
         };
         let mut chain_verification = None;
         let mut run = Run {
@@ -147,6 +148,7 @@ impl Policy {
                 Ok(())
             };
         };
+        let mut detail = None;
         let verified = self.verify_peer(
             peer,
             memo_id,
@@ -154,6 +156,7 @@ impl Policy {
             facts.now_unix,
             run.state,
             run.chain_verification,
+            &mut detail,
         );
         match verified {
             Ok(client) => {
@@ -174,7 +177,10 @@ impl Policy {
                 decision.client = Some(client);
                 Ok(())
             }
-            Err(reason) if required => Err(reason),
+            Err(reason) if required => {
+                decision.detail = detail;
+                Err(reason)
+            }
             Err(reason) => {
                 decision.ignored_certificate = Some(reason);
                 Ok(())
@@ -233,6 +239,8 @@ mod binding_tests;
 mod cache_tests;
 #[cfg(test)]
 mod connection_tests;
+#[cfg(test)]
+mod detail_tests;
 #[cfg(test)]
 mod front_proxy_tests;
 #[cfg(test)]

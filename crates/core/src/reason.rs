@@ -29,11 +29,14 @@ pub enum Reason {
     TokenAgentMismatch,
     TokenAgentMissing,
     TokenPayloadUnavailable,
+    CertificateProfileViolation,
+    NameConstraintViolation,
+    OnerecordProfileViolation,
 }
 
 impl Reason {
     /// Every reason, for metric definition and documentation checks.
-    pub const ALL: [Reason; 25] = [
+    pub const ALL: [Reason; 28] = [
         Reason::TlsRequired,
         Reason::TlsVersionTooLow,
         Reason::TlsVersionUnrecognized,
@@ -59,6 +62,9 @@ impl Reason {
         Reason::TokenAgentMismatch,
         Reason::TokenAgentMissing,
         Reason::TokenPayloadUnavailable,
+        Reason::CertificateProfileViolation,
+        Reason::NameConstraintViolation,
+        Reason::OnerecordProfileViolation,
     ];
 
     pub fn code(self) -> &'static str {
@@ -88,6 +94,9 @@ impl Reason {
             Reason::TokenAgentMismatch => "token_agent_mismatch",
             Reason::TokenAgentMissing => "token_agent_missing",
             Reason::TokenPayloadUnavailable => "token_payload_unavailable",
+            Reason::CertificateProfileViolation => "certificate_profile_violation",
+            Reason::NameConstraintViolation => "name_constraint_violation",
+            Reason::OnerecordProfileViolation => "onerecord_profile_violation",
         }
     }
 
@@ -153,6 +162,15 @@ impl Reason {
             }
             Reason::VerificationBudgetExceeded => {
                 "Verifying the client certificate chain took more work than this server allows (too many candidate issuers). Send only the certificates from your certificate up to the trusted CA."
+            }
+            Reason::CertificateProfileViolation => {
+                "A certificate in the client certificate chain does not conform to the RFC 5280 certificate profile this server enforces. Ask the issuing CA for a conforming certificate."
+            }
+            Reason::NameConstraintViolation => {
+                "The client certificate carries a name that a CA in its chain is not permitted to certify. Use a certificate whose names lie within the issuing CA's name constraints."
+            }
+            Reason::OnerecordProfileViolation => {
+                "The client certificate does not meet the ONE Record certificate policy: clientAuth extended key usage, critical key usage with digitalSignature, a URI SAN https://<host>/<company-id>, and SHA-256 or stronger signatures."
             }
             Reason::TokenRequired => {
                 "This resource requires a valid ONE Record access token. Obtain a token from the authorization server and send it in the Authorization header."

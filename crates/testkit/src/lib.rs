@@ -21,6 +21,7 @@ pub mod forged;
 pub mod h2;
 pub mod http;
 pub mod jwt;
+pub mod name_constraints;
 pub mod onerecord;
 pub mod pinned;
 pub mod pki;

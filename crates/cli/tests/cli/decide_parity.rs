@@ -45,6 +45,7 @@ fn expected_json(d: &Decision, selected_rules: &[String], now: u64) -> Value {
         "verdict": verdict,
         "reason": d.deny_reason().map(|r| r.code()),
         "message": d.deny_reason().map(|r| r.message()),
+        "detail": d.detail,
         "mode": if d.mode == Mode::Audit { "audit" } else { "enforce" },
         "rule": d.rule,
         "selected_rules": selected_rules,

@@ -16,6 +16,7 @@ mod explain;
 mod explain_output;
 mod explain_rules;
 mod fingerprint;
+mod limbo;
 mod token_binding;
 
 use onerecord_tls_policy_testkit::pinned::{Pki, pki_with_leaf};

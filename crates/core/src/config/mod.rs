@@ -8,6 +8,7 @@
 
 mod ca_certificates;
 mod json;
+mod profile;
 mod rules;
 mod token_binding;
 mod trusted_proxies;
@@ -87,6 +88,7 @@ impl Default for Config {
             revoked_sha256: Vec::new(),
             max_chain_length: DEFAULT_MAX_CHAIN_LENGTH,
             clock_skew_seconds: DEFAULT_CLOCK_SKEW_SECONDS,
+            profile: Default::default(),
         };
         let trust_store = Prepared(TrustStore::with_certificates(&trust, Vec::new()));
         Config {
@@ -166,6 +168,8 @@ impl Config {
             "clock_skew_seconds",
             "verdict_cache_size",
             "trusted_proxies",
+            "x509_profile",
+            "onerecord_profile",
         ];
         let known: Vec<&str> = KNOWN
             .iter()
@@ -224,6 +228,7 @@ impl Config {
             (config.trust.ca_certificates_der, ca_certificates) =
                 ca_certificates::read(as_str(v, "ca_certificates_pem")?, "ca_certificates_pem")?;
         }
+        config.trust.profile = profile::read(object)?;
         if let Some(v) = present(object, "revoked_sha256") {
             config.trust.revoked_sha256 = fingerprints(v, "revoked_sha256")?;
         }

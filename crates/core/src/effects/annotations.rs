@@ -37,7 +37,11 @@ pub fn annotations(decision: &Decision, prefix: &str) -> Vec<(String, String)> {
         add("rule", rule.clone());
     }
     if let Some(reason) = decision.deny_reason() {
-        add("policy", format!("audit-deny; reason={}", reason.code()));
+        let value = match decision.detail {
+            Some(detail) => format!("audit-deny; reason={}; detail={detail}", reason.code()),
+            None => format!("audit-deny; reason={}", reason.code()),
+        };
+        add("policy", value);
     }
     out
 }

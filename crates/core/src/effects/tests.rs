@@ -14,6 +14,7 @@ fn decision(verdict: Verdict, mode: Mode) -> Decision {
         tls_version: Some(TlsVersion::Tls13),
         client: None,
         ignored_certificate: None,
+        detail: None,
         token: None,
         token_binding: None,
         facts_from: FactsSource::Handshake,

@@ -112,6 +112,7 @@ impl Policy {
         now_unix: u64,
         state: &mut State,
         verification: &mut Option<ChainVerification>,
+        detail: &mut Option<&'static str>,
     ) -> Result<VerifiedClient, Reason> {
         let digest = peer.sha256_digest.as_deref();
         if let Some(id) = connection_id {
@@ -124,6 +125,7 @@ impl Policy {
                 Some(ConnectionVerdict::Denied(denial))
                     if denial_holds(&denial, digest, now_unix) =>
                 {
+                    *detail = denial.detail;
                     return Err(denial.reason);
                 }
                 _ => {}
@@ -143,9 +145,10 @@ impl Policy {
             };
             state.set_connection_verdict(id, remembered);
         }
-        outcome
-            .map(|verdict| verdict.client)
-            .map_err(|failure| failure.reason)
+        outcome.map(|verdict| verdict.client).map_err(|failure| {
+            *detail = failure.denial.and_then(|d| d.detail);
+            failure.reason
+        })
     }
 
     /// Through the index by content: a remembered verification or denial of
@@ -270,6 +273,13 @@ impl Policy {
         match verification.result {
             Ok((client, validity)) => Ok(CachedVerdict { client, validity }),
             Err(reason) => {
+                if let Some(detail) = verification.detail {
+                    log::info!(
+                        "client certificate {} refused: {}: {detail}",
+                        leaf_sha256.to_hex(),
+                        reason.code()
+                    );
+                }
                 // Without the presented chain an intermediate may simply be missing.
                 let reason = match reason {
                     Reason::UntrustedCa if presented.is_none() => Reason::PeerChainUnavailable,
@@ -279,6 +289,7 @@ impl Policy {
                     reason,
                     denial: Some(CachedDenial {
                         reason,
+                        detail: verification.detail,
                         leaf_sha256,
                         since: now_unix,
                         until: verification.failure_stable_until,

@@ -44,6 +44,8 @@ pub(crate) struct CachedVerdict {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct CachedDenial {
     pub reason: Reason,
+    /// What exactly the chain broke (`Verification::detail`).
+    pub detail: Option<&'static str>,
     pub leaf_sha256: Fingerprint,
     pub since: u64,
     pub until: u64,
@@ -241,6 +243,7 @@ pub(crate) mod tests {
         let mut cache = ByContent::new(2);
         let denial = CachedDenial {
             reason: Reason::UntrustedCa,
+            detail: None,
             leaf_sha256: Fingerprint([1; 32]),
             since: 10,
             until: 20,
@@ -262,6 +265,7 @@ pub(crate) mod tests {
         let mut cache = ByContent::new(1);
         let denial = |n: u8| CachedDenial {
             reason: Reason::UntrustedCa,
+            detail: None,
             leaf_sha256: Fingerprint([n; 32]),
             since: 0,
             until: u64::MAX,

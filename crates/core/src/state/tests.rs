@@ -20,6 +20,7 @@ fn on(digest: &str) -> ConnectionFacts {
 fn a_connection_holds_a_verdict_or_a_denial_never_both() {
     let mut state = State::new(2);
     let denial = CachedDenial {
+        detail: None,
         reason: Reason::UntrustedCa,
         leaf_sha256: Fingerprint([1; 32]),
         since: 10,

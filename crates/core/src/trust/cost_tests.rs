@@ -24,6 +24,7 @@ fn settings(anchors: &[&Issued], max_chain_length: usize) -> TrustSettings {
         revoked_sha256: Vec::new(),
         max_chain_length,
         clock_skew_seconds: 60,
+        profile: Default::default(),
     }
 }
 
@@ -143,6 +144,7 @@ fn rollover_with_forgeries(
         revoked_sha256: Vec::new(),
         max_chain_length,
         clock_skew_seconds: 60,
+        profile: Default::default(),
     };
     let chain = PresentedChain {
         leaf: leaf.der(),

@@ -136,7 +136,7 @@ fn split_tlv(input: &[u8]) -> Option<(&[u8], &[u8])> {
 }
 
 /// Tag, contents and rest of the first TLV (definite lengths, up to 4 octets).
-fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+pub(super) fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     let (&tag, rest) = input.split_first()?;
     let (&first, mut rest) = rest.split_first()?;
     let length = if first < 0x80 {

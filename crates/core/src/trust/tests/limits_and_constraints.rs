@@ -78,7 +78,10 @@ fn name_constraints() {
         inter_spec(),
         leaf_spec().dns_sans(&["client-1.example.org"]),
     );
-    assert_eq!(standard_outcome(&outside), Err(Reason::CertificateInvalid));
+    assert_eq!(
+        standard_outcome(&outside),
+        Err(Reason::NameConstraintViolation)
+    );
 
     let on_intermediate = pki(
         root_spec(),
@@ -87,7 +90,7 @@ fn name_constraints() {
     );
     assert_eq!(
         standard_outcome(&on_intermediate),
-        Err(Reason::CertificateInvalid)
+        Err(Reason::NameConstraintViolation)
     );
 }
 
