@@ -154,8 +154,7 @@ impl Policy {
             memo_id,
             proxy,
             facts.now_unix,
-            run.state,
-            run.chain_verification,
+            run,
             &mut detail,
         );
         match verified {

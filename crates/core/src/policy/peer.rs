@@ -2,7 +2,7 @@
 //! anchors, unless the connection's remembered verdict, or one remembered for
 //! the same bytes, still decides it.
 
-use super::Policy;
+use super::{Policy, Run};
 use crate::decision::ChainVerification;
 use crate::facts::{Handshake, PeerFacts};
 use crate::fingerprint::Fingerprint;
@@ -110,10 +110,13 @@ impl Policy {
         connection_id: Option<u64>,
         proxy: Option<&Fingerprint>,
         now_unix: u64,
-        state: &mut State,
-        verification: &mut Option<ChainVerification>,
+        run: &mut Run<'_>,
         detail: &mut Option<&'static str>,
     ) -> Result<VerifiedClient, Reason> {
+        let Run {
+            state,
+            chain_verification: verification,
+        } = run;
         let digest = peer.sha256_digest.as_deref();
         if let Some(id) = connection_id {
             match state.connection_verdict(id) {
