@@ -7,6 +7,7 @@ use crate::decision::ChainVerification;
 use crate::facts::{Handshake, PeerFacts};
 use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
+use crate::revocation::IssuerKey;
 use crate::state::{CacheKey, CachedDenial, CachedVerdict, Connection, ConnectionVerdict, State};
 use crate::trust::{PresentedChain, VerifiedClient};
 use crate::xfcc::{self, XfccError};
@@ -180,7 +181,10 @@ impl Policy {
                 return outcome;
             }
         }
-        let outcome = self.verify_chain(peer, now_unix);
+        let (outcome, issuers) = self.verify_chain(peer, now_unix);
+        if !self.config.revocation.sources.is_empty() {
+            state.revocation.learn(&issuers);
+        }
         *verification = Some(match &outcome {
             Ok(_) => ChainVerification::Verified,
             Err(failure) => ChainVerification::Failed(failure.reason),
@@ -233,9 +237,26 @@ impl Policy {
                 .any(|f| revoked.contains(f))
     }
 
+    /// The full verification, and the issuers on the path it verified (CAs
+    /// a fetched CRL may be signed by).
+    fn verify_chain(
+        &self,
+        peer: &PeerFacts,
+        now_unix: u64,
+    ) -> (Result<CachedVerdict, Failure>, Vec<IssuerKey>) {
+        let mut issuers = Vec::new();
+        let outcome = self.verify_chain_learning(peer, now_unix, &mut issuers);
+        (outcome, issuers)
+    }
+
     /// The full verification. The leaf must be the handshake's certificate;
     /// the rest of the chain is only candidate material for the verifier.
-    fn verify_chain(&self, peer: &PeerFacts, now_unix: u64) -> Result<CachedVerdict, Failure> {
+    fn verify_chain_learning(
+        &self,
+        peer: &PeerFacts,
+        now_unix: u64,
+        issuers: &mut Vec<IssuerKey>,
+    ) -> Result<CachedVerdict, Failure> {
         let element = match peer.xfcc.as_deref() {
             Some(header) => {
                 Some(xfcc::parse_last_element(header).map_err(|_| Reason::PeerChainUnavailable)?)
@@ -273,6 +294,7 @@ impl Policy {
         };
         let chain = PresentedChain { leaf, others };
         let verification = self.config.trust_store().verify_counted(&chain, now_unix);
+        *issuers = verification.path_issuers;
         match verification.result {
             Ok((client, validity)) => Ok(CachedVerdict { client, validity }),
             Err(reason) => {
