@@ -8,7 +8,7 @@ use onerecord_tls_policy_testkit::pki::{
 use std::path::{Path, PathBuf};
 
 /// The demo's certificates. Client side: a pinned root with an intermediate
-/// that issues the good and the expired client; a second root Envoy trusts
+/// that issues the good, the expired and the revocable client; a second root Envoy trusts
 /// but the policy does not pin. Server side: a separate CA, as in production.
 pub struct DemoPki {
     pub server_ca: Issued,
@@ -19,12 +19,16 @@ pub struct DemoPki {
     pub unpinned_ca: Issued,
     pub unpinned_client: Issued,
     pub expired_client: Issued,
+    /// Issued by the intermediate; the revocation step has the CA list it.
+    pub revocable_client: Issued,
     /// Signs the demo's access tokens; envoy.yaml's jwt_authn gets its JWKS.
     pub token_issuer: TokenIssuer,
 }
 
 /// The demo client's logistics agent: its certificate's URI SAN.
 pub const DEMO_AGENT: &str = "https://1r.example.com/logistics-agents/demo-airline";
+/// The common name of the client the revocation step revokes.
+pub const REVOCABLE_CLIENT: &str = "revocable-airline";
 /// Another agent, whose token the demo client must not use.
 pub const OTHER_AGENT: &str = "https://1r.example.com/logistics-agents/demo-forwarder";
 
@@ -76,6 +80,7 @@ impl DemoPki {
             &CertSpec::client("expired-airline").validity(-30 * DAY, -DAY),
             &intermediate,
         );
+        let revocable_client = issue(&CertSpec::client(REVOCABLE_CLIENT), &intermediate);
         DemoPki {
             server_ca,
             server,
@@ -85,6 +90,7 @@ impl DemoPki {
             unpinned_ca,
             unpinned_client,
             expired_client,
+            revocable_client,
             token_issuer: TokenIssuer::generate("demo"),
         }
     }
