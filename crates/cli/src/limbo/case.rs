@@ -10,6 +10,7 @@ use onerecord_tls_policy_core::fingerprint::Fingerprint;
 use onerecord_tls_policy_core::pem;
 use onerecord_tls_policy_core::policy::Policy;
 use onerecord_tls_policy_core::rfc3339::parse_rfc3339;
+use onerecord_tls_policy_core::x509;
 use onerecord_tls_policy_core::xfcc::envoy_format;
 use serde_json::{Value, json};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -30,6 +31,9 @@ pub struct Case {
     pub has_crls: bool,
     /// A denial-of-service case: its failure is about cost, never the name.
     pub denial_of_service: bool,
+    /// limbo's `pedantic-public-suffix-wildcard`: a wildcard over a public
+    /// suffix, whose failure is matching it to a peer name.
+    pub public_suffix_wildcard: bool,
     pub expect_success: bool,
     /// Cases limbo marks as contradicting this one (a harness follows one).
     pub conflicts_with: Vec<String>,
@@ -82,6 +86,9 @@ impl Case {
             has_crls: !texts("crls").is_empty() || texts("features").iter().any(|f| f == "has-crl"),
             conflicts_with: texts("conflicts_with"),
             denial_of_service: texts("features").iter().any(|f| f == "denial-of-service"),
+            public_suffix_wildcard: texts("features")
+                .iter()
+                .any(|f| f == "pedantic-public-suffix-wildcard"),
             expect_success: expected == "SUCCESS",
             // Only DNS names: the filter reports no IP SANs to compare with.
             peer_name: value
@@ -134,11 +141,20 @@ impl Case {
         for pem_text in &self.intermediates_pem {
             chain.push(der(pem_text)?);
         }
-        // limbo's depth counts intermediates; the filter's length counts
-        // leaf and anchor too. Without a depth, the filter's own maximum.
+        // limbo's depth counts intermediates that are not self-issued (RFC
+        // 5280 6.1.4 (l)); the filter's length counts every certificate, leaf
+        // and anchor too, so each self-issued intermediate the case presents
+        // is added. Without a depth, the filter's own maximum.
+        let self_issued = chain
+            .iter()
+            .skip(1)
+            .filter(|der| is_self_issued(der))
+            .count() as u64;
         let length = self
             .max_chain_depth
-            .map_or(MAX_MAX_CHAIN_LENGTH as u64, |d| d.saturating_add(2))
+            .map_or(MAX_MAX_CHAIN_LENGTH as u64, |d| {
+                d.saturating_add(2).saturating_add(self_issued)
+            })
             .min(MAX_MAX_CHAIN_LENGTH as u64);
         let mut config = json!({
             "mtls": "required",
@@ -206,4 +222,10 @@ impl Case {
                 })
         })
     }
+}
+
+/// Subject and issuer the same name (compared as encoded): RFC 5280's
+/// self-issued, which limbo's depth does not count.
+fn is_self_issued(der: &[u8]) -> bool {
+    x509::parse(der).is_ok_and(|cert| cert.subject().as_raw() == cert.issuer().as_raw())
 }

@@ -1,9 +1,11 @@
 //! `limbo FILE…`: runs x509-limbo path-validation cases through the filter's
 //! own decision code and reports, per namespace, the cases that pass, the
-//! chains wrongly accepted and wrongly rejected (with the reason), and the
-//! cases skipped with why.
+//! chains wrongly accepted and wrongly rejected (with the reason), the
+//! rejects the ONE Record profile explains (`profile.rs`), and the cases
+//! skipped with why.
 
 mod case;
+mod profile;
 
 use crate::Failure;
 use crate::args::LimboArgs;
@@ -13,7 +15,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-/// Exit status when some case was wrongly accepted or rejected.
+/// Exit status when some case was wrongly accepted, or wrongly rejected
+/// without the profile explaining it.
 const EXIT_MISMATCH: u8 = 1;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -21,6 +24,8 @@ enum Outcome {
     Pass,
     WrongAccept,
     WrongReject(String),
+    /// A wrong reject the profile explains: the reason, and why.
+    ProfileReject(String, &'static str),
     Skipped(String),
 }
 
@@ -29,6 +34,7 @@ struct Tally {
     pass: usize,
     wrong_accept: usize,
     wrong_reject: usize,
+    profile_reject: usize,
     skipped: usize,
 }
 
@@ -92,10 +98,18 @@ fn outcome(case: &Case, client_role: bool, x509_profile: &str) -> Outcome {
                 Verdict::Reject(reason) => format!("reject, {reason}"),
             }
         )),
-        (Ok(Verdict::Reject(reason)), true) => Outcome::WrongReject(reason),
+        (Ok(Verdict::Reject(reason)), true) => match profile::explained(&case.id) {
+            Some(why) => Outcome::ProfileReject(reason, why),
+            None => Outcome::WrongReject(reason),
+        },
         (Ok(Verdict::Accept { dns_sans }), false) if !case.peer_name_matches(&dns_sans) => {
             Outcome::Skipped("fails only on server-name matching (expected_peer_name)".into())
         }
+        (Ok(Verdict::Accept { .. }), false) if case.public_suffix_wildcard => Outcome::Skipped(
+            "fails only on matching a wildcard over a public suffix to a peer name \
+             (pedantic-public-suffix-wildcard)"
+                .into(),
+        ),
         (Ok(Verdict::Accept { .. }), false) => Outcome::WrongAccept,
     }
 }
@@ -122,6 +136,11 @@ fn report(path: &Path, client_role: bool, results: &[(Case, Outcome)], verbose: 
                 total.wrong_reject += 1;
                 Some(format!("wrong reject: {reason}"))
             }
+            Outcome::ProfileReject(reason, why) => {
+                tally.profile_reject += 1;
+                total.profile_reject += 1;
+                Some(format!("profile reject: {reason}: {why}"))
+            }
             Outcome::Skipped(why) => {
                 tally.skipped += 1;
                 total.skipped += 1;
@@ -140,14 +159,14 @@ fn report(path: &Path, client_role: bool, results: &[(Case, Outcome)], verbose: 
     let mut out = format!("{} ({role}, {} cases)\n", path.display(), results.len());
     let _ = writeln!(
         out,
-        "  {:<28} {:>5} {:>13} {:>13} {:>8}",
-        "namespace", "pass", "wrong accept", "wrong reject", "skipped"
+        "  {:<28} {:>5} {:>13} {:>13} {:>8} {:>8}",
+        "namespace", "pass", "wrong accept", "wrong reject", "profile", "skipped"
     );
     let row = |out: &mut String, name: &str, t: &Tally| {
         let _ = writeln!(
             out,
-            "  {:<28} {:>5} {:>13} {:>13} {:>8}",
-            name, t.pass, t.wrong_accept, t.wrong_reject, t.skipped
+            "  {:<28} {:>5} {:>13} {:>13} {:>8} {:>8}",
+            name, t.pass, t.wrong_accept, t.wrong_reject, t.profile_reject, t.skipped
         );
     };
     for (namespace, tally) in &by_namespace {

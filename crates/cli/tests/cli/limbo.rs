@@ -1,9 +1,11 @@
 //! `limbo`: x509-limbo cases run through the filter's decision, counted per
 //! namespace: a chain the filter accepts that limbo refuses is a wrong
-//! accept, and the exit status says there was a mismatch.
+//! accept, and the exit status says there was a mismatch; a wrong reject the
+//! ONE Record profile explains is counted apart and is none.
 
 use super::{p, pki, run};
 use onerecord_tls_policy_core::rfc3339::format_rfc3339;
+use onerecord_tls_policy_testkit::pki::{CertSpec, issue, self_signed};
 use onerecord_tls_policy_testkit::tempdir::TempDir;
 use onerecord_tls_policy_testkit::unix_now;
 use serde_json::{Value, json};
@@ -53,13 +55,13 @@ fn limbo_counts_passes_wrong_accepts_and_skips_per_namespace() {
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert_eq!(
         row_of(&r.stdout, "good"),
-        ["2", "0", "0", "0"],
+        ["2", "0", "0", "0", "0"],
         "{}",
         r.stdout
     );
     assert_eq!(
         row_of(&r.stdout, "bad"),
-        ["0", "1", "0", "3"],
+        ["0", "1", "0", "0", "3"],
         "{}",
         r.stdout
     );
@@ -82,7 +84,79 @@ fn limbo_counts_passes_wrong_accepts_and_skips_per_namespace() {
     let plain = dir.write("limbo.json", cases.to_string());
     let r = run(&["limbo", p(&plain)]);
     assert_eq!(r.code, 0, "{}", r.stdout);
-    assert_eq!(row_of(&r.stdout, "total"), ["0", "0", "0", "6"]);
+    assert_eq!(row_of(&r.stdout, "total"), ["0", "0", "0", "0", "6"]);
+}
+
+#[test]
+fn a_reject_the_profile_explains_is_no_mismatch_and_any_other_is() {
+    let k = pki();
+    let (root, inter) = (k.root.pem(), k.inter.pem());
+    // A CA certificate as the client, which limbo accepts.
+    let ca_as_leaf = (root.as_str(), root.as_str(), inter.as_str());
+    let listed = case(
+        "pathlen::validation-ignores-pathlen-in-leaf",
+        "SUCCESS",
+        ca_as_leaf,
+        json!({}),
+    );
+    let dir = TempDir::new("limbo");
+    let file = dir.write(
+        "limbo-clientauth.json",
+        json!({"testcases": [listed]}).to_string(),
+    );
+    let r = run(&["limbo", p(&file)]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(row_of(&r.stdout, "total"), ["0", "0", "0", "1", "0"]);
+    assert!(
+        r.stdout.contains(
+            "pathlen::validation-ignores-pathlen-in-leaf: profile reject: certificate_invalid: \
+             the leaf is a CA certificate"
+        ),
+        "{}",
+        r.stdout
+    );
+
+    let unlisted = case("other::ca-as-leaf", "SUCCESS", ca_as_leaf, json!({}));
+    let file = dir.write(
+        "limbo-clientauth.json",
+        json!({"testcases": [unlisted]}).to_string(),
+    );
+    let r = run(&["limbo", p(&file)]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(row_of(&r.stdout, "total"), ["0", "0", "1", "0", "0"]);
+}
+
+#[test]
+fn limbos_depth_leaves_self_issued_intermediates_out() {
+    let root = self_signed(&CertSpec::ca("Depth Root"));
+    let ica = issue(&CertSpec::ca("Depth Intermediate"), &root);
+    // The same name, a key of its own: self-issued.
+    let renewed = issue(&CertSpec::ca("Depth Intermediate"), &ica);
+    let lower = issue(&CertSpec::ca("Depth Lower"), &ica);
+    let leaf = issue(&CertSpec::client("client-1"), &renewed);
+    let lower_leaf = issue(&CertSpec::client("client-2"), &lower);
+    let pem = |c: &onerecord_tls_policy_testkit::pki::Issued| c.pem();
+    let (root, ica, renewed, lower) = (pem(&root), pem(&ica), pem(&renewed), pem(&lower));
+    let (leaf, lower_leaf) = (pem(&leaf), pem(&lower_leaf));
+    let depth_one = |id: &str, expected: &str, leaf: &str, intermediates: &[&str]| {
+        case(
+            id,
+            expected,
+            (root.as_str(), ica.as_str(), leaf),
+            json!({"max_chain_depth": 1, "untrusted_intermediates": intermediates}),
+        )
+    };
+    let cases = json!({"testcases": [
+        // root → ICA → ICA (self-issued) → leaf: one intermediate as limbo counts.
+        depth_one("depth::self-issued", "SUCCESS", &leaf, &[&ica, &renewed]),
+        // root → ICA → lower → leaf: two.
+        depth_one("depth::exhausted", "FAILURE", &lower_leaf, &[&ica, &lower]),
+    ]});
+    let dir = TempDir::new("limbo");
+    let file = dir.write("limbo-clientauth.json", cases.to_string());
+    let r = run(&["limbo", "--verbose", p(&file)]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(row_of(&r.stdout, "depth"), ["2", "0", "0", "0", "0"]);
 }
 
 fn row_of(stdout: &str, name: &str) -> Vec<String> {

@@ -168,6 +168,19 @@ fn a_chain_built_to_exhaust_the_budget_is_refused_as_such() {
         budget::Budget::for_chain_length(8).signatures
     );
 
+    // As many as may be presented (twice the length, leaf included): the
+    // budget, not the count presented, bounds what is computed.
+    let (settings, chain) = rollover_with_forgeries(15, 8);
+    let verification = TrustStore::new(&settings).verify_counted(&chain, now());
+    assert_eq!(
+        verification.result.map(|_| ()),
+        Err(Reason::VerificationBudgetExceeded)
+    );
+    assert_eq!(
+        verification.cost.signatures_computed,
+        budget::Budget::for_chain_length(8).signatures
+    );
+
     // Fewer fit the budget and end as what they are: signed by no issuer.
     let (settings, chain) = rollover_with_forgeries(3, 5);
     let verification = TrustStore::new(&settings).verify_counted(&chain, now());

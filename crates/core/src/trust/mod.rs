@@ -53,7 +53,8 @@
 //! Exactly one reason per outcome; the first that applies, in this order:
 //! 1. no `trusted_ca_sha256` at all → `UntrustedCa`;
 //! 2. leaf not X.509 DER (or its extensions unreadable) → `CertificateInvalid`;
-//! 3. more than `max_chain_length` distinct certificates presented → `ChainTooLong`
+//! 3. more than `2 · max_chain_length` distinct certificates presented →
+//!    `ChainTooLong` (`presented.rs`; the path itself is held to `max_chain_length`)
 //!    (configured intermediates count only when they end up on the path);
 //! 4. another presented certificate not X.509 DER, or a presented pinned one
 //!    unusable as an anchor → `CertificateInvalid`;

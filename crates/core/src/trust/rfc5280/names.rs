@@ -1,5 +1,6 @@
 //! The leaf's names as the profile wants them: DNS names in preferred name
-//! syntax, no wildcard, and a CN in host form that repeats a SAN.
+//! syntax (a wildcard only as the whole leftmost label, over at least two
+//! labels), and a CN in host form that repeats a SAN.
 
 use super::Defect;
 use x509_parser::certificate::X509Certificate;
@@ -18,10 +19,14 @@ pub(super) fn defects(
         })
         .collect();
     for name in &dns {
-        if name.starts_with("*.") {
+        // The filter matches no names, so `*.example.com` is only a name to
+        // hold against constraints; over a single label (`*`, `*.com`) it
+        // covers a whole top-level domain, which no CA may issue.
+        let base = name.strip_prefix("*.");
+        if *name == "*" || base.is_some_and(|b| !b.contains('.')) {
             add(Defect::DnsNameWildcard);
         }
-        if !is_preferred_dns_syntax(name.strip_prefix("*.").unwrap_or(name)) {
+        if !is_preferred_dns_syntax(base.unwrap_or(name)) && *name != "*" {
             add(Defect::DnsNameMalformed);
         }
     }

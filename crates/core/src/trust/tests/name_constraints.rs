@@ -80,6 +80,32 @@ fn email_constraints() {
 }
 
 #[test]
+fn a_wildcard_san_is_within_a_dns_constraint_only_with_every_name_it_matches() {
+    let ca =
+        |subtrees: &str| inter_spec().extension("nameConstraints", &format!("critical,{subtrees}"));
+    let wildcard = || leaf_with("DNS:*.example.com");
+    assert_passes(&verified(
+        root_spec(),
+        ca("permitted;DNS:example.com"),
+        wildcard(),
+    ));
+    // It also matches names outside a narrower permitted subtree.
+    assert_violates(
+        &verified(root_spec(), ca("permitted;DNS:foo.example.com"), wildcard()),
+        "dns_name_not_permitted",
+    );
+    // It matches the excluded name.
+    assert_violates(
+        &verified(
+            root_spec(),
+            ca("permitted;DNS:example.com,excluded;DNS:bar.example.com"),
+            wildcard(),
+        ),
+        "dns_name_excluded",
+    );
+}
+
+#[test]
 fn dns_and_ip_constraints() {
     let ca = || {
         inter_spec().extension(

@@ -106,7 +106,7 @@ fn defects_compatible_tolerates() {
         (
             root_spec(),
             inter_spec(),
-            leaf_spec().dns_sans(&["*.example.com"]),
+            leaf_spec().dns_sans(&["*.com"]),
             "dns_name_wildcard",
         ),
     ];
@@ -124,6 +124,29 @@ fn defects_compatible_tolerates() {
             "{detail}: {:?}",
             compatible.result
         );
+    }
+}
+
+#[test]
+fn a_wildcard_only_as_the_whole_leftmost_label_over_two_labels() {
+    let strict = |san: &str| {
+        refused(
+            root_spec(),
+            inter_spec(),
+            leaf_spec().dns_sans(&[san]),
+            X509Profile::Strict,
+        )
+    };
+    let v = strict("*.example.com");
+    assert!(v.result.is_ok(), "{:?} {:?}", v.result, v.detail);
+    for (san, detail) in [
+        ("*", "dns_name_wildcard"),
+        ("*.com", "dns_name_wildcard"),
+        ("ba*.example.com", "dns_name_malformed"),
+        ("foo.*.example.com", "dns_name_malformed"),
+        ("xn--*-1b3c148a.example.com", "dns_name_malformed"),
+    ] {
+        assert_defect(&strict(san), detail);
     }
 }
 
