@@ -3,7 +3,8 @@
 //! request served from the verdict cache, the warm path with the token
 //! bound to the certificate, XFCC parsing, requests without
 //! a client certificate, and chains built to make verification expensive
-//! (`adversarial/…`, against a good client under the same anchor). `make bench-micro` runs them; a plain `cargo bench`
+//! (`adversarial/…`, against a good client under the same anchor), and the
+//! CRL check of a warm request under a 10,000-entry CRL (`revocation/…`). `make bench-micro` runs them; a plain `cargo bench`
 //! needs `CARGO_PROFILE_RELEASE_PANIC=unwind` as well, because the CLI built
 //! with release's `panic = "abort"` cannot share the library with a benchmark.
 // Test code: it may unwrap and panic (the workspace lints are for the shipped crates).
@@ -391,10 +392,52 @@ fn adversarial(c: &mut Criterion) {
     group.finish();
 }
 
+/// The per-request CRL check on the warm path: a client of the
+/// intermediate whose 10,000-entry CRL is in force (not listing it), the
+/// check alone and the whole decision on a remembered connection.
+fn revocation(c: &mut Criterion) {
+    use onerecord_tls_policy_testkit::crl::CrlSpec;
+    let client = Client::new(KeyKind::P256, true);
+    let inter = &client.chain[1];
+    let mut spec = CrlSpec::default();
+    for n in 0..10_000u32 {
+        let mut serial = vec![0x01];
+        serial.extend(n.to_be_bytes());
+        spec = spec.revoke_serial(serial, Some(1));
+    }
+    let crl = spec.sign(inter);
+    let json = format!(
+        r#"{{"trusted_ca_sha256":["{}"],"mtls":"required","verdict_cache_size":1024,"ca_certificates_pem":{},"crls_pem":{}}}"#,
+        client.root.sha256_hex(),
+        serde_json::to_string(&format!("{}{}", client.root.pem(), inter.pem())).unwrap(),
+        serde_json::to_string(&crl.pem()).unwrap()
+    );
+    let policy = Policy::new(Config::parse(json.as_bytes()).expect("valid configuration"));
+    let mut state = policy.new_state();
+    let mut peer = client.peer();
+    let first = on_connection(request(Some("TLSv1.3"), Some(peer.clone())));
+    let decided = policy.decide_with(&first, &mut state);
+    let verified = decided.decision.client.expect("verifies under the 10k CRL");
+    assert_eq!(verified.path_links.len(), 2);
+    (peer.certificate_pem, peer.xfcc) = (None, None);
+    let facts = on_connection(request(Some("TLSv1.3"), Some(peer)));
+    let now = facts.now_unix;
+
+    let mut group = c.benchmark_group("revocation");
+    group.bench_function("check/10k-entry-crl", |b| {
+        b.iter(|| state.revocation.check(black_box(&verified.path_links), now))
+    });
+    group.bench_function("warm-connection/10k-entry-crl", |b| {
+        b.iter(|| policy.decide_with(black_box(&facts), &mut state))
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     evaluation,
     token::token_binding,
+    revocation,
     xfcc_parsing,
     without_client_certificate,
     path_readings,

@@ -383,5 +383,48 @@ fn main() {
     for (name, text) in &configs {
         seed("config", name, text.as_bytes());
     }
+
+    // CRLs of each key type and shape, with the certificate that signs them.
+    use onerecord_tls_policy_fuzz::crl_input::join;
+    use onerecord_tls_policy_testkit::crl::{CrlSpec, RawExtension, serial_contents};
+    use onerecord_tls_policy_testkit::pki::{CertSpec, KeyKind, issue, self_signed};
+    for (name, kind) in [
+        ("p256", KeyKind::P256),
+        ("p384", KeyKind::P384),
+        ("rsa", KeyKind::Rsa(2048)),
+    ] {
+        let ca = self_signed(&CertSpec::ca(&format!("CRL Seed {name}")).key(kind));
+        let leaf = issue(&CertSpec::client("crl-seed"), &ca);
+        let serial = serial_contents(&leaf);
+        let crls = [
+            ("empty", CrlSpec::default()),
+            (
+                "listing",
+                CrlSpec::default()
+                    .revoke(&leaf)
+                    .revoke_serial(vec![0x80, 0x01], None),
+            ),
+            (
+                "extensions",
+                CrlSpec::default()
+                    .revoke(&leaf)
+                    .extension(RawExtension::private(1, false)),
+            ),
+            (
+                "user-only",
+                CrlSpec::default()
+                    .revoke(&leaf)
+                    .extension(RawExtension::issuing_distribution_point(true, false, false)),
+            ),
+        ];
+        for (shape, spec) in crls {
+            let crl = spec.sign(&ca);
+            seed(
+                "crl",
+                &format!("{name}-{shape}"),
+                &join(&ca.der(), &crl.der, &serial),
+            );
+        }
+    }
     println!("wrote {count} seeds under {}", dir.display());
 }

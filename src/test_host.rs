@@ -20,6 +20,8 @@ use std::collections::HashMap;
 
 /// A local reply the filter sent: status, headers, body.
 pub type SentReply = (u32, Vec<(String, String)>, Vec<u8>);
+/// An HTTP call the filter dispatched: token, cluster, headers.
+pub type HttpCall = (u32, String, Vec<(String, String)>);
 
 #[derive(Default)]
 pub struct MockHost {
@@ -54,6 +56,14 @@ pub struct MockHost {
     pub fail_set_property: bool,
     /// Keys `claim_shared` marked (shared data, as across Envoy's VMs).
     pub shared: Vec<String>,
+    /// Shared data by key: value and compare-and-swap token.
+    pub shared_values: HashMap<String, (Vec<u8>, u32)>,
+    /// Every HTTP call dispatched: `(token, cluster, headers)`.
+    pub http_calls: Vec<HttpCall>,
+    /// `dispatch_http_call` fails.
+    pub fail_http_calls: bool,
+    /// Defined gauges, `(name, value)`; a gauge's id is its index.
+    pub gauges: Vec<(String, u64)>,
     /// Every read, in order: property paths (dotted), `headers` for the map.
     pub reads: RefCell<Vec<String>>,
     /// Every hostcall as the wasm module would make it, with its bytes.
@@ -89,6 +99,14 @@ impl MockHost {
 
     pub fn set_property(&mut self, dotted: &str, value: &[u8]) {
         self.properties.insert(dotted.to_string(), value.to_vec());
+    }
+
+    /// A gauge's value by name; `None` when it was never defined.
+    pub fn gauge(&self, name: &str) -> Option<u64> {
+        self.gauges
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, value)| *value)
     }
 
     /// A counter's value by name; `None` when it was never defined.

@@ -60,6 +60,8 @@ fn client() -> VerifiedClient {
         organizations: Vec::new(),
         anchor_sha256: Fingerprint::of_der(b"root"),
         path_sha256: Vec::new(),
+        path_links: Vec::new(),
+        not_after: i64::MAX,
     }
 }
 

@@ -5,8 +5,9 @@
 
 use super::{Host, HostError};
 use crate::config::{Config, Mode, NO_RULE};
-use crate::decision::ChainVerification;
+use crate::decision::{ChainVerification, Decision};
 use crate::effects::Outcome;
+use crate::effects::metrics::{EXPIRING_CLIENTS, EXPIRING_CRLS};
 use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
 use std::collections::HashMap;
@@ -32,6 +33,9 @@ struct RuleCounters {
     denied: [Option<u32>; REASONS],
     /// Defined in audit mode only: enforce mode never forwards a denial.
     audit_denied: [Option<u32>; REASONS],
+    /// Requests whose verified path, or its CRL, ends within `expiry_warning_days`.
+    expiring_clients: Option<u32>,
+    expiring_crls: Option<u32>,
 }
 
 impl RuleCounters {
@@ -122,6 +126,23 @@ impl Metrics {
         increment(host, counters.and_then(|c| c.id(outcome)));
     }
 
+    /// Counts a verified client whose path, or whose CRL, ends soon.
+    pub fn count_expiring(&self, host: &mut dyn Host, decision: &Decision) {
+        let counters = match decision.rule.as_deref() {
+            None => Some(&self.no_rule),
+            Some(name) => self.by_rule.get(name),
+        };
+        let Some(counters) = counters else {
+            return;
+        };
+        if decision.expiring.certificate {
+            increment(host, counters.expiring_clients);
+        }
+        if decision.expiring.crl {
+            increment(host, counters.expiring_crls);
+        }
+    }
+
     /// Adds one to the counter of a full chain verification's result.
     pub fn count_verification(&self, host: &mut dyn Host, verification: ChainVerification) {
         let id = self
@@ -171,6 +192,8 @@ impl Definer<'_> {
     fn rule(&mut self, rule: &str) -> RuleCounters {
         let mut counters = RuleCounters {
             allowed: self.define(&counter_name(ALLOWED, None, rule)),
+            expiring_clients: self.define(&counter_name(EXPIRING_CLIENTS, None, rule)),
+            expiring_crls: self.define(&counter_name(EXPIRING_CRLS, None, rule)),
             ..RuleCounters::default()
         };
         for (slot, reason) in counters.denied.iter_mut().zip(Reason::ALL) {

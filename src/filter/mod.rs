@@ -4,6 +4,7 @@
 //! the wasm build plugs in the real hostcalls (`wasm` module).
 
 pub mod access_log;
+pub mod crl_fetch;
 mod facts;
 mod forged;
 pub mod header_map;
@@ -59,6 +60,24 @@ pub trait Host {
     /// Marks `key` in the data all VMs of this Envoy share; `true` when no
     /// VM had marked it before.
     fn claim_shared(&mut self, key: &str) -> Result<bool, HostError>;
+    /// Sends an HTTP request through the Envoy cluster `cluster` (headers
+    /// include `:method`, `:path`, `:authority`); the token names its
+    /// response, which the root context receives.
+    fn dispatch_http_call(
+        &mut self,
+        cluster: &str,
+        headers: &[(&str, &str)],
+        timeout_ms: u64,
+    ) -> Result<u32, HostError>;
+    /// A shared-data value with its compare-and-swap token; `None` when unset.
+    fn shared_data(&self, key: &str) -> Result<Option<(Vec<u8>, u32)>, HostError>;
+    /// Sets a shared-data value if its token is still `cas` (0: whatever it
+    /// is); `false` when another VM changed it first.
+    fn set_shared_data(&mut self, key: &str, value: &[u8], cas: u32) -> Result<bool, HostError>;
+    /// Defines a gauge and returns its id.
+    fn define_gauge(&mut self, name: &str) -> Result<u32, HostError>;
+    /// Sets a gauge defined earlier.
+    fn set_gauge(&mut self, id: u32, value: u64) -> Result<(), HostError>;
 }
 
 #[cfg(test)]

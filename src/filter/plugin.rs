@@ -3,6 +3,7 @@
 //! then goes through [`Plugin::on_request_headers`], which decides, applies
 //! and reports, and, when it has trailers, [`Plugin::on_request_trailers`].
 
+use super::crl_fetch::CrlFetcher;
 use super::metrics::{self, Metrics};
 use super::{Action, Host, HostError, Outcome, access_log, request, trailers};
 use crate::config::Config;
@@ -16,6 +17,8 @@ pub struct Plugin {
     /// The verdicts and the connection memo; this plugin's alone.
     state: State,
     metrics: Metrics,
+    /// `crl_sources`: what this VM fetches and applies.
+    fetcher: CrlFetcher,
 }
 
 /// The plugin for a configuration, or `None` (logged) when it must be
@@ -51,11 +54,13 @@ fn load(host: &mut dyn Host, bytes: &[u8]) -> Option<Plugin> {
                 config.trust.trusted_ca_sha256.len()
             );
             let metrics = Metrics::define(host, &config);
+            let fetcher = CrlFetcher::new(host, &config);
             let policy = Policy::new(config);
             Some(Plugin {
                 state: policy.new_state(),
                 policy,
                 metrics,
+                fetcher,
             })
         }
         Err(e) => {
@@ -117,7 +122,34 @@ impl Plugin {
         if plan.decision.facts_from == FactsSource::TrustedProxy {
             self.metrics.count_trusted_proxy(host);
         }
+        self.metrics.count_expiring(host, &plan.decision);
         access_log::record_value(host, plan.access_log());
+    }
+
+    /// Whether the root context must tick (CRL sources are configured).
+    pub fn needs_ticks(&self) -> bool {
+        !self.fetcher.is_empty()
+    }
+
+    /// The root context's tick: CRL sources fetched and shared.
+    pub fn on_tick(&mut self, host: &mut dyn Host) {
+        if let Ok(now) = host.now_unix() {
+            self.fetcher.on_tick(host, &mut self.state.revocation, now);
+        }
+    }
+
+    /// The response to an HTTP call the root context made (`status`
+    /// `None`: the call failed); `false` when it was not this plugin's.
+    pub fn on_http_call_response(
+        &mut self,
+        host: &mut dyn Host,
+        token: u32,
+        status: Option<u32>,
+        body: &[u8],
+    ) -> bool {
+        let now = host.now_unix().unwrap_or(0);
+        self.fetcher
+            .on_response(host, &mut self.state.revocation, token, status, body, now)
     }
 
     pub fn policy(&self) -> &Policy {

@@ -3,8 +3,9 @@
 
 use super::MockHost;
 use super::hostcalls::{
-    DEFINE_METRIC, GET_CURRENT_TIME, GET_HEADER_MAP_PAIRS, GET_SHARED_DATA, INCREMENT_METRIC,
-    REMOVE_HEADER_MAP_VALUE, REPLACE_HEADER_MAP_VALUE, SEND_LOCAL_RESPONSE, SET_PROPERTY,
+    DEFINE_METRIC, DISPATCH_HTTP_CALL, GET_CURRENT_TIME, GET_HEADER_MAP_PAIRS, GET_SHARED_DATA,
+    INCREMENT_METRIC, RECORD_METRIC, REMOVE_HEADER_MAP_VALUE, REPLACE_HEADER_MAP_VALUE,
+    SEND_LOCAL_RESPONSE, SET_PROPERTY, SET_SHARED_DATA,
 };
 use crate::filter::header_map::{HeaderMap, serialize_fields};
 use crate::filter::{Host, HostError};
@@ -180,5 +181,70 @@ impl Host for MockHost {
         }
         self.shared.push(key.to_string());
         Ok(true)
+    }
+
+    fn dispatch_http_call(
+        &mut self,
+        cluster: &str,
+        headers: &[(&str, &str)],
+        _timeout_ms: u64,
+    ) -> Result<u32, HostError> {
+        let size: usize = headers.iter().map(|(n, v)| n.len() + v.len()).sum();
+        self.count(DISPATCH_HTTP_CALL, 0, cluster.len() + size);
+        if self.fail_http_calls {
+            return Err(HostError("dispatch failed".into()));
+        }
+        let token = u32::try_from(self.http_calls.len() + 1)
+            .map_err(|_| HostError("too many calls".into()))?;
+        let headers = headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        self.http_calls.push((token, cluster.to_string(), headers));
+        Ok(token)
+    }
+
+    fn shared_data(&self, key: &str) -> Result<Option<(Vec<u8>, u32)>, HostError> {
+        let value = self.shared_values.get(key).cloned();
+        self.count(
+            GET_SHARED_DATA,
+            value.as_ref().map_or(0, |(v, _)| v.len()),
+            key.len(),
+        );
+        Ok(value)
+    }
+
+    /// Like Envoy: a token of 0 always sets; another must be the current one.
+    fn set_shared_data(&mut self, key: &str, value: &[u8], cas: u32) -> Result<bool, HostError> {
+        self.count(SET_SHARED_DATA, 0, key.len() + value.len());
+        let current = self.shared_values.get(key).map_or(0, |(_, cas)| *cas);
+        if cas != 0 && current != 0 && cas != current {
+            return Ok(false);
+        }
+        self.shared_values
+            .insert(key.to_string(), (value.to_vec(), current + 1));
+        Ok(true)
+    }
+
+    fn define_gauge(&mut self, name: &str) -> Result<u32, HostError> {
+        self.count(DEFINE_METRIC, 0, name.len());
+        let index = match self.gauges.iter().position(|(n, _)| n == name) {
+            Some(index) => index,
+            None => {
+                self.gauges.push((name.to_string(), 0));
+                self.gauges.len() - 1
+            }
+        };
+        u32::try_from(index).map_err(|_| HostError("too many gauges".into()))
+    }
+
+    fn set_gauge(&mut self, id: u32, value: u64) -> Result<(), HostError> {
+        self.count(RECORD_METRIC, 0, 0);
+        let gauge = usize::try_from(id)
+            .ok()
+            .and_then(|index| self.gauges.get_mut(index))
+            .ok_or_else(|| HostError(format!("no gauge {id}")))?;
+        gauge.1 = value;
+        Ok(())
     }
 }

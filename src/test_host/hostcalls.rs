@@ -70,3 +70,6 @@ pub const DEFINE_METRIC: &str = "proxy_define_metric";
 pub const INCREMENT_METRIC: &str = "proxy_increment_metric";
 pub const SET_PROPERTY: &str = "proxy_set_property";
 pub const GET_SHARED_DATA: &str = "proxy_get_shared_data";
+pub const SET_SHARED_DATA: &str = "proxy_set_shared_data";
+pub const DISPATCH_HTTP_CALL: &str = "proxy_http_call";
+pub const RECORD_METRIC: &str = "proxy_record_metric";

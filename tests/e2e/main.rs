@@ -41,6 +41,7 @@ mod observability;
 mod path_forms;
 mod reload;
 mod remote_module;
+mod revocation;
 mod soak;
 mod tls_enforcement;
 mod token_binding;

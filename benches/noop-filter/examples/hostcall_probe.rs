@@ -144,7 +144,7 @@ impl HttpContext for Probe {
         }
         if s.state {
             let value = format!(
-                "decision=allow;reason=-;rule=-;client_sha256={SHA256_HEX};anchor_sha256={SHA256_HEX}"
+                "decision=allow;reason=-;rule=-;client_sha256={SHA256_HEX};anchor_sha256={SHA256_HEX};not_after=2030-01-01T00:00:00Z"
             );
             let _ = hostcalls::set_property(vec!["onerecord_tls_policy"], Some(value.as_bytes()));
         }

@@ -107,6 +107,10 @@ pub struct ExplainArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// A CRL to apply (PEM `X509 CRL` blocks or DER), as the filter applies
+    /// a CRL its sources fetch; repeatable.
+    #[arg(long = "crl", value_name = "CRL")]
+    pub crls: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

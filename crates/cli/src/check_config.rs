@@ -182,6 +182,7 @@ fn summary(config: &Config, store: &TrustStore) -> String {
             },
         ),
     ));
+    lines.extend(crate::crls::summary(&config.revocation));
     lines.iter().map(|l| format!("{l}\n")).collect()
 }
 

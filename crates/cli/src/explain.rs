@@ -5,10 +5,13 @@ use crate::Failure;
 use crate::args::ExplainArgs;
 use crate::certs::{self, Certificate};
 use crate::check_config;
+use crate::crls;
 use crate::report::Report;
 use onerecord_tls_policy_core::binding::{TokenFacts, TokenPayload};
 use onerecord_tls_policy_core::facts::{ConnectionFacts, Facts, RequestFacts};
 use onerecord_tls_policy_core::policy::Policy;
+use onerecord_tls_policy_core::revocation::describe_revoked;
+use onerecord_tls_policy_core::state::State;
 use onerecord_tls_policy_core::xfcc::envoy_format;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -44,7 +47,11 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Failure> {
     if policy.reads_token(&facts.request) {
         facts.request.token = token(args)?;
     }
-    let decision = policy.decide(&facts);
+    // The state of a fresh VM: the configured CRLs in force, then --crl.
+    let mut state = policy.new_state();
+    let crl_lines = crls::apply(&args.crls, &chain, &mut state.revocation)?;
+    let revoked = revoked_line(&policy, &facts, &state);
+    let decision = policy.decide_with(&facts, &mut state).decision;
     let selected_rules: Vec<String> = policy
         .select_rules(&facts.request.path, &facts.request.method)
         .map(|s| s.rules(&policy.config).map(|r| r.name.clone()).collect())
@@ -64,6 +71,8 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Failure> {
         decision: &decision,
         selected_rules: &selected_rules,
         known_certificates: &known,
+        crls: &crl_lines,
+        revoked: revoked.as_deref(),
     };
     if args.json {
         println!("{}", report.json());
@@ -75,6 +84,15 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Which certificate a CRL in force revokes, with the entry's reason code:
+/// the path as verified with no CRL applied, checked against the CRLs.
+fn revoked_line(policy: &Policy, facts: &Facts, state: &State) -> Option<String> {
+    let unrevoked = policy.decide_with(facts, &mut State::new(0)).decision;
+    let links = &unrevoked.client.as_ref()?.path_links;
+    let (crl, link, entry) = state.revocation.find_revoked(links)?;
+    Some(describe_revoked(crl, link, entry))
 }
 
 /// What the filter's fact gathering (`filter::facts::gather_facts`) yields

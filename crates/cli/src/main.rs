@@ -6,6 +6,7 @@
 mod args;
 mod certs;
 mod check_config;
+mod crls;
 mod explain;
 mod fingerprint;
 mod limbo;

@@ -18,6 +18,10 @@ pub struct Report<'a> {
     pub selected_rules: &'a [String],
     /// Certificates whose subjects label the verified path (chain and configured CAs).
     pub known_certificates: &'a [Certificate],
+    /// What became of each `--crl`.
+    pub crls: &'a [String],
+    /// The certificate a CRL revokes, with the entry's reason code.
+    pub revoked: Option<&'a str>,
 }
 
 impl Report<'_> {
@@ -56,6 +60,7 @@ impl Report<'_> {
                 "uri_san": c.uri_sans,
                 "dns_san": c.dns_sans,
                 "organization": c.organizations,
+                "not_after": not_after(c.not_after),
             })
         });
         let path: Vec<String> = d
@@ -80,6 +85,8 @@ impl Report<'_> {
             "at": format_rfc3339(self.facts.now_unix),
             "token_binding": d.token_binding.map(|b| b.code()),
             "logistics_agent": d.token.as_ref().map(|t| &t.logistics_agent_uri),
+            "crls": self.crls,
+            "revoked": self.revoked,
         })
     }
 
@@ -123,6 +130,12 @@ impl Report<'_> {
                 line("detail", detail);
             }
         }
+        if let Some(revoked) = self.revoked {
+            line("revoked", revoked);
+        }
+        for (i, crl) in self.crls.iter().enumerate() {
+            line(if i == 0 { "crl" } else { "" }, crl);
+        }
         if d.mode == Mode::Audit {
             line(
                 "mode",
@@ -160,6 +173,7 @@ impl Report<'_> {
             line("  uri_san", &list(&c.uri_sans));
             line("  dns_san", &list(&c.dns_sans));
             line("  organization", &list(&c.organizations));
+            line("  not_after", &not_after(c.not_after));
             line("anchor", &c.anchor_sha256.to_hex());
             let last = c.path_sha256.len().saturating_sub(1);
             for (i, sha256) in c.path_sha256.iter().enumerate() {
@@ -177,6 +191,11 @@ impl Report<'_> {
         }
         out
     }
+}
+
+/// The path's earliest notAfter, RFC 3339.
+fn not_after(unix: i64) -> String {
+    format_rfc3339(u64::try_from(unix).unwrap_or(0))
 }
 
 fn list(items: &[String]) -> String {

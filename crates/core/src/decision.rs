@@ -38,6 +38,9 @@ pub struct Decision {
     pub token_binding: Option<BindingResult>,
     /// Where the client's facts came from.
     pub facts_from: FactsSource,
+    /// What of the verified client's comes to an end within
+    /// `expiry_warning_days`.
+    pub expiring: Expiring,
 }
 
 /// Where the client's TLS version and certificate came from.
@@ -58,6 +61,14 @@ impl FactsSource {
             FactsSource::TrustedProxy => "trusted_proxy",
         }
     }
+}
+
+/// A verified client's path with a certificate expiring, or a CRL reaching
+/// its nextUpdate, within `expiry_warning_days` of the request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Expiring {
+    pub certificate: bool,
+    pub crl: bool,
 }
 
 impl Decision {

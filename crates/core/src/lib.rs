@@ -19,6 +19,7 @@ pub mod lru;
 pub mod pem;
 pub mod policy;
 pub mod reason;
+pub mod revocation;
 pub mod rfc3339;
 pub mod state;
 pub mod trust;

@@ -6,6 +6,7 @@ use crate::binding::{self, BindingResult};
 use crate::config::{AllowedClients, Config, MtlsRequirement, TlsVersion, TokenBindingMode};
 use crate::facts::{Facts, RequestFacts};
 use crate::reason::Reason;
+use crate::revocation::Revocations;
 use crate::state::State;
 use crate::trust::VerifiedClient;
 
@@ -13,7 +14,7 @@ mod front_proxy;
 pub mod path;
 mod peer;
 mod plan;
-pub use crate::decision::{ChainVerification, Decided, Decision, FactsSource, Verdict};
+pub use crate::decision::{ChainVerification, Decided, Decision, Expiring, FactsSource, Verdict};
 pub use crate::state::CacheStats;
 pub use front_proxy::Proxied;
 pub use path::{Selection, normalize_path};
@@ -38,7 +39,21 @@ impl Policy {
     /// An empty state for this configuration, sized by `verdict_cache_size`
     /// (a reload starts a new one).
     pub fn new_state(&self) -> State {
-        State::new(self.config.verdict_cache_size)
+        self.state_sized(self.config.verdict_cache_size)
+    }
+
+    /// A state remembering up to `capacity` verdicts, with the configured
+    /// CRLs in force and every CRL source still to deliver.
+    fn state_sized(&self, capacity: usize) -> State {
+        let revocation = &self.config.revocation;
+        let mut state = State::new(capacity);
+        state.revocation = Revocations::new(
+            &revocation.crls,
+            revocation.issuers.clone(),
+            revocation.sources.len(),
+            revocation.grace_seconds,
+        );
+        state
     }
 
     /// The rules this request is subject to, one per distinct selection
@@ -50,7 +65,7 @@ impl Policy {
     /// The decision on a request with nothing remembered, as the first
     /// request of a fresh VM with the verdict cache off (the CLI, tests).
     pub fn decide(&self, facts: &Facts) -> Decision {
-        self.decide_with(facts, &mut State::new(0)).decision
+        self.decide_with(facts, &mut self.state_sized(0)).decision
     }
 
     /// The decision on a request, reading and updating what `state`
@@ -81,6 +96,7 @@ impl Policy {
             token: None,
             token_binding: None,
             detail: None,
+            expiring: Default::default(),
         };
         let mut chain_verification = None;
         let mut run = Run {
@@ -149,21 +165,23 @@ impl Policy {
             };
         };
         let mut detail = None;
-        let verified = self.verify_peer(
-            peer,
-            memo_id,
-            proxy,
-            facts.now_unix,
-            run.state,
-            run.chain_verification,
-            &mut detail,
-        );
+        let verified = self
+            .verify_peer(peer, memo_id, proxy, facts.now_unix, run, &mut detail)
+            // Every request, a remembered verdict too: CRLs change while
+            // verdicts are remembered.
+            .and_then(|client| {
+                run.state
+                    .revocation
+                    .check(&client.path_links, facts.now_unix)
+                    .map(|()| client)
+            });
         match verified {
             Ok(client) => {
                 let mut lists = selection.allow_lists(&self.config);
                 if !lists.all(|list| is_allowed(&client, list)) {
                     return Err(Reason::ClientNotAllowed);
                 }
+                decision.expiring = self.expiring(&client, facts.now_unix, run.state);
                 if binding.mode != TokenBindingMode::Off {
                     // Per request: the token is not part of what is remembered.
                     let bound = binding::bind(&facts.request.token, &client, binding);
@@ -199,6 +217,22 @@ impl Policy {
                 &request.method_overrides,
             )
             .is_some_and(|s| s.token_binding(&self.config).mode != TokenBindingMode::Off)
+    }
+
+    /// What of `client`'s ends within `expiry_warning_days` of `now`.
+    fn expiring(&self, client: &VerifiedClient, now: u64, state: &State) -> Expiring {
+        let days = self.config.revocation.expiry_warning_days;
+        if days == 0 {
+            return Expiring::default();
+        }
+        let window = days.saturating_mul(86_400);
+        let limit = i128::from(now) + i128::from(window);
+        Expiring {
+            certificate: i128::from(client.not_after) <= limit,
+            crl: state
+                .revocation
+                .expiring_within(&client.path_links, now, window),
+        }
     }
 
     /// Route metadata (Envoy's route match, on Envoy's reading of the path)
@@ -245,6 +279,8 @@ mod detail_tests;
 mod front_proxy_tests;
 #[cfg(test)]
 mod path_form_tests;
+#[cfg(test)]
+mod revocation_tests;
 #[cfg(test)]
 pub(crate) mod test_fixture;
 #[cfg(test)]

@@ -32,11 +32,12 @@ pub enum Reason {
     CertificateProfileViolation,
     NameConstraintViolation,
     OnerecordProfileViolation,
+    RevocationStatusUnknown,
 }
 
 impl Reason {
     /// Every reason, for metric definition and documentation checks.
-    pub const ALL: [Reason; 28] = [
+    pub const ALL: [Reason; 29] = [
         Reason::TlsRequired,
         Reason::TlsVersionTooLow,
         Reason::TlsVersionUnrecognized,
@@ -65,6 +66,7 @@ impl Reason {
         Reason::CertificateProfileViolation,
         Reason::NameConstraintViolation,
         Reason::OnerecordProfileViolation,
+        Reason::RevocationStatusUnknown,
     ];
 
     pub fn code(self) -> &'static str {
@@ -97,6 +99,7 @@ impl Reason {
             Reason::CertificateProfileViolation => "certificate_profile_violation",
             Reason::NameConstraintViolation => "name_constraint_violation",
             Reason::OnerecordProfileViolation => "onerecord_profile_violation",
+            Reason::RevocationStatusUnknown => "revocation_status_unknown",
         }
     }
 
@@ -186,6 +189,9 @@ impl Reason {
             }
             Reason::TokenPayloadUnavailable => {
                 "The server could not read the verified access token for this request, so the request was refused. Retry; if it persists, contact the server operator."
+            }
+            Reason::RevocationStatusUnknown => {
+                "The server cannot currently confirm that the certificates in the client certificate chain are not revoked (no current revocation list from their CA). Retry later; if it persists, contact the server operator."
             }
         }
     }

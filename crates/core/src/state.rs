@@ -24,6 +24,7 @@ use crate::decision::Decision;
 use crate::effects::Rendered;
 use crate::facts::{ConnectionFacts, Handshake};
 use crate::lru::Lru;
+use crate::revocation::Revocations;
 use std::rc::Rc;
 
 pub(crate) use content::{ByContent, CacheKey, CachedDenial, CachedVerdict};
@@ -68,6 +69,8 @@ pub struct State {
     connections: Lru<u64, Connection>,
     connection_hits: u64,
     connection_denial_hits: u64,
+    /// The CRLs in force on this VM (configured, then as fetched).
+    pub revocation: Revocations,
 }
 
 impl State {
@@ -79,6 +82,7 @@ impl State {
             connections: Lru::new(capacity),
             connection_hits: 0,
             connection_denial_hits: 0,
+            revocation: Revocations::default(),
         }
     }
 

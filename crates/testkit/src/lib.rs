@@ -13,6 +13,8 @@
 
 pub mod bootstrap;
 pub mod client;
+pub mod crl;
+pub mod crl_server;
 pub mod curl;
 pub mod envoy;
 pub mod file_server;

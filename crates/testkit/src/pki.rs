@@ -54,6 +54,8 @@ pub struct CertSpec {
     pub extra_extensions: Vec<(String, String)>,
     /// Emit subjectKeyIdentifier and authorityKeyIdentifier (the default).
     pub key_identifiers: bool,
+    /// The serial number in hex (`-` for a negative one); `None`: a fresh one.
+    pub serial_hex: Option<String>,
 }
 
 impl CertSpec {
@@ -73,6 +75,7 @@ impl CertSpec {
             dns_sans: Vec::new(),
             extra_extensions: Vec::new(),
             key_identifiers: true,
+            serial_hex: None,
         }
     }
 
@@ -94,6 +97,7 @@ impl CertSpec {
             dns_sans: Vec::new(),
             extra_extensions: Vec::new(),
             key_identifiers: true,
+            serial_hex: None,
         }
     }
 
@@ -105,6 +109,10 @@ impl CertSpec {
         spec
     }
 
+    pub fn serial_hex(mut self, hex: &str) -> Self {
+        self.serial_hex = Some(hex.to_string());
+        self
+    }
     pub fn key(mut self, key: KeyKind) -> Self {
         self.key = key;
         self
@@ -228,7 +236,10 @@ fn build(spec: &CertSpec, key: PKey<Private>, issuer: Option<&Issued>) -> Issued
     b.set_version(2).expect("v3");
     let serial =
         (u64::from(std::process::id()) << 32) | u64::from(SERIAL.fetch_add(1, Ordering::Relaxed));
-    let serial = BigNum::from_dec_str(&serial.to_string()).expect("serial");
+    let serial = match &spec.serial_hex {
+        Some(hex) => BigNum::from_hex_str(hex).expect("serial hex"),
+        None => BigNum::from_dec_str(&serial.to_string()).expect("serial"),
+    };
     b.set_serial_number(&Asn1Integer::from_bn(&serial).expect("serial"))
         .expect("serial");
     b.set_subject_name(&name).expect("subject");

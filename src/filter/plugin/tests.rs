@@ -99,10 +99,10 @@ fn each_request_counts_once_under_its_outcome_reason_and_rule() {
 #[test]
 fn every_counter_is_defined_at_load_and_none_per_request() {
     let mut proxy = Proxy::load(&delegations(""));
-    // Two rule slots (no rule, access-delegations): allowed + one deny per
-    // reason each; no audit counters in enforce mode; chain verifications
-    // by result; two config counters.
-    let expected = 2 * (1 + Reason::ALL.len()) + (1 + chain_failures().count()) + 2;
+    // Two rule slots (no rule, access-delegations): allowed, two expiry
+    // counters and one deny per reason each; no audit counters in enforce
+    // mode; chain verifications by result; two config counters.
+    let expected = 2 * (3 + Reason::ALL.len()) + (1 + chain_failures().count()) + 2;
     assert_eq!(proxy.counters.len(), expected);
     assert!(!proxy.counters.iter().any(|(n, _)| n.contains(AUDIT_DENIED)));
     proxy.send(MockHost::plaintext());
@@ -132,7 +132,7 @@ fn audit_mode_counts_audit_denials_and_the_property_says_so() {
     );
     assert_eq!(
         property(&host),
-        "decision=audit-deny;reason=client_certificate_required;rule=access-delegations;client_sha256=-;anchor_sha256=-"
+        "decision=audit-deny;reason=client_certificate_required;rule=access-delegations;client_sha256=-;anchor_sha256=-;not_after=-"
     );
     assert_eq!(
         proxy.counted(),
@@ -220,12 +220,12 @@ fn the_property_names_the_deny_reason_and_rule() {
     let (_, _, host) = proxy.send(MockHost::plaintext());
     assert_eq!(
         property(&host),
-        "decision=deny;reason=tls_required;rule=-;client_sha256=-;anchor_sha256=-"
+        "decision=deny;reason=tls_required;rule=-;client_sha256=-;anchor_sha256=-;not_after=-"
     );
     let (_, _, host) = proxy.send(MockHost::tls("TLSv1.2"));
     assert_eq!(
         property(&host),
-        "decision=allow;reason=-;rule=-;client_sha256=-;anchor_sha256=-"
+        "decision=allow;reason=-;rule=-;client_sha256=-;anchor_sha256=-;not_after=-"
     );
 }
 
@@ -250,10 +250,15 @@ fn the_property_carries_a_verified_clients_fingerprints() {
     host.headers.push(("x-forwarded-client-cert".into(), xfcc));
     let (action, outcome, host) = proxy.send(host);
     assert_eq!((action, outcome), (Action::Continue, Outcome::Allowed));
+    // The leaf is valid for 30 days: within the default expiry_warning_days.
+    let epoch = openssl::asn1::Asn1Time::from_unix(0).unwrap();
+    let to_leaf = epoch.diff(leaf.cert.not_after()).unwrap();
+    let seconds = i64::from(to_leaf.days) * 86_400 + i64::from(to_leaf.secs);
+    let not_after = crate::rfc3339::format_rfc3339(u64::try_from(seconds).unwrap());
     assert_eq!(
         property(&host),
         format!(
-            "decision=allow;reason=-;rule=access-delegations;client_sha256={};anchor_sha256={}",
+            "decision=allow;reason=-;rule=access-delegations;client_sha256={};anchor_sha256={};not_after={not_after}",
             leaf.sha256_hex(),
             root.sha256_hex()
         )
@@ -262,6 +267,14 @@ fn the_property_carries_a_verified_clients_fingerprints() {
         proxy.counted(),
         vec![
             (counter_name(ALLOWED, None, "access-delegations"), 1),
+            (
+                counter_name(
+                    crate::effects::metrics::EXPIRING_CLIENTS,
+                    None,
+                    "access-delegations"
+                ),
+                1
+            ),
             (verification_counter_name(ChainVerification::Verified), 1)
         ]
     );

@@ -24,7 +24,7 @@ unsafe extern "C" {
         return_value_data: *mut *mut u8,
         return_value_size: *mut usize,
     ) -> u32;
-    fn proxy_get_buffer_bytes(
+    pub(super) fn proxy_get_buffer_bytes(
         buffer_type: u32,
         start: usize,
         max_size: usize,
@@ -56,21 +56,21 @@ unsafe extern "C" {
         headers_size: usize,
         grpc_status: i32,
     ) -> u32;
-    fn proxy_define_metric(
+    pub(super) fn proxy_define_metric(
         metric_type: u32,
         name_data: *const u8,
         name_size: usize,
         return_metric_id: *mut u32,
     ) -> u32;
     fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
-    fn proxy_get_shared_data(
+    pub(super) fn proxy_get_shared_data(
         key_data: *const u8,
         key_size: usize,
         return_value_data: *mut *mut u8,
         return_value_size: *mut usize,
         return_cas: *mut u32,
     ) -> u32;
-    fn proxy_set_shared_data(
+    pub(super) fn proxy_set_shared_data(
         key_data: *const u8,
         key_size: usize,
         value_data: *const u8,
@@ -85,7 +85,7 @@ unsafe extern "C" {
     ) -> u32;
 }
 
-fn failed(call: &str, status: u32) -> HostError {
+pub(super) fn failed(call: &str, status: u32) -> HostError {
     HostError(format!("{call} returned status {status}"))
 }
 
@@ -100,7 +100,7 @@ fn take(data: *mut u8, size: usize) -> Vec<u8> {
 }
 
 /// Calls a hostcall that returns a byte buffer; `None` on NOT_FOUND.
-fn bytes_call(
+pub(super) fn bytes_call(
     call: &str,
     f: impl FnOnce(*mut *mut u8, *mut usize) -> u32,
 ) -> Result<Option<Vec<u8>>, HostError> {

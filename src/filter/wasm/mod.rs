@@ -1,6 +1,7 @@
 //! The wasm entry: proxy-wasm root and HTTP contexts over the real host.
 
 mod abi;
+mod calls;
 mod logger;
 
 use super::header_map::HeaderMap;
@@ -24,17 +25,44 @@ struct PolicyRoot {
     plugin: Option<Shared>,
 }
 
-impl Context for PolicyRoot {}
+impl Context for PolicyRoot {
+    /// A CRL fetch answered (or failed: then it has no `:status`).
+    fn on_http_call_response(
+        &mut self,
+        token_id: u32,
+        _num_headers: usize,
+        body_size: usize,
+        _num_trailers: usize,
+    ) {
+        let Some(Ok(mut plugin)) = self.plugin.as_deref().map(RefCell::try_borrow_mut) else {
+            return;
+        };
+        let status = calls::http_call_status();
+        let body = calls::http_call_body(body_size);
+        plugin.on_http_call_response(&mut WasmHost, token_id, status, &body);
+    }
+}
 
 impl RootContext for PolicyRoot {
     fn on_configure(&mut self, plugin_configuration_size: usize) -> bool {
         let configuration = abi::plugin_configuration(plugin_configuration_size);
         match configure(&mut WasmHost, configuration) {
             Some(plugin) => {
+                if plugin.needs_ticks()
+                    && let Err(e) = calls::set_tick_period(super::crl_fetch::TICK_MILLISECONDS)
+                {
+                    log::error!("onerecord-tls-policy: cannot start the CRL timer: {}", e.0);
+                }
                 self.plugin = Some(Rc::new(RefCell::new(plugin)));
                 true
             }
             None => false,
+        }
+    }
+
+    fn on_tick(&mut self) {
+        if let Some(Ok(mut plugin)) = self.plugin.as_deref().map(RefCell::try_borrow_mut) {
+            plugin.on_tick(&mut WasmHost);
         }
     }
 
@@ -160,5 +188,30 @@ impl Host for WasmHost {
 
     fn claim_shared(&mut self, key: &str) -> Result<bool, HostError> {
         abi::claim_shared(key)
+    }
+
+    fn dispatch_http_call(
+        &mut self,
+        cluster: &str,
+        headers: &[(&str, &str)],
+        timeout_ms: u64,
+    ) -> Result<u32, HostError> {
+        calls::dispatch_http_call(cluster, headers, timeout_ms)
+    }
+
+    fn shared_data(&self, key: &str) -> Result<Option<(Vec<u8>, u32)>, HostError> {
+        calls::shared_data(key)
+    }
+
+    fn set_shared_data(&mut self, key: &str, value: &[u8], cas: u32) -> Result<bool, HostError> {
+        calls::set_shared_data(key, value, cas)
+    }
+
+    fn define_gauge(&mut self, name: &str) -> Result<u32, HostError> {
+        calls::define_gauge(name)
+    }
+
+    fn set_gauge(&mut self, id: u32, value: u64) -> Result<(), HostError> {
+        calls::set_gauge(id, value)
     }
 }

@@ -50,6 +50,12 @@ fn the_access_log_prints_the_decision() {
         OBJECT,
     );
     let client_sha256 = s.pki.client.sha256_hex();
+    // The path's earliest notAfter: the client's (its CA lives longer).
+    let epoch = openssl::asn1::Asn1Time::from_unix(0).unwrap();
+    let to_client = epoch.diff(s.pki.client.cert.not_after()).unwrap();
+    let not_after = onerecord_tls_policy_core::rfc3339::format_rfc3339(
+        u64::try_from(i64::from(to_client.days) * 86_400 + i64::from(to_client.secs)).unwrap(),
+    );
     let anchor_sha256 = Stack::client_ca_sha256();
     let Stack { envoy, .. } = s;
     let (text, lines) = entries_after_stop(envoy, &log);
@@ -66,14 +72,14 @@ fn the_access_log_prints_the_decision() {
     assert_eq!(
         allowed["onerecord"],
         format!(
-            "decision=allow;reason=-;rule=access-delegations;client_sha256={client_sha256};anchor_sha256={anchor_sha256}"
+            "decision=allow;reason=-;rule=access-delegations;client_sha256={client_sha256};anchor_sha256={anchor_sha256};not_after={not_after}"
         )
     );
     let denied = entry(OBJECT);
     assert_eq!(denied["status"], 403);
     assert_eq!(
         denied["onerecord"],
-        "decision=deny;reason=tls_required;rule=-;client_sha256=-;anchor_sha256=-"
+        "decision=deny;reason=tls_required;rule=-;client_sha256=-;anchor_sha256=-;not_after=-"
     );
 }
 

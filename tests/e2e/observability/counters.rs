@@ -67,11 +67,11 @@ fn prometheus_counts_every_request_under_its_reason_and_rule() {
     ] {
         assert_eq!(samples.get(&zero), Some(&0), "{zero:?}");
     }
-    // allowed + denied per reason, for "-" and access-delegations; chain
-    // verifications by result; 2 config counters.
+    // allowed, the two expiry counters and denied per reason, for "-" and
+    // access-delegations; chain verifications by result; 2 config counters.
     assert_eq!(
         samples.len(),
-        2 * (1 + Reason::ALL.len()) + (1 + chain_failures().count()) + 2
+        2 * (3 + Reason::ALL.len()) + (1 + chain_failures().count()) + 2
     );
 }
 

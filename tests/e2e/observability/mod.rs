@@ -67,8 +67,8 @@ fn non_zero(samples: &BTreeMap<Series, u64>) -> BTreeMap<Series, u64> {
         .collect()
 }
 
-/// Every sample belongs to one of the six families: the tags took every
-/// label segment out of the names.
+/// Every sample belongs to one of the families: the tags took every label
+/// segment out of the names.
 fn assert_families(samples: &BTreeMap<Series, u64>) {
     let families = [
         "allowed_total",
@@ -77,6 +77,11 @@ fn assert_families(samples: &BTreeMap<Series, u64>) {
         "chain_verifications_total",
         "config_loads_total",
         "config_failures_total",
+        "expiring_clients_total",
+        "expiring_crls_total",
+        "crl_fetches_total",
+        "crl_seconds_since_this_update",
+        "crl_seconds_until_next_update",
     ]
     .map(|family| format!("onerecord_tls_policy_{family}"));
     for (name, labels) in samples.keys() {

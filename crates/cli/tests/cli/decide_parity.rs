@@ -57,6 +57,7 @@ fn expected_json(d: &Decision, selected_rules: &[String], now: u64) -> Value {
             "uri_san": c.uri_sans,
             "dns_san": c.dns_sans,
             "organization": c.organizations,
+            "not_after": format_rfc3339(u64::try_from(c.not_after).unwrap()),
         })),
         "anchor_sha256": d.client.as_ref().map(|c| c.anchor_sha256.to_hex()),
         "path_sha256": d.client.as_ref().map_or(Vec::new(), |c| {
@@ -66,6 +67,8 @@ fn expected_json(d: &Decision, selected_rules: &[String], now: u64) -> Value {
         "at": format_rfc3339(now),
         "token_binding": d.token_binding.map(|b| b.code()),
         "logistics_agent": d.token.as_ref().map(|t| &t.logistics_agent_uri),
+        "crls": [],
+        "revoked": null,
     })
 }
 

@@ -29,10 +29,12 @@ fn explain_json_has_the_stable_keys() {
         "at",
         "token_binding",
         "logistics_agent",
+        "crls",
+        "revoked",
     ] {
         assert!(keys.contains(&key), "{key} missing from {v}");
     }
-    assert_eq!(keys.len(), 16, "{v}");
+    assert_eq!(keys.len(), 18, "{v}");
     let client: Vec<&str> = v["client"]
         .as_object()
         .unwrap()
@@ -43,7 +45,14 @@ fn explain_json_has_the_stable_keys() {
     client_sorted.sort_unstable();
     assert_eq!(
         client_sorted,
-        ["dns_san", "organization", "sha256", "subject", "uri_san"]
+        [
+            "dns_san",
+            "not_after",
+            "organization",
+            "sha256",
+            "subject",
+            "uri_san"
+        ]
     );
 
     let r = s.explain(None, &["--json", "--path", "/access-delegations"]);

@@ -11,6 +11,7 @@
 )]
 
 mod check_config;
+mod crl;
 mod decide_parity;
 mod explain;
 mod explain_output;

@@ -7,6 +7,7 @@
 //! themselves, `values.rs` defines what they become.
 
 mod ca_certificates;
+pub mod crls;
 mod json;
 mod profile;
 mod rules;
@@ -47,6 +48,8 @@ pub struct Config {
     pub token_binding: TokenBinding,
     /// Where `jwt_authn` keeps the verified payload.
     pub token_metadata: TokenMetadata,
+    /// `crls_pem`, `crl_sources`, `crl_grace_seconds`, `expiry_warning_days`.
+    pub revocation: crls::RevocationConfig,
     /// The verifier for `trust`, made from the CA certificates as they were
     /// read when checked: [`Config::trust_store`].
     trust_store: Prepared,
@@ -103,6 +106,7 @@ impl Default for Config {
             trusted_proxies: None,
             token_binding: TokenBinding::default(),
             token_metadata: TokenMetadata::default(),
+            revocation: crls::RevocationConfig::default(),
             trust_store,
         }
     }
@@ -154,7 +158,7 @@ impl Config {
     }
 
     fn from_object(object: &Map<String, Value>) -> Result<Config, ConfigError> {
-        const KNOWN: &[&str] = &[
+        const OWN: &[&str] = &[
             "mode",
             "min_tls_version",
             "mtls",
@@ -171,9 +175,10 @@ impl Config {
             "x509_profile",
             "onerecord_profile",
         ];
-        let known: Vec<&str> = KNOWN
+        let known: Vec<&str> = OWN
             .iter()
             .chain(token_binding::GLOBAL_KEYS)
+            .chain(crls::FIELDS)
             .copied()
             .collect();
         reject_unknown(object, &known, "")?;
@@ -294,6 +299,7 @@ impl Config {
         if let Some(v) = present(object, "trusted_proxies") {
             config.trusted_proxies = Some(trusted_proxies::read(v, &config.annotation_prefix)?);
         }
+        config.revocation = crls::read(object, &config.trust.ca_certificates_der)?;
         config.check_trust_is_possible()?;
         config.trust_store = Prepared(TrustStore::with_certificates(
             &config.trust,

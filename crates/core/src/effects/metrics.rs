@@ -28,12 +28,35 @@ pub const TRUSTED_PROXY_REQUESTS: &str = "onerecord_tls_policy.trusted_proxy_req
 pub const TOKEN_BINDINGS: &str = "token_bindings_total";
 pub const CONFIG_LOADS: &str = "onerecord_tls_policy.config_loads_total";
 pub const CONFIG_FAILURES: &str = "onerecord_tls_policy.config_failures_total";
+/// CRL fetches by source and result:
+/// `<PREFIX>.crl_fetches_total.source.<index>.result.<ok | http_error | parse_error | bad_signature | older>`.
+pub const CRL_FETCHES: &str = "crl_fetches_total";
+/// Gauges by source: `<PREFIX>.<gauge>.source.<index>`.
+pub const CRL_SECONDS_SINCE_THIS_UPDATE: &str = "crl_seconds_since_this_update";
+pub const CRL_SECONDS_UNTIL_NEXT_UPDATE: &str = "crl_seconds_until_next_update";
+/// Requests whose verified path expires within `expiry_warning_days`, and
+/// whose CRL reaches nextUpdate within it: `<PREFIX>.<family>.rule.<rule>`.
+pub const EXPIRING_CLIENTS: &str = "expiring_clients_total";
+pub const EXPIRING_CRLS: &str = "expiring_crls_total";
+/// The results of a CRL fetch, as its counters label them.
+pub const CRL_FETCH_RESULTS: [&str; 5] =
+    ["ok", "http_error", "parse_error", "bad_signature", "older"];
+
+/// `onerecord_tls_policy.crl_fetches_total.source.<index>.result.<result>`.
+pub fn crl_fetch_counter_name(source: usize, result: &str) -> String {
+    format!("{PREFIX}.{CRL_FETCHES}.source.{source}.result.{result}")
+}
+
+/// `onerecord_tls_policy.<gauge>.source.<index>`.
+pub fn crl_gauge_name(gauge: &str, source: usize) -> String {
+    format!("{PREFIX}.{gauge}.source.{source}")
+}
 
 /// `stats_config.stats_tags` entries, `(tag_name, regex)`. Envoy matches them
 /// against the full stat name, `wasmcustom.` namespace included; the first
 /// group is cut from the name, the second is the label value. Rule names
 /// may contain dots, so the rule comes last and takes the rest of the name.
-pub const STATS_TAGS: [(&str, &str); 3] = [
+pub const STATS_TAGS: [(&str, &str); 4] = [
     (
         "reason",
         r"^wasmcustom\.onerecord_tls_policy\.\w+(\.reason\.(\w+))",
@@ -44,7 +67,11 @@ pub const STATS_TAGS: [(&str, &str); 3] = [
     ),
     (
         "result",
-        r"^wasmcustom\.onerecord_tls_policy\.(?:chain_verifications_total|token_bindings_total)(\.result\.(\w+))$",
+        r"^wasmcustom\.onerecord_tls_policy\.(?:chain_verifications_total|token_bindings_total|crl_fetches_total\.source\.\d+)(\.result\.(\w+))$",
+    ),
+    (
+        "source",
+        r"^wasmcustom\.onerecord_tls_policy\.crl_\w+(\.source\.(\d+))",
     ),
 ];
 
@@ -66,6 +93,7 @@ pub fn chain_failures() -> impl Iterator<Item = Reason> {
                 | Reason::TokenAgentMismatch
                 | Reason::TokenAgentMissing
                 | Reason::TokenPayloadUnavailable
+                | Reason::RevocationStatusUnknown
         )
     })
 }

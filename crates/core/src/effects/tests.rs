@@ -14,6 +14,7 @@ fn decision(verdict: Verdict, mode: Mode) -> Decision {
         tls_version: Some(TlsVersion::Tls13),
         client: None,
         ignored_certificate: None,
+        expiring: Default::default(),
         detail: None,
         token: None,
         token_binding: None,
@@ -217,6 +218,8 @@ fn annotations_for_verified_client_in_audit() {
         organizations: vec!["Example".into()],
         anchor_sha256: Fingerprint([2; 32]),
         path_sha256: vec![Fingerprint([1; 32]), Fingerprint([2; 32])],
+        path_links: Vec::new(),
+        not_after: 1_000,
     });
     let a = annotations(&d, "x-1r-");
     let get = |n: &str| a.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());

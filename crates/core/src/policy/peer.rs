@@ -2,11 +2,12 @@
 //! anchors, unless the connection's remembered verdict, or one remembered for
 //! the same bytes, still decides it.
 
-use super::Policy;
+use super::{Policy, Run};
 use crate::decision::ChainVerification;
 use crate::facts::{Handshake, PeerFacts};
 use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
+use crate::revocation::IssuerKey;
 use crate::state::{CacheKey, CachedDenial, CachedVerdict, Connection, ConnectionVerdict, State};
 use crate::trust::{PresentedChain, VerifiedClient};
 use crate::xfcc::{self, XfccError};
@@ -110,10 +111,13 @@ impl Policy {
         connection_id: Option<u64>,
         proxy: Option<&Fingerprint>,
         now_unix: u64,
-        state: &mut State,
-        verification: &mut Option<ChainVerification>,
+        run: &mut Run<'_>,
         detail: &mut Option<&'static str>,
     ) -> Result<VerifiedClient, Reason> {
+        let Run {
+            state,
+            chain_verification: verification,
+        } = run;
         let digest = peer.sha256_digest.as_deref();
         if let Some(id) = connection_id {
             match state.connection_verdict(id) {
@@ -177,7 +181,10 @@ impl Policy {
                 return outcome;
             }
         }
-        let outcome = self.verify_chain(peer, now_unix);
+        let (outcome, issuers) = self.verify_chain(peer, now_unix);
+        if !self.config.revocation.sources.is_empty() {
+            state.revocation.learn(&issuers);
+        }
         *verification = Some(match &outcome {
             Ok(_) => ChainVerification::Verified,
             Err(failure) => ChainVerification::Failed(failure.reason),
@@ -230,9 +237,26 @@ impl Policy {
                 .any(|f| revoked.contains(f))
     }
 
+    /// The full verification, and the issuers on the path it verified (CAs
+    /// a fetched CRL may be signed by).
+    fn verify_chain(
+        &self,
+        peer: &PeerFacts,
+        now_unix: u64,
+    ) -> (Result<CachedVerdict, Failure>, Vec<IssuerKey>) {
+        let mut issuers = Vec::new();
+        let outcome = self.verify_chain_learning(peer, now_unix, &mut issuers);
+        (outcome, issuers)
+    }
+
     /// The full verification. The leaf must be the handshake's certificate;
     /// the rest of the chain is only candidate material for the verifier.
-    fn verify_chain(&self, peer: &PeerFacts, now_unix: u64) -> Result<CachedVerdict, Failure> {
+    fn verify_chain_learning(
+        &self,
+        peer: &PeerFacts,
+        now_unix: u64,
+        issuers: &mut Vec<IssuerKey>,
+    ) -> Result<CachedVerdict, Failure> {
         let element = match peer.xfcc.as_deref() {
             Some(header) => {
                 Some(xfcc::parse_last_element(header).map_err(|_| Reason::PeerChainUnavailable)?)
@@ -270,6 +294,7 @@ impl Policy {
         };
         let chain = PresentedChain { leaf, others };
         let verification = self.config.trust_store().verify_counted(&chain, now_unix);
+        *issuers = verification.path_issuers;
         match verification.result {
             Ok((client, validity)) => Ok(CachedVerdict { client, validity }),
             Err(reason) => {

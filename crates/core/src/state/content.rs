@@ -177,6 +177,8 @@ pub(crate) mod tests {
                 organizations: Vec::new(),
                 anchor_sha256: Fingerprint([0; 32]),
                 path_sha256: vec![Fingerprint([n; 32]), Fingerprint([0; 32])],
+                path_links: Vec::new(),
+                not_after: 100,
             },
             validity: PathValidity {
                 not_before: 0,

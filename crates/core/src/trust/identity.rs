@@ -34,5 +34,7 @@ pub(crate) fn client(
         organizations: x509::organizations(leaf),
         anchor_sha256,
         path_sha256,
+        path_links: Vec::new(),
+        not_after: i64::MAX,
     })
 }

@@ -82,6 +82,7 @@
 //! 7. the leaf's subjectAltName unreadable → `CertificateInvalid`.
 
 mod algorithms;
+pub(crate) use algorithms::ALGORITHMS;
 mod anchors;
 mod budget;
 mod configured;
@@ -99,6 +100,7 @@ mod profile;
 mod rfc5280;
 pub use rfc5280::Defect;
 mod signed;
+pub(crate) use signed::{PublicKey, Signed, no_unused_bits, split_tlv, take};
 
 #[cfg(test)]
 mod cost_tests;
@@ -107,6 +109,7 @@ mod tests;
 
 use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
+use crate::revocation::{IssuerKey, PathLink};
 use anchors::Anchor;
 use configured::Configured;
 pub(crate) use configured::{CaCertificate, CaCertificateError};
@@ -154,6 +157,11 @@ pub struct VerifiedClient {
     pub anchor_sha256: Fingerprint,
     /// SHA-256 of every certificate on the verified path, leaf first, anchor last.
     pub path_sha256: Vec<Fingerprint>,
+    /// Issuer and serial of each certificate below the anchor, leaf first:
+    /// what the revocation check of every request reads.
+    pub path_links: Vec<PathLink>,
+    /// The earliest notAfter on the path, anchor included (Unix seconds).
+    pub not_after: i64,
 }
 
 /// When every certificate on a verified path, the anchor included, is within
@@ -200,6 +208,8 @@ pub struct Verification {
     /// What exactly a refused path broke, when the reason alone does not
     /// say (the profile defect or the name constraint): for logs and `explain`.
     pub detail: Option<&'static str>,
+    /// The issuing certificates of the verified path, which may sign CRLs.
+    pub path_issuers: Vec<IssuerKey>,
 }
 
 /// The next instant after `now` at which any of webpki's comparisons (at
@@ -292,6 +302,7 @@ impl TrustStore {
             cost: VerificationCost::default(),
             failure_stable_until: u64::MAX,
             detail: None,
+            path_issuers: Vec::new(),
         };
         verification.result = self.verify_with(chain, now_unix, &mut verification);
         verification
@@ -340,7 +351,10 @@ impl TrustStore {
             verification.detail = refusal.detail;
             refusal.reason
         })?;
-        let client = identity::client(&presented.leaf_x509, path.sha256)?;
+        let mut client = identity::client(&presented.leaf_x509, path.sha256)?;
+        client.path_links = path.links;
+        client.not_after = path.validity.not_after;
+        verification.path_issuers = path.issuers;
         Ok((client, path.validity))
     }
 }

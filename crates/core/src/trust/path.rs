@@ -22,6 +22,7 @@ use super::presented::Cert;
 use super::profile::{self, PathCert, Refusal};
 use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
+use crate::revocation::{IssuerKey, PathLink};
 use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime};
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
@@ -32,6 +33,10 @@ pub(crate) struct BuiltPath {
     /// SHA-256 of each certificate on it, leaf first, anchor last.
     pub sha256: Vec<Fingerprint>,
     pub validity: PathValidity,
+    /// Each certificate below the anchor, for the revocation check.
+    pub links: Vec<PathLink>,
+    /// The issuing certificates on it (intermediates and anchor).
+    pub issuers: Vec<IssuerKey>,
 }
 
 /// Builds and checks a path from `leaf` to one of `anchors`, and says what
@@ -265,11 +270,51 @@ impl Search<'_, '_> {
         let all = std::iter::once(&self.leaf.facts)
             .chain(on_path.iter().map(|c| &c.facts))
             .chain(std::iter::once(&anchor.facts));
+        let (links, issuers) = revocation_facts(self.leaf, &on_path, anchor)?;
         Ok(BuiltPath {
             sha256,
             validity: PathValidity::of(all),
+            links,
+            issuers,
         })
     }
+}
+
+/// For each certificate below the anchor, its issuer and serial; and the
+/// issuers themselves, which may sign CRLs.
+fn revocation_facts(
+    leaf: &Cert<'_>,
+    on_path: &[&Cert<'_>],
+    anchor: &Anchor,
+) -> Result<(Vec<PathLink>, Vec<IssuerKey>), Reason> {
+    let mut issuers: Vec<IssuerKey> = on_path
+        .iter()
+        .map(|c| IssuerKey::of_certificate(&c.der).ok_or(Reason::CertificateInvalid))
+        .collect::<Result<_, _>>()?;
+    issuers.push(IssuerKey {
+        subject: anchor.trust_anchor.subject.as_ref().to_vec(),
+        spki: anchor
+            .trust_anchor
+            .subject_public_key_info
+            .as_ref()
+            .to_vec(),
+        crl_sign: anchor.facts.crl_sign.unwrap_or(true),
+    });
+    let children = std::iter::once(leaf).chain(on_path.iter().copied());
+    let links = children
+        .zip(&issuers)
+        .map(|(child, issuer)| {
+            PathLink::of(
+                &child.der,
+                child.facts.ca == Some(true),
+                child.facts.not_after,
+                &issuer.subject,
+                &issuer.spki,
+            )
+            .ok_or(Reason::CertificateInvalid)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((links, issuers))
 }
 
 fn path_cert<'a>(cert: &'a Cert<'_>) -> PathCert<'a> {

@@ -51,6 +51,7 @@ pub(crate) struct CertFacts {
     /// KeyUsage bits; `None` when the extension is absent.
     pub key_cert_sign: Option<bool>,
     pub digital_signature: Option<bool>,
+    pub crl_sign: Option<bool>,
     /// Whether the EKU lists clientAuth; `None` when the extension is absent.
     pub client_auth: Option<bool>,
     /// `Err(WeakKey)` for a key outside the profile.
@@ -98,7 +99,8 @@ impl CertFacts {
             ca: bc.as_ref().map(|bc| bc.value.ca),
             path_len: bc.and_then(|bc| bc.value.path_len_constraint),
             key_cert_sign: ku.as_ref().map(|ku| ku.value.key_cert_sign()),
-            digital_signature: ku.map(|ku| ku.value.digital_signature()),
+            digital_signature: ku.as_ref().map(|ku| ku.value.digital_signature()),
+            crl_sign: ku.map(|ku| ku.value.crl_sign()),
             client_auth: eku.map(|eku| eku.value.client_auth),
             key: key_strength(cert.public_key()),
             weak_signature: is_weak_signature(&cert.signature_algorithm),
@@ -330,6 +332,7 @@ mod tests {
             path_len: None,
             key_cert_sign: None,
             digital_signature: None,
+            crl_sign: None,
             client_auth: None,
             key: Ok(()),
             weak_signature: false,

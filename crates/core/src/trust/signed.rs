@@ -68,6 +68,8 @@ pub(crate) struct Signed<'a> {
     /// Name contents, as webpki compares them.
     pub subject: &'a [u8],
     pub issuer: &'a [u8],
+    /// The serialNumber INTEGER's contents, as encoded.
+    pub serial: &'a [u8],
     pub key: PublicKey<'a>,
     /// The whole TBSCertificate, tag and length included: the signed message.
     pub tbs: &'a [u8],
@@ -96,7 +98,7 @@ impl<'a> Signed<'a> {
         if fields.first() == Some(&VERSION) {
             fields = take(fields, VERSION)?.1;
         }
-        let (_serial, fields) = take(fields, INTEGER)?;
+        let (serial, fields) = take(fields, INTEGER)?;
         let (_signature, fields) = take(fields, SEQUENCE)?;
         let (issuer, fields) = take(fields, SEQUENCE)?;
         let (_validity, fields) = take(fields, SEQUENCE)?;
@@ -105,6 +107,7 @@ impl<'a> Signed<'a> {
         Some(Signed {
             subject,
             issuer,
+            serial,
             key: PublicKey::from_spki(spki)?,
             tbs,
             signature_algorithm,
@@ -114,7 +117,7 @@ impl<'a> Signed<'a> {
 }
 
 /// A BIT STRING's contents without its unused-bits octet, which must be 0.
-fn no_unused_bits(contents: &[u8]) -> Option<&[u8]> {
+pub(crate) fn no_unused_bits(contents: &[u8]) -> Option<&[u8]> {
     match contents.split_first() {
         Some((0, bits)) => Some(bits),
         _ => None,
@@ -122,13 +125,13 @@ fn no_unused_bits(contents: &[u8]) -> Option<&[u8]> {
 }
 
 /// The contents of the first TLV when its tag is `tag`, and what follows it.
-fn take(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+pub(crate) fn take(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
     let (found, contents, rest) = tlv(input)?;
     (found == tag).then_some((contents, rest))
 }
 
 /// The first TLV whole, and what follows it.
-fn split_tlv(input: &[u8]) -> Option<(&[u8], &[u8])> {
+pub(crate) fn split_tlv(input: &[u8]) -> Option<(&[u8], &[u8])> {
     let (_, contents, rest) = tlv(input)?;
     let whole = input.len().checked_sub(rest.len())?;
     debug_assert!(whole >= contents.len());
@@ -136,7 +139,7 @@ fn split_tlv(input: &[u8]) -> Option<(&[u8], &[u8])> {
 }
 
 /// Tag, contents and rest of the first TLV (definite lengths, up to 4 octets).
-pub(super) fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+pub(crate) fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     let (&tag, rest) = input.split_first()?;
     let (&first, mut rest) = rest.split_first()?;
     let length = if first < 0x80 {

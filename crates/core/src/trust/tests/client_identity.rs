@@ -32,7 +32,14 @@ fn identity_fields_are_exact() {
             organizations: vec!["Example Airline".to_string()],
             anchor_sha256: sha(&root),
             path_sha256: vec![sha(&leaf), sha(&inter), sha(&root)],
+            path_links: client.path_links.clone(),
+            not_after: client.not_after,
         }
+    );
+    assert_eq!(
+        client.path_links.len(),
+        2,
+        "leaf and intermediate, not the anchor"
     );
 }
 
