@@ -155,8 +155,8 @@ soak-short: build envoy
 	SOAK_REQUESTS=$(SOAK_SHORT_REQUESTS) cargo test --test e2e -- soak:: --ignored --nocapture
 
 # ---- Macro benchmark: make bench ----------------------------------------------
-# Envoy with no filter, a no-op wasm filter, RBAC, Lua and this plugin, side
-# by side under oha (benches/macro; method and results in docs/benchmarks.md,
+# Envoy with no filter, a no-op wasm filter, RBAC, Lua and this plugin (also
+# binding a jwt_authn-verified token), side by side under oha (benches/macro; method and results in docs/benchmarks.md,
 # which it updates). Several minutes; wants two CPUs and an otherwise idle
 # machine (it waits up to 2 minutes for a load average below 1.5). Not in CI.
 # `make bench-profile` runs the plugin's hostcalls step by step instead.

@@ -3,6 +3,7 @@
 //! signed here against an inline JWKS. Each case checks what the recording
 //! upstream received (or that it received nothing).
 
+use crate::observability::access_log::{decision_format, entries_after_stop};
 use onerecord_tls_policy_testkit as support;
 
 use serde_json::{Value, json};
@@ -15,6 +16,7 @@ use support::onerecord::{assert_allowed, deny_reason};
 use support::pki::Issued;
 use support::policies::{DELEGATION, OBJECT, pinned_client_ca, with};
 use support::stack::Stack;
+use support::tempdir::TempDir;
 use support::unix_now;
 use support::upstream::Echo;
 use support::vm;
@@ -25,16 +27,26 @@ const FORWARDER: &str = "https://1r.example.com/logistics-agents/forwarder-1";
 /// Binding required (with `cnf`) under `/access-delegations`, optional
 /// under `/logistics-objects`; mTLS optional elsewhere.
 fn policy() -> Value {
+    binding_policy(
+        json!({ "token_binding": "required", "require_cnf": true }),
+        json!({ "token_binding": "optional" }),
+    )
+}
+
+/// The `access-delegations` and `logistics-objects` rules with these
+/// binding fields; mTLS optional elsewhere.
+fn binding_policy(delegations: Value, objects: Value) -> Value {
+    let rule = |name: &str, fields: Value| {
+        with(
+            json!({ "name": name, "path_prefix": format!("/{name}") }),
+            fields,
+        )
+    };
     with(
         pinned_client_ca(),
         json!({
             "mtls": "optional",
-            "rules": [
-                { "name": "access-delegations", "path_prefix": "/access-delegations",
-                  "token_binding": "required", "require_cnf": true },
-                { "name": "logistics-objects", "path_prefix": "/logistics-objects",
-                  "token_binding": "optional" },
-            ],
+            "rules": [rule("access-delegations", delegations), rule("logistics-objects", objects)],
         }),
     )
 }
@@ -42,8 +54,12 @@ fn policy() -> Value {
 /// Envoy with `jwt_authn` (`missing`: what it does with a request without
 /// a valid token) in front of the filter.
 fn start(issuer: &TokenIssuer, missing: &str) -> Stack {
+    start_spec(EnvoySpec::new(&policy()), issuer, missing)
+}
+
+fn start_spec(spec: EnvoySpec, issuer: &TokenIssuer, missing: &str) -> Stack {
     let filter = jwt::jwt_authn_filter(issuer, missing);
-    Stack::start_edited(EnvoySpec::new(&policy()), |bootstrap, _| {
+    Stack::start_edited(spec, |bootstrap, _| {
         jwt::insert_in_front(bootstrap, &filter)
     })
 }
@@ -59,6 +75,11 @@ fn with_token(path: &str, token: &str) -> Request {
 /// A token for `agent` bound to `holder`'s certificate, signed by `issuer`.
 fn token(issuer: &TokenIssuer, agent: &str, holder: &Issued) -> String {
     issuer.sign(&jwt::claims(agent, Some(&holder.der()), unix_now()))
+}
+
+/// `token` sent to `path` over `client`, bound to `agent`.
+fn assert_token_bound(s: &Stack, client: &TlsClient, path: &str, token: &str, agent: &str) -> Echo {
+    assert_bound(&client.send(s.tls(), &with_token(path, token)), agent)
 }
 
 fn assert_bound(resp: &Response, agent: &str) -> Echo {
@@ -91,6 +112,15 @@ fn assert_unbound(echo: &Echo) {
         "{:#?}",
         echo.headers
     );
+}
+
+/// `token_bindings_total` by result, as Envoy counted it.
+fn assert_binding_counts(s: &Stack, expected: &[(&str, u64)]) {
+    let counters = vm::counters(&s.envoy);
+    for (result, count) in expected {
+        let name = format!(".onerecord_tls_policy.token_bindings_total.result.{result}");
+        assert_eq!(vm::sum_suffix(&counters, &name), *count, "{name}");
+    }
 }
 
 /// Refused by the filter with `status` and `reason`; nothing more reached the upstream.
@@ -164,18 +194,17 @@ fn a_bound_token_passes_only_over_its_own_certificate() {
     let resp = presenting(&s, &pki.client).send(s.tls(), &with_token(DELEGATION, &airline_token));
     assert_bound(&resp, AIRLINE);
 
-    let counters = vm::counters(&s.envoy);
-    for (result, count) in [
-        ("verified", 2),
-        ("token_certificate_mismatch", 3),
-        ("token_agent_mismatch", 1),
-        ("token_agent_missing", 1),
-        ("token_required", 1),
-        ("absent", 0),
-    ] {
-        let name = format!(".onerecord_tls_policy.token_bindings_total.result.{result}");
-        assert_eq!(vm::sum_suffix(&counters, &name), count, "{name}");
-    }
+    assert_binding_counts(
+        &s,
+        &[
+            ("verified", 2),
+            ("token_certificate_mismatch", 3),
+            ("token_agent_mismatch", 1),
+            ("token_agent_missing", 1),
+            ("token_required", 1),
+            ("absent", 0),
+        ],
+    );
 }
 
 #[test]
@@ -284,4 +313,218 @@ fn a_payload_with_a_null_claim_is_still_bound() {
     claims["logistics_agent_uri"] = json!(AIRLINE);
     let resp = client.send(s.tls(), &with_token(DELEGATION, &issuer.sign(&claims)));
     assert_refused(&s, &resp, 403, "token_certificate_mismatch", seen);
+}
+
+/// `"agent_match": "host"` under `/access-delegations`, the default exact
+/// match under `/logistics-objects`; the token required on both.
+fn agent_match_policy() -> Value {
+    binding_policy(
+        json!({ "token_binding": "required", "agent_match": "host" }),
+        json!({ "token_binding": "required" }),
+    )
+}
+
+#[test]
+fn host_agent_match_accepts_another_path_of_the_same_origin_and_exact_does_not() {
+    let pki = TestPki::shared();
+    let issuer = TokenIssuer::generate("k1");
+    let s = start_spec(
+        EnvoySpec::new(&agent_match_policy()),
+        &issuer,
+        "allow_missing",
+    );
+    let client = presenting(&s, &pki.client);
+    // The client's URI SAN is AIRLINE; these name its origin with another path.
+    const BRANCH: &str = "https://1r.example.com/logistics-agents/airline-1/branch-lhr";
+    const SPELLED: &str = "HTTPS://1R.Example.COM:443/logistics-agents";
+    let branch = token(&issuer, BRANCH, &pki.client);
+
+    // host: passes, and the backend is told the token's agent, not the SAN.
+    let echo = assert_token_bound(&s, &client, DELEGATION, &branch, BRANCH);
+    assert_eq!(echo.all("x-onerecord-logistics-agent").len(), 1);
+    let spelled = token(&issuer, SPELLED, &pki.client);
+    assert_token_bound(&s, &client, DELEGATION, &spelled, SPELLED);
+
+    // exact: the same token is refused.
+    let seen = s.upstream.count();
+    let resp = client.send(s.tls(), &with_token(OBJECT, &branch));
+    assert_refused(&s, &resp, 403, "token_agent_mismatch", seen);
+
+    // host: another host, port or scheme, or userinfo, is not the same origin.
+    for agent in [
+        "https://1r.example.org/logistics-agents/airline-1",
+        "https://1r.example.com.evil.example/logistics-agents/airline-1",
+        "https://1r.example.com:8443/logistics-agents/airline-1",
+        "http://1r.example.com/logistics-agents/airline-1",
+        "https://airline-1@1r.example.com/logistics-agents/airline-1",
+    ] {
+        let resp = client.send(
+            s.tls(),
+            &with_token(DELEGATION, &token(&issuer, agent, &pki.client)),
+        );
+        assert_eq!(resp.status, 403, "{agent}: {resp:#?}");
+        assert_eq!(deny_reason(&resp), Some("token_agent_mismatch"), "{agent}");
+        assert_eq!(s.upstream.count(), seen, "{agent}");
+    }
+
+    // exact: the SAN itself passes.
+    let own = token(&issuer, AIRLINE, &pki.client);
+    assert_token_bound(&s, &client, OBJECT, &own, AIRLINE);
+
+    assert_binding_counts(&s, &[("verified", 3), ("token_agent_mismatch", 6)]);
+}
+
+#[test]
+fn the_access_log_value_carries_the_binding_result() {
+    let pki = TestPki::shared();
+    let issuer = TokenIssuer::generate("k1");
+    let logs = TempDir::new("token-access-log");
+    let log = logs.join("access.json");
+    let spec = EnvoySpec::new(&policy()).access_log(&log, decision_format());
+    let s = start_spec(spec, &issuer, "allow_missing");
+    let client = presenting(&s, &pki.client);
+    const BOUND: &str = "/access-delegations/bound";
+    const MISMATCH: &str = "/access-delegations/mismatch";
+    const NO_TOKEN: &str = "/access-delegations/no-token";
+    const ABSENT: &str = "/logistics-objects/absent";
+    const ANONYMOUS: &str = "/logistics-objects/anonymous";
+    const UNBOUND: &str = "/unbound";
+
+    let own = token(&issuer, AIRLINE, &pki.client);
+    assert_token_bound(&s, &client, BOUND, &own, AIRLINE);
+    assert_unbound(&assert_allowed(&client.get(s.tls(), ABSENT)));
+    assert_unbound(&assert_allowed(&client.get(s.tls(), UNBOUND)));
+    let seen = s.upstream.count();
+    let other_agent = token(&issuer, FORWARDER, &pki.client);
+    let resp = client.send(s.tls(), &with_token(MISMATCH, &other_agent));
+    assert_refused(&s, &resp, 403, "token_agent_mismatch", seen);
+    assert_refused(
+        &s,
+        &client.get(s.tls(), NO_TOKEN),
+        401,
+        "token_required",
+        seen,
+    );
+    let resp = s.client().get(s.tls(), ANONYMOUS);
+    assert_refused(&s, &resp, 403, "client_certificate_required", seen);
+    let received: Vec<String> = s.upstream.seen().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(
+        received,
+        [BOUND, ABSENT, UNBOUND],
+        "the upstream's requests"
+    );
+
+    let client_sha256 = pki.client.sha256_hex();
+    let anchor_sha256 = pki.client_ca.sha256_hex();
+    let Stack { envoy, .. } = s;
+    let (text, lines) = entries_after_stop(envoy, &log);
+    // The entry's status and its value's fields, in order.
+    let logged = |path: &str| -> (u64, Vec<(String, String)>) {
+        let found: Vec<&Value> = lines.iter().filter(|l| l["path"] == path).collect();
+        assert_eq!(found.len(), 1, "{path} logged once: {text}");
+        let entry = found[0];
+        let status = entry["status"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{entry}"));
+        let value = entry["onerecord"].as_str().unwrap_or_default();
+        let fields = value
+            .split(';')
+            .map(|field| {
+                let (key, value) = field.split_once('=').unwrap_or_else(|| panic!("{value}"));
+                (key.to_string(), value.to_string())
+            })
+            .collect();
+        (status, fields)
+    };
+    let field = |fields: &[(String, String)], key: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    for (path, status, decision, reason, rule, binding) in [
+        (
+            BOUND,
+            200,
+            "allow",
+            "-",
+            "access-delegations",
+            Some("verified"),
+        ),
+        (
+            ABSENT,
+            200,
+            "allow",
+            "-",
+            "logistics-objects",
+            Some("absent"),
+        ),
+        (
+            MISMATCH,
+            403,
+            "deny",
+            "token_agent_mismatch",
+            "access-delegations",
+            Some("token_agent_mismatch"),
+        ),
+        (
+            NO_TOKEN,
+            401,
+            "deny",
+            "token_required",
+            "access-delegations",
+            Some("token_required"),
+        ),
+        // No verified client: no binding result.
+        (
+            ANONYMOUS,
+            403,
+            "deny",
+            "client_certificate_required",
+            "logistics-objects",
+            None,
+        ),
+        // No rule binds the token here.
+        (UNBOUND, 200, "allow", "-", "-", None),
+    ] {
+        let (logged_status, fields) = logged(path);
+        let context = format!("{path}: {fields:?}");
+        assert_eq!(logged_status, status, "{context}");
+        assert_eq!(
+            field(&fields, "decision").as_deref(),
+            Some(decision),
+            "{context}"
+        );
+        assert_eq!(
+            field(&fields, "reason").as_deref(),
+            Some(reason),
+            "{context}"
+        );
+        assert_eq!(field(&fields, "rule").as_deref(), Some(rule), "{context}");
+        assert_eq!(
+            field(&fields, "token_binding").as_deref(),
+            binding,
+            "{context}"
+        );
+        // The binding result comes last, after the client's fields.
+        if binding.is_some() {
+            assert_eq!(
+                fields.last().map(|(k, _)| k.as_str()),
+                Some("token_binding"),
+                "{context}"
+            );
+        }
+        if decision == "allow" {
+            assert_eq!(
+                field(&fields, "client_sha256"),
+                Some(client_sha256.clone()),
+                "{context}"
+            );
+            assert_eq!(
+                field(&fields, "anchor_sha256"),
+                Some(anchor_sha256.clone()),
+                "{context}"
+            );
+        }
+    }
 }
