@@ -3,7 +3,9 @@
 //! configuration check, with the gateway that writes the headers the
 //! filter believes, and with each other.
 
-use super::{assert_hardened, connection_managers, document_of_kind, documents, envoy_dir};
+use super::{
+    assert_hardened, connection_managers, document_of_kind, documents, envoy_dir, jwt_issuers,
+};
 use onerecord_tls_policy::config::{Config, ForwardClientCert};
 use serde_json::Value;
 
@@ -129,13 +131,7 @@ fn the_istio_sidecar_placement_trusts_the_gateway_that_sets_its_headers() {
         authn["metadata"]["namespace"],
         sidecar["metadata"]["namespace"]
     );
-    let issuers: Vec<&str> = authn["spec"]["jwtRules"]
-        .as_array()
-        .expect("jwtRules")
-        .iter()
-        .filter_map(|r| r["issuer"].as_str())
-        .collect();
-    assert_eq!(issuers, [policy.token_metadata.key.as_str()]);
+    assert_eq!(jwt_issuers(&authn), [policy.token_metadata.key.as_str()]);
 
     let strict = document_of_kind(&path, "PeerAuthentication");
     assert_eq!(strict["spec"]["mtls"]["mode"], "STRICT");

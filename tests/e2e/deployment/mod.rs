@@ -456,12 +456,16 @@ fn the_token_the_filter_binds_is_verified_in_front_of_it() {
     let authn = document_of_kind(&path, "RequestAuthentication");
     assert_eq!(authn["apiVersion"], "security.istio.io/v1");
     assert_eq!(authn["spec"]["selector"], plugin["spec"]["selector"]);
-    let issuers: Vec<&str> = authn["spec"]["jwtRules"]
+    assert_eq!(jwt_issuers(&authn), [metadata.key.as_str()]);
+    assert_eq!(metadata.filter, "envoy.filters.http.jwt_authn");
+}
+
+/// The issuers an Istio `RequestAuthentication` verifies tokens of.
+fn jwt_issuers(authn: &Value) -> Vec<&str> {
+    authn["spec"]["jwtRules"]
         .as_array()
         .expect("jwtRules")
         .iter()
         .filter_map(|r| r["issuer"].as_str())
-        .collect();
-    assert_eq!(issuers, [metadata.key.as_str()]);
-    assert_eq!(metadata.filter, "envoy.filters.http.jwt_authn");
+        .collect()
 }
