@@ -145,7 +145,7 @@ fn scenarios() -> Vec<Scenario> {
 
     let constrained = issue(
         &CertSpec::ca("Constrained")
-            .extension("nameConstraints", "critical,permitted;DNS:.example.com"),
+            .extension("nameConstraints", "critical,permitted;DNS:example.com"),
         &root,
     );
     let outside = issue(
@@ -157,7 +157,7 @@ fn scenarios() -> Vec<Scenario> {
     add(
         "name-constraints-violated",
         der(&[&outside, &constrained, &root]),
-        Err(Reason::CertificateInvalid),
+        Err(Reason::NameConstraintViolation),
     );
 
     let len0 = self_signed(&CertSpec::ca("Root pathlen 0").path_len(Some(0)));
