@@ -87,6 +87,21 @@ pub fn check_effects(
         .into_iter()
         .collect();
     want.push(metrics::counter_name(family, outcome.reason(), rule));
+    // Then what of the verified client's ends within the warning window.
+    if expected.expiring.certificate {
+        want.push(metrics::counter_name(
+            onerecord_tls_policy::effects::metrics::EXPIRING_CLIENTS,
+            None,
+            rule,
+        ));
+    }
+    if expected.expiring.crl {
+        want.push(metrics::counter_name(
+            onerecord_tls_policy::effects::metrics::EXPIRING_CRLS,
+            None,
+            rule,
+        ));
+    }
     assert_eq!(
         host.incremented(),
         want,
