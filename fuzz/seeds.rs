@@ -145,7 +145,7 @@ fn scenarios() -> Vec<Scenario> {
 
     let constrained = issue(
         &CertSpec::ca("Constrained")
-            .extension("nameConstraints", "critical,permitted;DNS:.example.com"),
+            .extension("nameConstraints", "critical,permitted;DNS:example.com"),
         &root,
     );
     let outside = issue(
@@ -157,7 +157,7 @@ fn scenarios() -> Vec<Scenario> {
     add(
         "name-constraints-violated",
         der(&[&outside, &constrained, &root]),
-        Err(Reason::CertificateInvalid),
+        Err(Reason::NameConstraintViolation),
     );
 
     let len0 = self_signed(&CertSpec::ca("Root pathlen 0").path_len(Some(0)));
@@ -202,6 +202,7 @@ fn settings_pinning(chain: &[Vec<u8>]) -> TrustSettings {
         revoked_sha256: Vec::new(),
         max_chain_length: 5,
         clock_skew_seconds: 60,
+        profile: Default::default(),
     }
 }
 
@@ -256,6 +257,28 @@ fn main() {
     // The path forms of the finding, each with the finding's rules.
     for (i, path) in PATH_FORMS.iter().enumerate() {
         seed("path", &format!("form-{i}"), path);
+    }
+
+    // Token payloads, as JSON and as Envoy serialises them.
+    for (i, payload) in [
+        serde_json::json!({ "iss": "https://idp.example.com", "exp": 1_900_000_000,
+            "logistics_agent_uri": "https://1r.example.com/logistics-agents/airline-1",
+            "cnf": { "x5t#S256": "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0" },
+            "aud": ["a", "b"], "admin": false }),
+        serde_json::json!({ "logistics_agent_uri": { "nested": [1, 2.5, "x"] }, "cnf": "flat" }),
+        serde_json::json!({}),
+    ]
+    .iter()
+    .enumerate()
+    {
+        seed(
+            "token_payload",
+            &format!("json-{i}"),
+            payload.to_string().as_bytes(),
+        );
+        if let Some(wire) = onerecord_tls_policy::binding::payload::envoy_serialization(payload) {
+            seed("token_payload", &format!("envoy-{i}"), &wire);
+        }
     }
 
     for s in &scenarios {

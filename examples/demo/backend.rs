@@ -128,7 +128,11 @@ fn access_delegation_request(base: &str, request: &Seen) -> Value {
         "@type": "api:AccessDelegationRequest",
         "api:hasRequestStatus": { "@id": "api:REQUEST_PENDING" },
     });
-    if let Some(requester) = header(request, "x-onerecord-client-uri-san") {
+    // The bound token's agent where the filter verified one (ONE Record's
+    // isRequestedBy), else the client certificate's identity.
+    let requester = header(request, "x-onerecord-logistics-agent")
+        .or_else(|| header(request, "x-onerecord-client-uri-san"));
+    if let Some(requester) = requester {
         body["api:isRequestedBy"] = json!({ "@id": requester });
     }
     body

@@ -4,6 +4,7 @@
 //!   8443  HTTPS, the ONE Record API        8000  plain HTTP (refused)
 //!   8444  HTTPS, the same policy in audit  8445  HTTPS accepting TLS 1.0/1.1
 //!   9901  Envoy admin                      8080  the backend
+//!   8081  the demo CA's CRL server (fetched by the filter)
 //!
 //! It runs each curl command it prints once and shows what it got. Files
 //! (derived envoy.yaml, certificates, Envoy's log) are in `.cache/demo/`.
@@ -43,12 +44,14 @@ fn main() {
     print_overview(&demo);
     let checked = demo.self_check();
     print_cases(&checked);
+    let revocation = demo.revoke_on_open_connection();
+    print_revocation(checked.len() + 1, &revocation);
     print_metrics(&demo);
-    let failed = checked.iter().filter(|c| !c.ok()).count();
+    let failed = checked.iter().filter(|c| !c.ok()).count() + usize::from(!revocation.ok());
     if failed > 0 {
         println!(
-            "WARNING: {failed} of {} commands did not answer as the policy requires (see above).\n",
-            checked.len()
+            "WARNING: {failed} of {} steps did not answer as the policy requires (see above).\n",
+            checked.len() + 1
         );
     }
     println!("Press Ctrl-C to stop.");
@@ -98,6 +101,10 @@ fn print_overview(demo: &Demo) {
         shown(&demo.config),
         shown(&demo.envoy_log())
     );
+    let crl_server = format!(
+        "the demo issuing CA's CRL server ({}), fetched by the filter",
+        setup::CRL_PATH
+    );
     let rows = [
         (
             demo.url(HTTPS, ""),
@@ -119,6 +126,7 @@ fn print_overview(demo: &Demo) {
             format!("http://{}", demo.backend_addr()),
             "the demo ONE Record backend (reach it through Envoy)",
         ),
+        (format!("http://{}", demo.crl_addr()), &crl_server),
         (demo.admin_url(""), "Envoy admin"),
     ];
     for (url, what) in rows {
@@ -152,6 +160,50 @@ fn print_cases(checked: &[setup::Checked]) {
         }
         println!("    {}\n", c.case.command());
     }
+}
+
+fn print_revocation(n: usize, step: &setup::Revocation) {
+    let mark = if step.ok() {
+        "as expected"
+    } else {
+        "UNEXPECTED"
+    };
+    println!("{n:>2}. A revocation reaches a client on its open connection");
+    println!(
+        "    the filter fetches the demo issuing CA's CRL from {} every {} s (crl_sources)",
+        step.crl_url,
+        setup::CRL_REFRESH_SECONDS
+    );
+    println!(
+        "    one keep-alive connection to {} presenting {} (leaf + intermediate):",
+        step.url, step.client_subject
+    );
+    println!(
+        "    got {} ({}: {})",
+        step.before.summary(),
+        setup::MTLS,
+        step.before
+            .facts
+            .get(setup::MTLS)
+            .map_or("-", String::as_str)
+    );
+    println!(
+        "    the CA publishes a new CRL listing serial {}; the same connection asks again",
+        step.client_serial
+    );
+    println!(
+        "    {:.1} s later (request {} on it): got {} [{mark}]",
+        step.took.as_secs_f64(),
+        step.requests,
+        step.after.summary()
+    );
+    for problem in step.problems() {
+        println!("      {problem}");
+    }
+    println!(
+        "    curl -s {} | openssl crl -inform DER -noout -text\n",
+        step.crl_url
+    );
 }
 
 fn print_metrics(demo: &Demo) {

@@ -5,7 +5,8 @@
 //!
 //! [`ports`] and [`pki`] are the demo's addresses and certificates,
 //! [`derive`] its Envoy configuration, [`demo`] the running demo, [`cases`]
-//! what it shows and checks, and [`curl`] how a case is run.
+//! what it shows and checks, [`curl`] how a case is run, and [`revocation`]
+//! the CRL served on the backend side and the step that revokes a client.
 
 mod cases;
 mod curl;
@@ -13,13 +14,15 @@ mod demo;
 mod derive;
 mod pki;
 mod ports;
+mod revocation;
 
 pub use cases::{Case, Checked, Expect, Fact};
 pub use curl::{Outcome, run_curl};
 pub use demo::{Demo, StartError, envoy_version, shown};
 pub use derive::{Derivation, derive_config};
-pub use pki::{DemoFiles, DemoPki};
+pub use pki::{DEMO_AGENT, DemoFiles, DemoPki, OTHER_AGENT, REVOCABLE_CLIENT};
 pub use ports::Ports;
+pub use revocation::{CRL_PATH, CRL_REFRESH_SECONDS, Revocation};
 
 /// Listeners of envoy/envoy.yaml, and the two the demo adds.
 pub const HTTPS: &str = "onerecord_https";
@@ -27,6 +30,8 @@ pub const HTTP: &str = "onerecord_http";
 pub const AUDIT: &str = "demo_audit";
 pub const LEGACY_TLS: &str = "demo_legacy_tls";
 const BACKEND_CLUSTER: &str = "onerecord_backend";
+/// envoy/envoy.yaml's cluster for CRL distribution points.
+const CRL_CLUSTER: &str = "crl_distribution";
 
 const WASM_FILTER: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
 const TLS_CONTEXT: &str =
@@ -58,6 +63,8 @@ pub const CLIENT_URI_SAN: &str = "x-onerecord-client-uri-san";
 pub const TRUST_ANCHOR: &str = "x-onerecord-trust-anchor-sha256";
 pub const RULE: &str = "x-onerecord-rule";
 pub const POLICY: &str = "x-onerecord-policy";
+pub const LOGISTICS_AGENT: &str = "x-onerecord-logistics-agent";
+pub const TOKEN_BINDING: &str = "x-onerecord-token-binding";
 const DENY_REASON: &str = "x-onerecord-deny-reason";
 
 const DAY: i64 = 86_400;

@@ -45,8 +45,12 @@ fuzz_target!(|data: &[u8]| {
                 method: "GET".into(),
                 method_overrides: Vec::new(),
                 route_mtls: None,
+                authority: String::new(),
+                forwarded_tls_version: Vec::new(),
+                token: Default::default(),
             },
             connection: Ok(ConnectionFacts {
+                peer_uri_san: None,
                 id: None,
                 tls_version: tls.map(str::to_string),
                 peer: None,
@@ -139,6 +143,7 @@ fn assert_valid(config: &Config) {
 
     let requires_clients = config.mtls == MtlsRequirement::Required
         || config.allowed_clients.is_some()
+        || config.binds_any_token()
         || config
             .rules
             .iter()

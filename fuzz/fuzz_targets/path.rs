@@ -231,8 +231,12 @@ fuzz_target!(|data: &[u8]| {
             method: method.clone(),
             method_overrides: Vec::new(),
             route_mtls: None,
+            authority: String::new(),
+            forwarded_tls_version: Vec::new(),
+            token: Default::default(),
         },
         connection: Ok(ConnectionFacts {
+            peer_uri_san: None,
             id: None,
             tls_version: (!case.plaintext).then(|| "TLSv1.2".to_string()),
             peer: None,

@@ -9,4 +9,5 @@ pub mod decide;
 pub mod oracle;
 pub mod path_oracle;
 pub mod pool;
+pub mod token_payload;
 pub mod xfcc_text;

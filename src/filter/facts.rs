@@ -8,6 +8,8 @@ use super::forged;
 use super::header_map::HeaderMap;
 use super::properties;
 use super::{Host, HostError};
+use crate::binding::{Claim, TokenFacts, TokenPayload, payload};
+use crate::config::TokenMetadata;
 use crate::facts::{
     ConnectionFacts, Facts, Handshake, HandshakePeer, PeerFacts, RequestFacts, Unavailable,
 };
@@ -30,12 +32,18 @@ pub struct Gathered {
 pub fn gather_facts(host: &dyn Host, policy: &Policy, state: &State) -> Gathered {
     let headers = host.request_headers();
     let text = |name: &str| request_text(headers.as_ref().ok(), name);
-    let request = RequestFacts {
+    let mut request = RequestFacts {
         path: text(":path"),
         method: text(":method"),
         method_overrides: headers.as_ref().map(method_overrides).unwrap_or_default(),
         route_mtls: route_mtls(host),
+        authority: text(":authority"),
+        forwarded_tls_version: forwarded_tls_version(headers.as_ref().ok(), policy),
+        token: TokenFacts::NotRead,
     };
+    if policy.reads_token(&request) {
+        request.token = token_facts(host, &policy.config.token_metadata);
+    }
     let facts = match host.now_unix() {
         Err(e) => Facts {
             request,
@@ -56,6 +64,20 @@ pub fn gather_facts(host: &dyn Host, policy: &Policy, state: &State) -> Gathered
         }
     };
     Gathered { facts, headers }
+}
+
+/// The values of the trusted proxies' TLS-version header, when any are
+/// configured; whether they are believed is the policy's decision.
+fn forwarded_tls_version(headers: Option<&HeaderMap>, policy: &Policy) -> Vec<String> {
+    let (Some(headers), Some(proxies)) = (headers, &policy.config.trusted_proxies) else {
+        return Vec::new();
+    };
+    let name = proxies.tls_version_header.as_bytes();
+    headers
+        .iter()
+        .filter(|(key, _)| *key == name)
+        .map(|(_, value)| String::from_utf8_lossy(value).into_owned())
+        .collect()
 }
 
 /// Headers by which a client may ask the backend for another method.
@@ -93,6 +115,39 @@ fn request_text(headers: Option<&HeaderMap>, name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The token payload `jwt_authn` verified, in one read. Envoy fails that
+/// read for a payload it cannot serialise (a `null` claim): the payload is
+/// there, so the two claims the binding needs are read one by one.
+fn token_facts(host: &dyn Host, metadata: &TokenMetadata) -> TokenFacts {
+    let path = properties::token_payload(metadata);
+    match host.property(&path) {
+        Ok(None) => TokenFacts::Absent,
+        Ok(Some(bytes)) => match TokenPayload::from_envoy(&bytes) {
+            Ok(payload) => TokenFacts::Verified(payload),
+            Err(e) => {
+                log::warn!(
+                    "onerecord-tls-policy: the verified token payload is unreadable ({e:?})"
+                );
+                TokenFacts::Unreadable
+            }
+        },
+        Err(_) => {
+            let claim = |member: &[&str]| {
+                let full: Vec<&str> = path.iter().chain(member).copied().collect();
+                match host.property(&full) {
+                    Ok(None) => Claim::Absent,
+                    Ok(Some(bytes)) => payload::text_claim(&bytes),
+                    Err(_) => Claim::Invalid,
+                }
+            };
+            TokenFacts::Verified(TokenPayload {
+                logistics_agent_uri: claim(&[payload::AGENT_CLAIM]),
+                cnf_x5t_s256: claim(&[payload::CNF_CLAIM, payload::THUMBPRINT_MEMBER]),
+            })
+        }
+    }
+}
+
 /// A route's own requirement. An unreadable value is reported as invalid
 /// text, which the policy denies: the route asked for something we can't read.
 fn route_mtls(host: &dyn Host) -> Option<String> {
@@ -122,8 +177,9 @@ fn connection_facts(
     let needs = policy.needs(state, id, now_unix);
     let handshake = match needs.handshake {
         Some(remembered) => remembered,
-        None => handshake(host)?,
+        None => handshake(host, policy)?,
     };
+    let peer_uri_san = handshake.peer.as_ref().and_then(|p| p.uri_san.clone());
     let peer = match handshake.peer {
         None => None,
         Some(presented) => {
@@ -151,18 +207,34 @@ fn connection_facts(
         id,
         tls_version: handshake.tls_version,
         peer,
+        peer_uri_san,
     })
 }
 
 /// The handshake facts, read from the host. A client certificate is
 /// recognised by its digest: Envoy reports none (or an empty one) without.
-fn handshake(host: &dyn Host) -> Result<Handshake, HostError> {
+/// Its URI SAN is read only when trusted proxies are named by one.
+fn handshake(host: &dyn Host, policy: &Policy) -> Result<Handshake, HostError> {
     let tls_version = string_property(host, properties::TLS_VERSION)?.filter(|v| !v.is_empty());
     if tls_version.is_none() {
         return Ok(Handshake::default());
     }
     let digest = string_property(host, properties::PEER_DIGEST)?.filter(|d| !d.is_empty());
-    let peer = digest.map(|sha256_digest| HandshakePeer { sha256_digest });
+    let by_uri_san = policy
+        .config
+        .trusted_proxies
+        .as_ref()
+        .is_some_and(|p| !p.uri_san.is_empty());
+    let peer = match digest {
+        None => None,
+        Some(sha256_digest) => Some(HandshakePeer {
+            sha256_digest,
+            uri_san: match by_uri_san {
+                true => string_property(host, properties::PEER_URI_SAN)?.filter(|u| !u.is_empty()),
+                false => None,
+            },
+        }),
+    };
     Ok(Handshake { tls_version, peer })
 }
 
@@ -215,8 +287,12 @@ mod tests {
                 method: request_text(Some(&headers), ":method"),
                 method_overrides: Vec::new(),
                 route_mtls: None,
+                authority: String::new(),
+                forwarded_tls_version: Vec::new(),
+                token: Default::default(),
             },
             connection: Ok(ConnectionFacts {
+                peer_uri_san: None,
                 id: None,
                 tls_version: Some("TLSv1.3".into()),
                 peer: None,

@@ -13,9 +13,11 @@ use crate::reason::Reason;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::binding::BindingResult;
 pub use crate::effects::metrics::{
     ALLOWED, AUDIT_DENIED, CHAIN_VERIFICATIONS, CONFIG_FAILURES, CONFIG_LOADS, DENIED, PREFIX,
-    STATS_TAGS, chain_failures, counter_name, verification_counter_name,
+    STATS_TAGS, TOKEN_BINDINGS, TRUSTED_PROXY_REQUESTS, binding_counter_name, binding_results,
+    chain_failures, counter_name, verification_counter_name,
 };
 
 const REASONS: usize = Reason::ALL.len();
@@ -55,6 +57,10 @@ pub struct Metrics {
     by_rule: HashMap<String, RuleCounters>,
     /// `verified` first, then [`chain_failures`] in order.
     verifications: Vec<(ChainVerification, Option<u32>)>,
+    /// Defined when `trusted_proxies` is configured.
+    trusted_proxy: Option<u32>,
+    /// Token binding results; defined only where a rule binds the token.
+    bindings: Vec<(BindingResult, Option<u32>)>,
 }
 
 impl Metrics {
@@ -78,6 +84,17 @@ impl Metrics {
             .chain(chain_failures().map(ChainVerification::Failed))
             .map(|v| (v, definer.define(&verification_counter_name(v))))
             .collect();
+        let trusted_proxy = match config.trusted_proxies {
+            Some(_) => definer.define(TRUSTED_PROXY_REQUESTS),
+            None => None,
+        };
+        let bindings = if config.binds_any_token() {
+            binding_results()
+                .map(|b| (b, definer.define(&binding_counter_name(b))))
+                .collect()
+        } else {
+            Vec::new()
+        };
         if let Some(e) = definer.last_error {
             log::error!(
                 "onerecord-tls-policy: {} counters could not be defined ({}); they will not count",
@@ -89,7 +106,14 @@ impl Metrics {
             no_rule,
             by_rule,
             verifications,
+            trusted_proxy,
+            bindings,
         }
+    }
+
+    /// Adds one to the requests whose facts a trusted proxy reported.
+    pub fn count_trusted_proxy(&self, host: &mut dyn Host) {
+        increment(host, self.trusted_proxy);
     }
 
     /// Adds one to the counter of `outcome` on `rule`: two lookups, no
@@ -125,6 +149,18 @@ impl Metrics {
             .verifications
             .iter()
             .find(|(v, _)| *v == verification)
+            .and_then(|(_, id)| *id);
+        increment(host, id);
+    }
+}
+
+impl Metrics {
+    /// Adds one to the counter of a token binding's result.
+    pub fn count_binding(&self, host: &mut dyn Host, result: BindingResult) {
+        let id = self
+            .bindings
+            .iter()
+            .find(|(b, _)| *b == result)
             .and_then(|(_, id)| *id);
         increment(host, id);
     }

@@ -98,4 +98,8 @@ pub(crate) use crate::test_host as mock;
 #[cfg(test)]
 mod fast_path_tests;
 #[cfg(test)]
+mod front_proxy_tests;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod token_tests;

@@ -8,7 +8,7 @@ use super::metrics::{self, Metrics};
 use super::ocsp_ask::{Asking, OcspAsker};
 use super::{Action, Host, HostError, Outcome, access_log, request, trailers};
 use crate::config::Config;
-use crate::decision::Decision;
+use crate::decision::{Decision, FactsSource};
 use crate::effects::Plan;
 use crate::policy::Policy;
 use crate::state::State;
@@ -165,6 +165,10 @@ impl Plugin {
     }
 
     fn finish(&mut self, host: &mut dyn Host, plan: Plan) -> (Action, Outcome, Option<Forwarded>) {
+        // Once per request: the trailers phase reports its verdict again.
+        if let Some(binding) = plan.decision.token_binding {
+            self.metrics.count_binding(host, binding);
+        }
         self.report(host, &plan);
         let action = Action::after(&plan);
         let forwarded = (action == Action::Continue).then_some(Forwarded {
@@ -194,6 +198,9 @@ impl Plugin {
         }
         self.metrics
             .count(host, plan.outcome, plan.decision.rule.as_deref());
+        if plan.decision.facts_from == FactsSource::TrustedProxy {
+            self.metrics.count_trusted_proxy(host);
+        }
         self.metrics.count_expiring(host, &plan.decision);
         access_log::record_value(host, plan.access_log());
     }

@@ -13,6 +13,9 @@ pub const TLS_VERSION: Path = &["connection", "tls_version"];
 pub const PEER_DIGEST: Path = &["connection", "sha256_peer_certificate_digest"];
 /// `connection.peer_certificate`: the client certificate as PEM.
 pub const PEER_CERTIFICATE: Path = &["connection", "peer_certificate"];
+/// `connection.uri_san_peer_certificate`: the peer certificate's first URI
+/// SAN, read to recognise a trusted front proxy.
+pub const PEER_URI_SAN: Path = &["connection", "uri_san_peer_certificate"];
 /// `connection.id`: 8 little-endian bytes, unique for the process's life.
 pub const CONNECTION_ID: Path = &["connection", "id"];
 /// The route's own mTLS requirement, under the filter's metadata namespace.
@@ -23,6 +26,17 @@ pub const ROUTE_MTLS: Path = &[
     ROUTE_METADATA_NAMESPACE,
     "mtls",
 ];
+
+/// Dynamic metadata `filter_metadata.<filter>.<key>`, where `jwt_authn`
+/// (`payload_in_metadata`) keeps the verified token payload.
+pub fn token_payload(metadata: &crate::config::TokenMetadata) -> [&str; 4] {
+    [
+        "metadata",
+        "filter_metadata",
+        metadata.filter.as_str(),
+        metadata.key.as_str(),
+    ]
+}
 
 /// `connection.peer_certificate_valid`: false on every resumed TLS session
 /// (envoy#21235), so never read; named for the tests that check it is not.

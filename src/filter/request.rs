@@ -6,7 +6,7 @@ use super::header_map::HeaderMap;
 use super::{Gathered, Host, HostError, gather_facts};
 use crate::config::NO_RULE;
 use crate::decision::{Decided, Decision};
-use crate::effects::{Effect, Plan, Rendered, header_safe};
+use crate::effects::{Effect, Plan, Rendered, Resource, header_safe};
 use crate::ocsp::CertQuery;
 use crate::policy::OcspOutcome;
 use crate::policy::Policy;
@@ -81,8 +81,8 @@ fn apply(
 ) -> Plan {
     log_decision(&decided.decision, &facts.request.path);
     let connection_id = facts.connection.as_ref().ok().and_then(|c| c.id);
-    let path = &facts.request.path;
-    let plan = policy.plan(decided, path, connection_id, state);
+    let resource = Resource::of(facts);
+    let plan = policy.plan(decided, &resource, connection_id, state);
     let Effect::Forward(rendered) = &plan.effect else {
         send(host, &plan);
         return plan;
@@ -97,7 +97,7 @@ fn apply(
             );
             let verification = plan.chain_verification;
             let denied = policy
-                .fallback(plan.decision, path)
+                .fallback(plan.decision, &resource)
                 .with_verification(verification);
             send(host, &denied);
             denied

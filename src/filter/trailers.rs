@@ -9,7 +9,7 @@ use super::forged::{self, RequestMap};
 use super::request::send;
 use super::{Host, HostError};
 use crate::decision::Decision;
-use crate::effects::Plan;
+use crate::effects::{Plan, Resource};
 use crate::policy::Policy;
 
 /// Strips forged annotations from the trailers of a request the headers
@@ -30,12 +30,20 @@ pub fn on_request_trailers(
     // Only for the reply's `api:hasResource`; Envoy keeps the request
     // headers readable until the stream ends.
     let headers = host.request_headers().ok();
-    let path = headers
-        .as_ref()
-        .and_then(|headers| headers.get(":path"))
-        .and_then(|path| std::str::from_utf8(path).ok())
-        .unwrap_or_default();
-    let denied = policy.fallback(decision.clone(), path);
+    let text = |name: &str| {
+        headers
+            .as_ref()
+            .and_then(|headers| headers.get(name))
+            .and_then(|value| std::str::from_utf8(value).ok())
+            .unwrap_or_default()
+    };
+    // The decision saw the TLS version when the connection had one.
+    let resource = Resource {
+        secure: decision.tls_version.is_some(),
+        authority: text(":authority"),
+        path: text(":path"),
+    };
+    let denied = policy.fallback(decision.clone(), &resource);
     send(host, &denied);
     Some(denied)
 }

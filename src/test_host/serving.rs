@@ -2,14 +2,18 @@
 //! headers carry them: the inverse of gathering, for the fuzzers.
 
 use super::MockHost;
+use crate::config::DEFAULT_TLS_VERSION_HEADER;
 use crate::facts::Facts;
 use crate::filter::XFCC_HEADER;
-use crate::filter::properties::{PEER_CERTIFICATE, PEER_DIGEST, ROUTE_MTLS, TLS_VERSION, dotted};
+use crate::filter::properties::{
+    PEER_CERTIFICATE, PEER_DIGEST, PEER_URI_SAN, ROUTE_MTLS, TLS_VERSION, dotted,
+};
 
 impl MockHost {
     /// Serves `facts`: the clock, the route metadata, the connection's
     /// properties (unreadable connection facts fail the TLS version read),
-    /// and `:path`, `:method` and the XFCC header.
+    /// and `:path`, `:method`, `:authority`, the XFCC header and the
+    /// default TLS-version header of trusted proxies.
     pub fn serving(facts: &Facts) -> Self {
         let mut host = MockHost {
             now: facts.now_unix,
@@ -23,6 +27,9 @@ impl MockHost {
             Ok(connection) => {
                 if let Some(tls) = &connection.tls_version {
                     host.set_property(&dotted(TLS_VERSION), tls.as_bytes());
+                }
+                if let Some(uri) = &connection.peer_uri_san {
+                    host.set_property(&dotted(PEER_URI_SAN), uri.as_bytes());
                 }
                 if let Some(peer) = &connection.peer {
                     if let Some(digest) = &peer.sha256_digest {
@@ -38,6 +45,14 @@ impl MockHost {
             .push((":path".into(), facts.request.path.clone()));
         host.headers
             .push((":method".into(), facts.request.method.clone()));
+        for value in &facts.request.forwarded_tls_version {
+            host.headers
+                .push((DEFAULT_TLS_VERSION_HEADER.into(), value.clone()));
+        }
+        if !facts.request.authority.is_empty() {
+            host.headers
+                .push((":authority".into(), facts.request.authority.clone()));
+        }
         if let Some(xfcc) = facts
             .connection
             .as_ref()

@@ -77,6 +77,16 @@ fn every_printed_command_answers_as_the_policy_requires() {
             ),
             ("mtls_verified", Some(200), None),
             ("action_requests", Some(200), None),
+            (
+                "action_requests_no_token",
+                Some(401),
+                Some("token_required")
+            ),
+            (
+                "action_requests_other_agent",
+                Some(403),
+                Some("token_agent_mismatch")
+            ),
             ("unpinned", Some(403), Some("untrusted_ca")),
             ("expired", Some(403), Some("certificate_expired")),
             (
@@ -110,6 +120,34 @@ fn every_printed_command_answers_as_the_policy_requires() {
             .command()
             .contains(&demo.url(setup::AUDIT, ""))
     );
+
+    // The CA lists a client verified on an open connection: the same
+    // connection is refused within refresh_seconds (and the worker's tick).
+    let step = demo.revoke_on_open_connection();
+    assert_eq!(step.failure, None, "{step:#?}");
+    assert_eq!(
+        (step.before.status, step.before.facts.get(setup::MTLS)),
+        (Some(200), Some(&"verified".to_string())),
+        "{step:#?}"
+    );
+    assert_eq!(
+        (step.after.status, step.after.deny_reason.as_deref()),
+        (Some(403), Some("certificate_revoked")),
+        "{step:#?}"
+    );
+    assert!(step.requests >= 2, "{step:#?}");
+    assert!(
+        step.took <= Duration::from_secs(setup::CRL_REFRESH_SECONDS + 1),
+        "{step:#?}"
+    );
+    assert!(step.ok(), "{:?}", step.problems());
+    // The other clients of that CA are not on the CRL.
+    let again = demo.self_check();
+    let verified_again = again
+        .iter()
+        .find(|c| c.case.id == "mtls_verified")
+        .expect("case");
+    assert!(verified_again.ok(), "{:?}", verified_again.problems);
 }
 
 /// A PKI and a derivation into `dir`, as `Demo::start` does it.
@@ -125,6 +163,9 @@ fn derive_into(dir: &TempDir, example: &str) -> Result<String, String> {
             backend: ([127, 0, 0, 1], 9).into(),
             pinned_sha256: &pki.root.sha256_hex(),
             pinned_pem: &pki.root.pem(),
+            jwks: &pki.token_issuer.jwks().to_string(),
+            crl_server: ([127, 0, 0, 1], 9).into(),
+            crl_signer_pem: &pki.intermediate.pem(),
         },
     )
 }
@@ -364,6 +405,11 @@ fn ctrl_c_stops_the_demo_its_envoy_and_its_backend() {
     }
     let text = output.join("\n");
     assert!(!text.contains("UNEXPECTED"), "{text}");
+    assert!(
+        text.contains("A revocation reaches a client on its open connection")
+            && text.contains("got 403 certificate_revoked [as expected]"),
+        "{text}"
+    );
     let envoy_pid: u32 = text
         .split("(pid ")
         .nth(1)

@@ -194,6 +194,7 @@ fn store() -> TrustStore {
         revoked_sha256: Vec::new(),
         max_chain_length: 5,
         clock_skew_seconds: 60,
+        profile: Default::default(),
     })
 }
 
@@ -253,8 +254,12 @@ fn decide(peer: PeerFacts) -> Verdict {
             method: "GET".into(),
             method_overrides: Vec::new(),
             route_mtls: None,
+            authority: String::new(),
+            forwarded_tls_version: Vec::new(),
+            token: Default::default(),
         },
         connection: Ok(ConnectionFacts {
+            peer_uri_san: None,
             id: None,
             tls_version: Some("TLSv1.2".into()),
             peer: Some(peer),

@@ -10,8 +10,13 @@
 //! - `adversarial`, `forged_annotations`, `path_forms`, `bypass_review`,
 //!   `verification_cost`: hostile clients, forged headers, path spellings
 //!   and chains built to be expensive.
+//! - `two_tier`: behind a trusted gateway, an edge Envoy in front of the filter's.
+//! - `name_constraints`: name-constrained sub-CAs (URI host, subject tree).
 //! - `observability`, `reload`: counters, access log, configuration changes.
+//! - `token_binding`: the ONE Record token bound to the client certificate,
+//!   behind Envoy's own `jwt_authn`.
 //! - `demo`, `deployment`: the `make run` demo and the kit in `envoy/`.
+//! - `remote_module`: the module fetched by URL with a pinned SHA-256.
 //! - `fuzz_regressions`: inputs the fuzzers found, on the public API.
 //! - `harness`: the test kit itself.
 //! - `soak`: `#[ignore]`d; `make soak` runs it.
@@ -31,11 +36,15 @@ mod forged_annotations;
 mod fuzz_regressions;
 mod harness;
 mod mtls;
+mod name_constraints;
 mod observability;
 mod ocsp;
 mod path_forms;
 mod reload;
+mod remote_module;
 mod revocation;
 mod soak;
 mod tls_enforcement;
+mod token_binding;
+mod two_tier;
 mod verification_cost;

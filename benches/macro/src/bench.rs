@@ -21,6 +21,9 @@ use support::bootstrap::{Files, TLS};
 use support::client::TlsClient;
 use support::envoy::{self, Envoy};
 use support::fixture::{PkiFiles, TestPki};
+use support::http::Request;
+use support::jwt::{self, TokenIssuer};
+use support::onerecord::deny_reason;
 use support::pki::{CertSpec, Issued, issue, pem_bundle};
 use support::tempdir::TempDir;
 use support::upstream::{Echo, Upstream};
@@ -41,7 +44,13 @@ pub(crate) struct Bench {
     load_at_start: f64,
     wasm: PathBuf,
     noop_wasm: PathBuf,
+    /// F's bearer token: the client's URI SAN as `logistics_agent_uri`,
+    /// bound to its certificate (`cnf.x5t#S256`).
+    token: String,
 }
+
+/// Longer than any run: the token must not expire while it is measured.
+const TOKEN_LIFETIME_SECS: u64 = 24 * 3600;
 
 impl Bench {
     /// Generates the PKI, starts the backends and one Envoy per
@@ -72,7 +81,14 @@ impl Bench {
         // intermediate, and the plugin completes the path with the pinned root's PEM.
         let pki = TestPki::generate();
         let issuing = issue(&CertSpec::ca("Bench ONE Record Issuing CA"), &pki.client_ca);
-        let leaf = issue(&CertSpec::client("forwarder-42"), &issuing);
+        let leaf_spec = CertSpec::client("forwarder-42");
+        let leaf = issue(&leaf_spec, &issuing);
+        let agent = leaf_spec.uri_sans.first().cloned().unwrap_or_default();
+        let token_issuer = TokenIssuer::generate("bench");
+        let now = support::unix_now();
+        let mut claims = jwt::claims(&agent, Some(&leaf.der()), now);
+        claims["exp"] = (now + TOKEN_LIFETIME_SECS).into();
+        let token = token_issuer.sign(&claims);
         let dir = TempDir::new("bench");
         let pki_files = PkiFiles::write(&pki, &dir);
         let client_cert = dir.write("client-chain.pem", pem_bundle(&[&leaf, &issuing]));
@@ -96,6 +112,7 @@ impl Bench {
             client_root_pem: pki.client_ca.pem(),
             lean_upstream: lean.addr(),
             echo_upstream: echo.addr(),
+            token_issuer: &token_issuer,
         };
 
         let mut kinds = if options.profile {
@@ -123,7 +140,7 @@ impl Bench {
                     envoy::tail(&exited.log, 30)
                 )
             })?;
-            check(kind, &envoy, &pki, &leaf, &issuing)?;
+            check(kind, &envoy, &pki, (&leaf, &issuing), (&token, &agent))?;
             println!(
                 "{} {}: Envoy pid {} on CPU {}, checked",
                 kind.key(),
@@ -154,6 +171,7 @@ impl Bench {
             load_at_start,
             wasm,
             noop_wasm,
+            token,
         })
     }
 
@@ -173,6 +191,7 @@ impl Bench {
             duration,
             connections: self.options.connections,
             rate,
+            authorization: authorization(kind, &self.token),
         }
     }
 
@@ -294,38 +313,56 @@ impl Bench {
     }
 }
 
+/// The bearer token F's requests carry; the others send none.
+fn authorization(kind: Kind, token: &str) -> Option<String> {
+    (kind == Kind::TokenBound).then(|| format!("Bearer {token}"))
+}
+
 /// Each Envoy must do what its configuration claims before it is timed.
 fn check(
     kind: Kind,
     envoy: &Envoy,
     pki: &TestPki,
-    leaf: &Issued,
-    issuing: &Issued,
+    (leaf, issuing): (&Issued, &Issued),
+    (token, agent): (&str, &str),
 ) -> Result<(), String> {
     let addr = envoy.listener(TLS);
     let fail = |what: String| Err(format!("{} {}: {what}", kind.key(), kind.label()));
     let client = TlsClient::new(&pki.server_ca.cert)
         .cert(leaf)
         .chain(&[issuing]);
+    let request = |path: &str| match authorization(kind, token) {
+        Some(value) => Request::get(path).header("authorization", &value),
+        None => Request::get(path),
+    };
     for path in [DIRECT, PROXIED] {
-        let status = client.get(addr, path).status;
+        let status = client.send(addr, &request(path)).status;
         if status != 200 {
             return fail(format!(
                 "GET {path} with the client certificate got {status}"
             ));
         }
     }
-    let echo = Echo::of(&client.get(addr, ECHO));
+    let echo = Echo::of(&client.send(addr, &request(ECHO)));
     let digest = leaf.sha256_hex();
-    let expected: Vec<(&str, String)> = match kind {
-        Kind::Plugin => vec![
+    let annotated = || {
+        vec![
             ("x-onerecord-mtls", "verified".to_string()),
-            ("x-onerecord-client-sha256", digest),
+            ("x-onerecord-client-sha256", digest.clone()),
             (
                 "x-onerecord-trust-anchor-sha256",
                 pki.client_ca.sha256_hex(),
             ),
-        ],
+        ]
+    };
+    let expected: Vec<(&str, String)> = match kind {
+        Kind::Plugin => annotated(),
+        Kind::TokenBound => {
+            let mut expected = annotated();
+            expected.push(("x-onerecord-token-binding", "verified".to_string()));
+            expected.push(("x-onerecord-logistics-agent", agent.to_string()));
+            expected
+        }
         Kind::Lua => vec![(LUA_HEADER, format!("TLSv1.3 {digest}"))],
         // The probe sets the plugin's annotations with placeholder values.
         Kind::Probe(n) if LADDER[..n].iter().any(|(step, _)| *step == "annotate") => {
@@ -342,11 +379,22 @@ fn check(
         }
     }
     let anonymous = TlsClient::new(&pki.server_ca.cert).get(addr, DIRECT).status;
-    let refuses = matches!(kind, Kind::Rbac | Kind::Plugin);
+    let refuses = matches!(kind, Kind::Rbac | Kind::Plugin | Kind::TokenBound);
     if (anonymous == 403) != refuses {
         return fail(format!(
             "GET {DIRECT} without a client certificate got {anonymous}"
         ));
+    }
+    if kind == Kind::TokenBound {
+        // The certificate without the token: refused by the plugin, not by jwt_authn.
+        let resp = client.get(addr, DIRECT);
+        if resp.status != 401 || deny_reason(&resp) != Some("token_required") {
+            return fail(format!(
+                "GET {DIRECT} without a token got {} ({:?})",
+                resp.status,
+                deny_reason(&resp)
+            ));
+        }
     }
     Ok(())
 }

@@ -1,9 +1,10 @@
-//! The five filter configurations and their Envoy bootstraps. Each starts
+//! The six filter configurations and their Envoy bootstraps. Each starts
 //! from the end-to-end harness's bootstrap (same TLS context, XFCC settings
 //! and path normalisation as the tests), keeps only its TLS listener, and
 //! swaps in this configuration's HTTP filters and the benchmark routes.
 
 use crate::support::bootstrap::{self, EnvoySpec, Files, TLS};
+use crate::support::jwt;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -27,6 +28,8 @@ pub enum Kind {
     Rbac,
     Lua,
     Plugin,
+    /// The plugin binding the token that `jwt_authn` verified in front of it.
+    TokenBound,
     /// The hostcall probe running the first `n` steps of [`LADDER`].
     Probe(usize),
 }
@@ -49,12 +52,13 @@ pub const LADDER: [(&str, &str); 7] = [
 ];
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::NoFilter,
         Kind::NoopWasm,
         Kind::Rbac,
         Kind::Lua,
         Kind::Plugin,
+        Kind::TokenBound,
     ];
 
     /// A, B, the probe after each step, and the plugin: `make bench-profile`.
@@ -72,6 +76,7 @@ impl Kind {
             Kind::Rbac => "C".into(),
             Kind::Lua => "D".into(),
             Kind::Plugin => "E".into(),
+            Kind::TokenBound => "F".into(),
             Kind::Probe(n) => format!("P{n}"),
         }
     }
@@ -83,6 +88,7 @@ impl Kind {
             Kind::Rbac => "RBAC, authenticated principal".into(),
             Kind::Lua => "Lua, TLS version + peer digest header".into(),
             Kind::Plugin => "onerecord_tls_policy (mTLS required, pinned)".into(),
+            Kind::TokenBound => "jwt_authn + onerecord_tls_policy, token bound".into(),
             Kind::Probe(n) => format!("probe: + {}", LADDER[n - 1].1),
         }
     }
@@ -98,6 +104,8 @@ pub struct Inputs<'a> {
     pub client_root_pem: String,
     pub lean_upstream: SocketAddr,
     pub echo_upstream: SocketAddr,
+    /// The JWKS `jwt_authn` verifies the driver's token against (F).
+    pub token_issuer: &'a jwt::TokenIssuer,
 }
 
 /// The plugin's configuration: mTLS required everywhere, the client root
@@ -110,8 +118,20 @@ pub fn plugin_config(inputs: &Inputs) -> Value {
     })
 }
 
+/// E's configuration with the token required and bound on every path (F).
+pub fn token_bound_config(inputs: &Inputs) -> Value {
+    let mut config = plugin_config(inputs);
+    config["token_binding"] = json!("required");
+    config["require_cnf"] = json!(true);
+    config
+}
+
 pub fn bootstrap(kind: Kind, inputs: &Inputs) -> Value {
-    let spec = EnvoySpec::new(&plugin_config(inputs));
+    let config = match kind {
+        Kind::TokenBound => token_bound_config(inputs),
+        _ => plugin_config(inputs),
+    };
+    let spec = EnvoySpec::new(&config);
     let mut bootstrap = bootstrap::render(&spec, &inputs.files, inputs.lean_upstream);
     let resources = &mut bootstrap["static_resources"];
     if let Some(listeners) = resources["listeners"].as_array_mut() {
@@ -187,6 +207,11 @@ fn http_filters(kind: Kind, spec: &EnvoySpec, inputs: &Inputs) -> Vec<Value> {
             }
         })],
         Kind::Plugin => vec![bootstrap::wasm_filter(spec, &inputs.files.wasm)],
+        // A request without a token passes `jwt_authn`; the plugin refuses it.
+        Kind::TokenBound => vec![
+            jwt::jwt_authn_filter(inputs.token_issuer, "allow_missing"),
+            bootstrap::wasm_filter(spec, &inputs.files.wasm),
+        ],
         Kind::Probe(n) => {
             let steps: Vec<&str> = LADDER[..n].iter().map(|(step, _)| *step).collect();
             let probe = EnvoySpec::raw(&steps.join(","));

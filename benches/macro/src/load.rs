@@ -30,6 +30,8 @@ pub struct Load {
     pub connections: u32,
     /// Requests per second overall; `None` is as fast as possible.
     pub rate: Option<u32>,
+    /// The `authorization` header every request carries, if any.
+    pub authorization: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -76,6 +78,9 @@ impl Oha {
             command
                 .args(["-q", &rate.to_string()])
                 .arg("--latency-correction");
+        }
+        if let Some(value) = &load.authorization {
+            command.args(["-H", &format!("authorization: {value}")]);
         }
         command.arg(&load.url);
         let mut group = cpu::on_cpu(self.cpu, self.home_cpu, || Group::spawn(command))

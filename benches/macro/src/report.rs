@@ -65,7 +65,7 @@ pub fn summarize(samples: &[Sample]) -> Summary {
     }
 }
 
-/// The five summaries of one table, in `Kind::ALL` order.
+/// The summaries of one table, in `Kind::ALL` order.
 pub type Row = (Kind, Summary);
 
 fn ceiling(rows: &[Row]) -> Summary {
@@ -177,6 +177,20 @@ pub fn latency_target(route: &str, rate: u32, rows: &[Row]) -> Option<Verdict> {
         measured: format!("{:+.0} µs ({plugin:.0} vs {a:.0} µs)", plugin - a),
         met: plugin - a <= 50.0,
     })
+}
+
+/// What binding the token adds to the plugin on one route: F against E,
+/// one Markdown table row; `None` when `--only` left either out.
+pub fn token_binding_row(route: &str, rows: &[Row]) -> Option<String> {
+    let (plugin, bound) = (get(rows, Kind::Plugin)?, get(rows, Kind::TokenBound)?);
+    Some(format!(
+        "| {route} | {:.1} | {:.1} | {:+.1} | {:.3} | {:+.0} |",
+        plugin.cpu_us_per_req,
+        bound.cpu_us_per_req,
+        bound.cpu_us_per_req - plugin.cpu_us_per_req,
+        bound.rps / plugin.rps,
+        bound.p50_us - plugin.p50_us,
+    ))
 }
 
 pub fn size_target(bytes: u64) -> Verdict {

@@ -44,6 +44,15 @@ pub enum Command {
     /// (audit mode forwards the request, but the verdict is still a deny).
     #[command(after_help = EXIT_STATUS)]
     Explain(ExplainArgs),
+    /// Run x509-limbo path-validation cases through the filter's decision code.
+    ///
+    /// Each case's trusted certificates are pinned (and given as
+    /// `ca_certificates_pem`), its untrusted intermediates follow the leaf as
+    /// the presented chain, and the filter decides at the case's validation
+    /// time. Prints pass / wrong accept / wrong reject / skipped per namespace,
+    /// and each mismatch with the reason. Exit status 1 when there is one.
+    #[command(after_help = EXIT_STATUS)]
+    Limbo(LimboArgs),
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +100,10 @@ pub struct ExplainArgs {
     /// `2030-01-01T02:00:00+02:00`). Default: now.
     #[arg(long, value_name = "RFC3339", value_parser = onerecord_tls_policy_core::rfc3339::parse_rfc3339)]
     pub at: Option<u64>,
+    /// The verified token payload (JSON), as Envoy's `jwt_authn` would keep
+    /// it in dynamic metadata. Without it the request has no token.
+    #[arg(long, value_name = "PAYLOAD.json")]
+    pub token_payload: Option<PathBuf>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -102,4 +115,21 @@ pub struct ExplainArgs {
     /// responder's answer for the client's certificates (repeatable).
     #[arg(long = "ocsp-response", value_name = "FILE")]
     pub ocsp_responses: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LimboArgs {
+    /// limbo JSON files (`limbo.json`, or a client-role file such as `limbo-clientauth.json`).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Read SERVER cases as client-certificate questions (a file whose roles
+    /// were exchanged); implied for files whose name contains `clientauth`.
+    #[arg(long)]
+    pub client_role: bool,
+    /// List skipped cases with why.
+    #[arg(long)]
+    pub verbose: bool,
+    /// The configuration's `x509_profile` for every case.
+    #[arg(long, value_name = "PROFILE", default_value = "strict", value_parser = ["strict", "compatible"])]
+    pub x509_profile: String,
 }

@@ -2,9 +2,12 @@
 
 use crate::Failure;
 use crate::args::CheckConfigArgs;
-use onerecord_tls_policy_core::config::{AllowedClients, Config, Mode, MtlsRequirement, PathMatch};
+use onerecord_tls_policy_core::binding::BindingSettings;
+use onerecord_tls_policy_core::config::{
+    AllowedClients, Config, Mode, MtlsRequirement, PathMatch, TokenBindingMode,
+};
 use onerecord_tls_policy_core::fingerprint::Fingerprint;
-use onerecord_tls_policy_core::trust::TrustStore;
+use onerecord_tls_policy_core::trust::{TrustStore, X509Profile};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -95,6 +98,17 @@ fn summary(config: &Config, store: &TrustStore) -> String {
             ),
         ),
         row("revoked_sha256", &trust.revoked_sha256.len().to_string()),
+        row(
+            "x509_profile",
+            match trust.profile.x509 {
+                X509Profile::Strict => "strict",
+                X509Profile::Compatible => "compatible",
+            },
+        ),
+        row(
+            "onerecord_profile",
+            if trust.profile.onerecord { "on" } else { "off" },
+        ),
         row("rules", &config.rules.len().to_string()),
     ];
     for (i, rule) in config.rules.iter().enumerate() {
@@ -119,10 +133,25 @@ fn summary(config: &Config, store: &TrustStore) -> String {
         let clients = rule.allowed_clients.as_ref().map_or_else(String::new, |a| {
             format!(", allowed_clients: {}", allowed(a))
         });
+        let token = format!(
+            ", token_binding {}",
+            binding(config.token_binding_for(Some(rule)))
+        );
         lines.push(format!(
-            "  {}. {}: {path}{case}, {methods}, {mtls}{clients}",
+            "  {}. {}: {path}{case}, {methods}, {mtls}{clients}{token}",
             i + 1,
             rule.name
+        ));
+    }
+    lines.push(row(
+        "token_binding",
+        &binding(config.token_binding_for(None)),
+    ));
+    if config.binds_any_token() {
+        let metadata = &config.token_metadata;
+        lines.push(row(
+            "token_metadata",
+            &format!("{} / {} (dynamic metadata)", metadata.filter, metadata.key),
         ));
     }
     lines.push(row("max_chain_length", &trust.max_chain_length.to_string()));
@@ -138,8 +167,40 @@ fn summary(config: &Config, store: &TrustStore) -> String {
             n => format!("{n} verified client chain(s) per worker"),
         },
     ));
+    lines.push(row(
+        "trusted_proxies",
+        &config.trusted_proxies.as_ref().map_or_else(
+            || "not set (every connection judged on its own handshake)".to_string(),
+            |p| {
+                format!(
+                    "{} URI SAN(s), {} fingerprint(s); TLS version from {}, XFCC {}",
+                    p.uri_san.len(),
+                    p.sha256.len(),
+                    p.tls_version_header,
+                    p.forward_client_cert.as_str()
+                )
+            },
+        ),
+    ));
     lines.extend(crate::crls::summary(&config.revocation));
     lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+/// `off`, or the mode with what the token must carry and how its agent matches.
+fn binding(settings: BindingSettings) -> String {
+    if settings.mode == TokenBindingMode::Off {
+        return "off".to_string();
+    }
+    format!(
+        "{} (cnf {}, agent_match {})",
+        settings.mode.as_str(),
+        if settings.require_cnf {
+            "required"
+        } else {
+            "checked when present"
+        },
+        settings.agent_match.as_str()
+    )
 }
 
 fn row(key: &str, value: &str) -> String {

@@ -7,6 +7,7 @@ use crate::certs::{self, Certificate};
 use crate::check_config;
 use crate::crls;
 use crate::report::Report;
+use onerecord_tls_policy_core::binding::{TokenFacts, TokenPayload};
 use onerecord_tls_policy_core::facts::{ConnectionFacts, Facts, RequestFacts};
 use onerecord_tls_policy_core::policy::Policy;
 use onerecord_tls_policy_core::revocation::describe_revoked;
@@ -40,8 +41,12 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Failure> {
             .map_err(|_| Failure::new("the system clock is before 1970; pass --at"))?
             .as_secs(),
     };
-    let facts = facts(args, &chain, now_unix);
+    let mut facts = facts(args, &chain, now_unix);
     let policy = Policy::new(config);
+    // As the filter: the payload is read only where a selected rule binds it.
+    if policy.reads_token(&facts.request) {
+        facts.request.token = token(args)?;
+    }
     // The state of a fresh VM: the configured CRLs in force, then --crl.
     let mut state = policy.new_state();
     let mut crl_lines = crls::apply(&args.crls, &chain, &mut state.revocation)?;
@@ -113,12 +118,36 @@ pub fn facts(args: &ExplainArgs, chain: &[Certificate], now_unix: u64) -> Facts 
             method: args.method.clone(),
             method_overrides: Vec::new(),
             route_mtls: args.route_mtls.clone(),
+            authority: String::new(),
+            forwarded_tls_version: Vec::new(),
+            token: TokenFacts::NotRead,
         },
         connection: Ok(ConnectionFacts {
+            peer_uri_san: None,
             id: None,
             tls_version,
             peer,
         }),
         now_unix,
     }
+}
+
+/// The token facts for `--token-payload`: none without it; a payload the
+/// filter could not read decides as it would there.
+fn token(args: &ExplainArgs) -> Result<TokenFacts, Failure> {
+    let Some(path) = &args.token_payload else {
+        return Ok(TokenFacts::Absent);
+    };
+    let bytes = std::fs::read(path)
+        .map_err(|e| Failure::new(format!("cannot read {}: {e}", path.display())))?;
+    Ok(match TokenPayload::from_json(&bytes) {
+        Ok(payload) => TokenFacts::Verified(payload),
+        Err(e) => {
+            eprintln!(
+                "note: {}: not a token payload the filter can read ({e:?})",
+                path.display()
+            );
+            TokenFacts::Unreadable
+        }
+    })
 }

@@ -9,6 +9,7 @@ mod check_config;
 mod crls;
 mod explain;
 mod fingerprint;
+mod limbo;
 mod ocsp;
 mod report;
 
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
         Command::Fingerprint(a) => fingerprint::run(a),
         Command::CheckConfig(a) => check_config::run(a),
         Command::Explain(a) => explain::run(a),
+        Command::Limbo(a) => limbo::run(a),
     };
     match outcome {
         Ok(code) => code,

@@ -72,6 +72,7 @@ impl Report<'_> {
             "verdict": self.verdict(),
             "reason": d.deny_reason().map(|r| r.code()),
             "message": d.deny_reason().map(|r| r.message()),
+            "detail": d.detail,
             "mode": mode(d.mode),
             "rule": d.rule,
             "selected_rules": self.selected_rules,
@@ -82,6 +83,8 @@ impl Report<'_> {
             "path_sha256": path,
             "ignored_certificate": d.ignored_certificate.map(|r| r.code()),
             "at": format_rfc3339(self.facts.now_unix),
+            "token_binding": d.token_binding.map(|b| b.code()),
+            "logistics_agent": d.token.as_ref().map(|t| &t.logistics_agent_uri),
             "crls": self.crls,
             "revoked": self.revoked,
         })
@@ -123,6 +126,9 @@ impl Report<'_> {
         if let Some(reason) = d.deny_reason() {
             line("reason", reason.code());
             line("message", reason.message());
+            if let Some(detail) = d.detail {
+                line("detail", detail);
+            }
         }
         if let Some(revoked) = self.revoked {
             line("revoked", revoked);
@@ -154,6 +160,12 @@ impl Report<'_> {
                     reason.code()
                 ),
             );
+        }
+        if let Some(binding) = d.token_binding {
+            line("token_binding", binding.code());
+        }
+        if let Some(token) = &d.token {
+            line("logistics_agent", &token.logistics_agent_uri);
         }
         if let Some(c) = &d.client {
             line("client", &c.leaf_sha256.to_hex());

@@ -1,6 +1,7 @@
 //! What the policy concludes about a request: the verdict and the facts the
 //! effects are made from.
 
+use crate::binding::{BindingResult, BoundToken};
 use crate::config::{Mode, TlsVersion};
 use crate::reason::Reason;
 use crate::trust::VerifiedClient;
@@ -26,9 +27,40 @@ pub struct Decision {
     pub client: Option<VerifiedClient>,
     /// Why a presented certificate was not accepted where mTLS was optional.
     pub ignored_certificate: Option<Reason>,
+    /// What exactly the client's chain broke, when the deny reason is the
+    /// chain's and does not say it alone (a profile defect, a name
+    /// constraint, a ONE Record rule).
+    pub detail: Option<&'static str>,
+    /// The token bound to the verified client, when binding found one.
+    pub token: Option<BoundToken>,
+    /// What binding concluded, when a selected rule binds the token and the
+    /// client was verified.
+    pub token_binding: Option<BindingResult>,
+    /// Where the client's facts came from.
+    pub facts_from: FactsSource,
     /// What of the verified client's comes to an end within
     /// `expiry_warning_days`.
     pub expiring: Expiring,
+}
+
+/// Where the client's TLS version and certificate came from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum FactsSource {
+    /// This connection's own handshake.
+    #[default]
+    Handshake,
+    /// A trusted front proxy's XFCC element and TLS-version header.
+    TrustedProxy,
+}
+
+impl FactsSource {
+    /// The word metrics and logs show.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FactsSource::Handshake => "handshake",
+            FactsSource::TrustedProxy => "trusted_proxy",
+        }
+    }
 }
 
 /// A verified client's path with a certificate expiring, or a CRL reaching

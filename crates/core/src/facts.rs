@@ -22,6 +22,15 @@ pub struct RequestFacts {
     pub method_overrides: Vec<String>,
     /// `xds.route_metadata` → `filter_metadata.onerecord_tls_policy.mtls`, when the route sets it.
     pub route_mtls: Option<String>,
+    /// `:authority` (empty when missing): only for the deny reply's
+    /// `api:hasResource`, which echoes it only when it is a valid host.
+    pub authority: String,
+    /// The values of `trusted_proxies.tls_version_header`, read only when
+    /// trusted proxies are configured and believed only from one of them.
+    pub forwarded_tls_version: Vec<String>,
+    /// The token payload `jwt_authn` verified, read only when a selected
+    /// rule binds the token ([`Policy::reads_token`](crate::policy::Policy::reads_token)).
+    pub token: crate::binding::TokenFacts,
 }
 
 /// Facts about the downstream connection.
@@ -36,6 +45,9 @@ pub struct ConnectionFacts {
     pub tls_version: Option<String>,
     /// Client-certificate facts; `None` when no client certificate was presented.
     pub peer: Option<PeerFacts>,
+    /// `connection.uri_san_peer_certificate` (the first URI SAN), read
+    /// only when `trusted_proxies` names peers by URI SAN.
+    pub peer_uri_san: Option<String>,
 }
 
 /// Facts about a presented client certificate.
@@ -76,12 +88,16 @@ pub struct Handshake {
 pub struct HandshakePeer {
     /// `connection.sha256_peer_certificate_digest`.
     pub sha256_digest: String,
+    /// `connection.uri_san_peer_certificate`, when it was read.
+    pub uri_san: Option<String>,
 }
 
 impl Handshake {
     /// Whether `connection` reports this handshake.
     pub fn is_of(&self, connection: &ConnectionFacts) -> bool {
         self.tls_version == connection.tls_version
+            && self.peer.as_ref().and_then(|p| p.uri_san.as_deref())
+                == connection.peer_uri_san.as_deref()
             && self.peer.as_ref().map(|p| p.sha256_digest.as_str())
                 == connection
                     .peer
@@ -96,6 +112,7 @@ impl Handshake {
             None => None,
             Some(peer) => Some(HandshakePeer {
                 sha256_digest: peer.sha256_digest.clone()?,
+                uri_san: connection.peer_uri_san.clone(),
             }),
         };
         Some(Handshake {

@@ -9,6 +9,7 @@
 //! glue must read is asked first ([`Policy::needs`](policy::Policy::needs)).
 #![forbid(unsafe_code)]
 
+pub mod binding;
 pub mod config;
 pub mod decision;
 pub mod effects;

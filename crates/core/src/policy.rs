@@ -2,19 +2,24 @@
 //! a decision reads and changes between requests (the verdicts remembered
 //! by content and by connection) is the [`State`] the caller passes in.
 
-use crate::config::{AllowedClients, Config, MtlsRequirement, TlsVersion};
-use crate::facts::Facts;
+use crate::binding::{self, BindingResult};
+use crate::config::{AllowedClients, Config, MtlsRequirement, TlsVersion, TokenBindingMode};
+use crate::facts::{Facts, RequestFacts};
 use crate::reason::Reason;
 use crate::revocation::Revocations;
 use crate::state::State;
 use crate::trust::VerifiedClient;
 
+mod front_proxy;
 mod ocsp;
 pub mod path;
 mod peer;
 mod plan;
-pub use crate::decision::{ChainVerification, Decided, Decision, Expiring, OcspOutcome, Verdict};
+pub use crate::decision::{
+    ChainVerification, Decided, Decision, Expiring, FactsSource, OcspOutcome, Verdict,
+};
 pub use crate::state::CacheStats;
+pub use front_proxy::Proxied;
 pub use path::{Selection, normalize_path};
 pub use peer::Needs;
 
@@ -90,6 +95,10 @@ impl Policy {
             tls_version: None,
             client: None,
             ignored_certificate: None,
+            facts_from: FactsSource::Handshake,
+            token: None,
+            token_binding: None,
+            detail: None,
             expiring: Default::default(),
         };
         let mut chain_verification = None;
@@ -120,10 +129,25 @@ impl Policy {
             .connection
             .as_ref()
             .map_err(|_| Reason::ConnectionFactsUnavailable)?;
-        let version_text = connection
-            .tls_version
-            .as_deref()
-            .ok_or(Reason::TlsRequired)?;
+        let proxied = match (self.trusted_proxy(connection), &self.config.trusted_proxies) {
+            (Some(proxy), Some(proxies)) => {
+                decision.facts_from = FactsSource::TrustedProxy;
+                Some(self.proxied_client(proxy, proxies, connection, &facts.request)?)
+            }
+            _ => None,
+        };
+        // Behind a proxy, nothing is remembered by connection: the next
+        // request on it may carry another client.
+        let (tls_version, peer, memo_id, proxy) = match &proxied {
+            Some(client) => (&client.tls_version, &client.peer, None, Some(&client.proxy)),
+            None => (
+                &connection.tls_version,
+                &connection.peer,
+                connection.id,
+                None,
+            ),
+        };
+        let version_text = tls_version.as_deref().ok_or(Reason::TlsRequired)?;
         let version = TlsVersion::parse(version_text).ok_or(Reason::TlsVersionUnrecognized)?;
         decision.tls_version = Some(version);
         if version < self.config.min_tls_version {
@@ -133,25 +157,22 @@ impl Policy {
         // Never read as "/": a path no reading can be made of is denied.
         let selection = selection.ok_or(Reason::RequestPathInvalid)?;
         let restricted = selection.allow_lists(&self.config).next().is_some();
+        let binding = selection.token_binding(&self.config);
         let required = self.requirement(facts.request.route_mtls.as_deref(), selection)?
             == MtlsRequirement::Required
-            || restricted;
+            || restricted
+            || binding.mode != TokenBindingMode::Off;
 
-        let Some(peer) = &connection.peer else {
+        let Some(peer) = peer else {
             return if required {
                 Err(Reason::ClientCertificateRequired)
             } else {
                 Ok(())
             };
         };
+        let mut detail = None;
         let verified = self
-            .verify_peer(
-                peer,
-                connection.id,
-                facts.now_unix,
-                run.state,
-                run.chain_verification,
-            )
+            .verify_peer(peer, memo_id, proxy, facts.now_unix, run, &mut detail)
             // Every request, a remembered verdict too: CRLs change while
             // verdicts are remembered.
             .and_then(|client| {
@@ -171,15 +192,41 @@ impl Policy {
                     return Err(Reason::ClientNotAllowed);
                 }
                 decision.expiring = self.expiring(&client, facts.now_unix, run.state);
+                if binding.mode != TokenBindingMode::Off {
+                    // Per request: the token is not part of what is remembered.
+                    let bound = binding::bind(&facts.request.token, &client, binding);
+                    decision.token_binding = Some(match &bound {
+                        Ok(Some(_)) => BindingResult::Verified,
+                        Ok(None) => BindingResult::Absent,
+                        Err(reason) => BindingResult::Failed(*reason),
+                    });
+                    decision.token = bound?;
+                }
                 decision.client = Some(client);
                 Ok(())
             }
-            Err(reason) if required => Err(reason),
+            Err(reason) if required => {
+                decision.detail = detail;
+                Err(reason)
+            }
             Err(reason) => {
                 decision.ignored_certificate = Some(reason);
                 Ok(())
             }
         }
+    }
+
+    /// Whether the filter must read the token payload for `request`: only
+    /// when a rule its path and method select binds the token.
+    pub fn reads_token(&self, request: &RequestFacts) -> bool {
+        self.config.binds_any_token()
+            && path::select_rules_for_methods(
+                &self.config,
+                &request.path,
+                &request.method,
+                &request.method_overrides,
+            )
+            .is_some_and(|s| s.token_binding(&self.config).mode != TokenBindingMode::Off)
     }
 
     /// What of `client`'s ends within `expiry_warning_days` of `now`.
@@ -233,9 +280,15 @@ pub fn is_allowed(client: &VerifiedClient, allowed: &AllowedClients) -> bool {
 }
 
 #[cfg(test)]
+mod binding_tests;
+#[cfg(test)]
 mod cache_tests;
 #[cfg(test)]
 mod connection_tests;
+#[cfg(test)]
+mod detail_tests;
+#[cfg(test)]
+mod front_proxy_tests;
 #[cfg(test)]
 mod ocsp_tests;
 #[cfg(test)]

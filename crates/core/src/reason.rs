@@ -24,12 +24,20 @@ pub enum Reason {
     ClientNotAllowed,
     RequestPathInvalid,
     VerificationBudgetExceeded,
+    TokenRequired,
+    TokenCertificateMismatch,
+    TokenAgentMismatch,
+    TokenAgentMissing,
+    TokenPayloadUnavailable,
+    CertificateProfileViolation,
+    NameConstraintViolation,
+    OnerecordProfileViolation,
     RevocationStatusUnknown,
 }
 
 impl Reason {
     /// Every reason, for metric definition and documentation checks.
-    pub const ALL: [Reason; 21] = [
+    pub const ALL: [Reason; 29] = [
         Reason::TlsRequired,
         Reason::TlsVersionTooLow,
         Reason::TlsVersionUnrecognized,
@@ -50,6 +58,14 @@ impl Reason {
         Reason::ClientNotAllowed,
         Reason::RequestPathInvalid,
         Reason::VerificationBudgetExceeded,
+        Reason::TokenRequired,
+        Reason::TokenCertificateMismatch,
+        Reason::TokenAgentMismatch,
+        Reason::TokenAgentMissing,
+        Reason::TokenPayloadUnavailable,
+        Reason::CertificateProfileViolation,
+        Reason::NameConstraintViolation,
+        Reason::OnerecordProfileViolation,
         Reason::RevocationStatusUnknown,
     ];
 
@@ -75,6 +91,14 @@ impl Reason {
             Reason::ClientNotAllowed => "client_not_allowed",
             Reason::RequestPathInvalid => "request_path_invalid",
             Reason::VerificationBudgetExceeded => "verification_budget_exceeded",
+            Reason::TokenRequired => "token_required",
+            Reason::TokenCertificateMismatch => "token_certificate_mismatch",
+            Reason::TokenAgentMismatch => "token_agent_mismatch",
+            Reason::TokenAgentMissing => "token_agent_missing",
+            Reason::TokenPayloadUnavailable => "token_payload_unavailable",
+            Reason::CertificateProfileViolation => "certificate_profile_violation",
+            Reason::NameConstraintViolation => "name_constraint_violation",
+            Reason::OnerecordProfileViolation => "onerecord_profile_violation",
             Reason::RevocationStatusUnknown => "revocation_status_unknown",
         }
     }
@@ -142,9 +166,44 @@ impl Reason {
             Reason::VerificationBudgetExceeded => {
                 "Verifying the client certificate chain took more work than this server allows (too many candidate issuers). Send only the certificates from your certificate up to the trusted CA."
             }
+            Reason::CertificateProfileViolation => {
+                "A certificate in the client certificate chain does not conform to the RFC 5280 certificate profile this server enforces. Ask the issuing CA for a conforming certificate."
+            }
+            Reason::NameConstraintViolation => {
+                "The client certificate carries a name that a CA in its chain is not permitted to certify. Use a certificate whose names lie within the issuing CA's name constraints."
+            }
+            Reason::OnerecordProfileViolation => {
+                "The client certificate does not meet the ONE Record certificate policy: clientAuth extended key usage, critical key usage with digitalSignature, a URI SAN https://<host>/<company-id>, and SHA-256 or stronger signatures."
+            }
+            Reason::TokenRequired => {
+                "This resource requires a valid ONE Record access token. Obtain a token from the authorization server and send it in the Authorization header."
+            }
+            Reason::TokenCertificateMismatch => {
+                "The access token is not bound to the client certificate of this connection (its cnf x5t#S256 thumbprint is missing or differs). Use a token issued for this client certificate."
+            }
+            Reason::TokenAgentMismatch => {
+                "The logistics agent the access token names is not an identity of the client certificate of this connection. Use a token issued for the organisation holding this certificate."
+            }
+            Reason::TokenAgentMissing => {
+                "The access token has no logistics_agent_uri claim, which this ONE Record server needs to bind it to the client certificate. Obtain a token that carries the claim."
+            }
+            Reason::TokenPayloadUnavailable => {
+                "The server could not read the verified access token for this request, so the request was refused. Retry; if it persists, contact the server operator."
+            }
             Reason::RevocationStatusUnknown => {
                 "The server cannot currently confirm that the certificates in the client certificate chain are not revoked (no current revocation list or OCSP answer from their CA). Retry later; if it persists, contact the server operator."
             }
+        }
+    }
+
+    /// The HTTP status of the reply denying for this reason: the one place
+    /// it is decided.
+    pub fn http_status(self) -> u32 {
+        match self {
+            // Nothing authenticates the request: RFC 9110's 401, as ONE
+            // Record answers a missing or expired token.
+            Reason::TokenRequired => 401,
+            _ => 403,
         }
     }
 }

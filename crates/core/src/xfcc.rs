@@ -21,6 +21,9 @@
 #[cfg(any(test, feature = "tools"))]
 pub mod envoy_format;
 
+mod split;
+pub use split::last_two_elements;
+
 use crate::pem::BundleError;
 use std::fmt;
 

@@ -13,7 +13,7 @@ pub const LEGACY: &str = "legacy";
 
 /// Suites BoringSSL offers for TLS 1.0/1.1 (CBC with SHA-1 MACs), plus
 /// modern ones so the legacy listener also takes TLS 1.2.
-const LEGACY_CIPHERS: &[&str] = &[
+pub const LEGACY_CIPHERS: &[&str] = &[
     "ECDHE-RSA-AES128-SHA",
     "ECDHE-RSA-AES256-SHA",
     "AES128-SHA",

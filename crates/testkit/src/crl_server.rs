@@ -17,18 +17,22 @@ pub struct CrlServer {
 impl CrlServer {
     /// Serving a 404 until told otherwise.
     pub fn start() -> CrlServer {
+        CrlServer::start_on(([127, 0, 0, 1], 0).into()).expect("bind the CRL server")
+    }
+
+    /// As [`start`](Self::start), on `addr` (port 0: any free port).
+    pub fn start_on(addr: SocketAddr) -> std::io::Result<CrlServer> {
         let reply = Arc::new(Mutex::new(not_found()));
         let served = Arc::clone(&reply);
         let server = Upstream::serve(
-            ([127, 0, 0, 1], 0).into(),
+            addr,
             Arc::new(move |_| served.lock().expect("reply lock").clone()),
-        )
-        .expect("bind the CRL server");
-        CrlServer {
+        )?;
+        Ok(CrlServer {
             addr: server.addr(),
             reply,
             server: Some(server),
-        }
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -14,7 +14,9 @@ pub fn assert_denied(resp: &Response, code: &str, path: &str) {
 }
 
 /// Asserts a ONE Record deny: 403, JSON-LD headers, `<prefix>deny-reason:
-/// code`, and an `api:Error` body with one `api:ErrorDetail` about `path`.
+/// code`, and a ONE Record 2.3.0 `api:Error` body (the harmonised title,
+/// severity `api:ERROR`) with one `api:ErrorDetail` whose resource is the
+/// absolute URI of `path`.
 pub fn assert_denied_with_prefix(resp: &Response, prefix: &str, code: &str, path: &str) {
     let context = format!("response: {resp:#?}\nbody: {}", resp.text());
     assert_eq!(resp.status, 403, "expected 403 {code}; {context}");
@@ -36,10 +38,19 @@ pub fn assert_denied_with_prefix(resp: &Response, prefix: &str, code: &str, path
         body["@context"]["api"], API_NAMESPACE,
         "@context; {context}"
     );
+    assert_eq!(
+        body["@context"]["api:hasResource"]["@type"], "xsd:anyURI",
+        "{context}"
+    );
+    assert_eq!(body["@context"]["@language"], "en-US", "{context}");
     assert_eq!(body["@type"], "api:Error", "{context}");
-    assert!(
-        non_empty_string(&body["api:hasTitle"]),
+    assert_eq!(
+        body["api:hasTitle"], FORBIDDEN_TITLE,
         "api:hasTitle; {context}"
+    );
+    assert_eq!(
+        body["api:hasSeverity"]["@id"], "api:ERROR",
+        "api:hasSeverity; {context}"
     );
     let detail = single_detail(&body["api:hasErrorDetail"], &context);
     assert_eq!(detail["@type"], "api:ErrorDetail", "{context}");
@@ -51,10 +62,24 @@ pub fn assert_denied_with_prefix(resp: &Response, prefix: &str, code: &str, path
         non_empty_string(&detail["api:hasMessage"]),
         "api:hasMessage; {context}"
     );
+    let resource = detail["api:hasResource"].as_str().unwrap_or_default();
     assert_eq!(
-        detail["api:hasResource"], path,
-        "api:hasResource; {context}"
+        resource_path(resource),
+        Some(path),
+        "api:hasResource is the absolute URI of {path}; {context}"
     );
+}
+
+/// The 403 title of the ONE Record API 2.3.0 guidelines.
+pub const FORBIDDEN_TITLE: &str = "Not authorized to perform action";
+
+/// The path of an absolute `http(s)://authority/path` URI.
+pub fn resource_path(uri: &str) -> Option<&str> {
+    let rest = uri
+        .strip_prefix("https://")
+        .or_else(|| uri.strip_prefix("http://"))?;
+    let at = rest.find('/')?;
+    (at > 0).then(|| rest.get(at..)).flatten()
 }
 
 /// `api:hasErrorDetail` as one object, or an array holding exactly one.

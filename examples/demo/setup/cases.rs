@@ -2,8 +2,9 @@
 //! that runs them.
 
 use super::{
-    AUDIT, CLIENT_SHA256, CLIENT_SUBJECT, CLIENT_URI_SAN, CURL_TLS11, Demo, HTTP, HTTPS,
-    LEGACY_TLS, MTLS, Outcome, POLICY, RULE, TLS_VERSION, TRUST_ANCHOR, run_curl, shown,
+    AUDIT, CLIENT_SHA256, CLIENT_SUBJECT, CLIENT_URI_SAN, CURL_TLS11, DEMO_AGENT, Demo, HTTP,
+    HTTPS, LEGACY_TLS, LOGISTICS_AGENT, MTLS, Outcome, POLICY, RULE, TLS_VERSION, TOKEN_BINDING,
+    TRUST_ANCHOR, run_curl, shown,
 };
 use std::path::PathBuf;
 
@@ -20,6 +21,13 @@ impl Demo {
         let cert = |(chain, key): &(PathBuf, PathBuf)| [shown(chain), shown(key)];
         let [client, client_key] = cert(&self.files.client);
         let client = ["--cert", &client, "--key", &client_key];
+        let token = format!("@{}", shown(&self.files.token));
+        let other_agent_token = format!("@{}", shown(&self.files.other_agent_token));
+        let with_token = |token: &str| {
+            let mut args = client.map(String::from).to_vec();
+            args.extend(["-H".to_string(), token.to_string()]);
+            args
+        };
         let [unpinned, unpinned_key] = cert(&self.files.unpinned_client);
         let [expired, expired_key] = cert(&self.files.expired_client);
         vec![
@@ -96,11 +104,31 @@ impl Demo {
             ),
             Case::new(
                 "action_requests",
-                "/action-requests with the demo client",
-                tls(&client, self.url(HTTPS, "/action-requests/demo-1")),
+                "/action-requests with the demo client and its token, bound to its certificate",
+                tls(
+                    &strs(&with_token(&token)),
+                    self.url(HTTPS, "/action-requests/demo-1"),
+                ),
                 Expect::allow(200, "api:ActionRequest")
                     .fact(MTLS, "verified")
-                    .fact(RULE, "action-requests"),
+                    .fact(RULE, "action-requests")
+                    .fact(LOGISTICS_AGENT, DEMO_AGENT)
+                    .fact(TOKEN_BINDING, "verified"),
+            ),
+            Case::new(
+                "action_requests_no_token",
+                "/action-requests with the demo client but no token",
+                tls(&client, self.url(HTTPS, "/action-requests/demo-1")),
+                Expect::deny("token_required").status(401),
+            ),
+            Case::new(
+                "action_requests_other_agent",
+                "/action-requests with a token for another logistics agent",
+                tls(
+                    &strs(&with_token(&other_agent_token)),
+                    self.url(HTTPS, "/action-requests/demo-1"),
+                ),
+                Expect::deny("token_agent_mismatch"),
             ),
             Case::new(
                 "unpinned",
@@ -223,6 +251,11 @@ impl Expect {
         }
     }
 
+    fn status(mut self, status: u16) -> Expect {
+        self.status = Some(status);
+        self
+    }
+
     fn fact(mut self, name: &'static str, value: &str) -> Expect {
         self.facts.push((name, Fact::Is(value.to_string())));
         self
@@ -296,6 +329,10 @@ impl Checked {
     pub fn ok(&self) -> bool {
         self.problems.is_empty()
     }
+}
+
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
 }
 
 fn shell_quote(arg: &str) -> String {

@@ -3,6 +3,7 @@
 use super::DENY_REASON;
 use crate::backend::FACTS_KEY;
 use onerecord_tls_policy_testkit::curl::parse_dump;
+use onerecord_tls_policy_testkit::http::Response;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -55,15 +56,18 @@ pub fn run_curl(args: &[String]) -> Outcome {
             ..Outcome::default()
         };
     }
-    let response = match parse_dump(&out.stdout) {
-        Ok(response) => response,
-        Err(e) => {
-            return Outcome {
-                failure: Some((0, format!("unreadable answer: {e}"))),
-                ..Outcome::default()
-            };
-        }
-    };
+    match parse_dump(&out.stdout) {
+        Ok(response) => outcome(&response),
+        Err(e) => Outcome {
+            failure: Some((0, format!("unreadable answer: {e}"))),
+            ..Outcome::default()
+        },
+    }
+}
+
+/// What an HTTP answer of the demo says: status, deny reason, body type and
+/// the facts the backend received.
+pub(super) fn outcome(response: &Response) -> Outcome {
     let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
     let facts = body[FACTS_KEY]
         .as_object()

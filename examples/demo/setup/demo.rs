@@ -1,7 +1,8 @@
 //! Starting and stopping the demo: the PKI, the backend and Envoy.
 
-use super::{DemoFiles, DemoPki, Derivation, HTTP, Ports, derive_config};
+use super::{DemoFiles, DemoPki, Derivation, HTTP, Ports, derive_config, revocation};
 use crate::backend;
+use onerecord_tls_policy_testkit::crl_server::CrlServer;
 use onerecord_tls_policy_testkit::envoy::{self, Envoy, Exited};
 use onerecord_tls_policy_testkit::http::Response;
 use onerecord_tls_policy_testkit::tempdir::TempDir;
@@ -11,14 +12,18 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Why the demo could not start.
 #[derive(Debug)]
 pub enum StartError {
     PortsBusy(Vec<u16>),
     Backend(SocketAddr, std::io::Error),
+    CrlServer(SocketAddr, std::io::Error),
     Config(String),
     Envoy(Exited),
+    /// The filter did not get the demo CA's first CRL in time.
+    Crl(String),
 }
 
 impl fmt::Display for StartError {
@@ -37,6 +42,10 @@ impl fmt::Display for StartError {
             StartError::Backend(addr, e) => {
                 write!(f, "cannot start the demo backend on {addr}: {e}")
             }
+            StartError::CrlServer(addr, e) => {
+                write!(f, "cannot start the demo CRL server on {addr}: {e}")
+            }
+            StartError::Crl(e) => write!(f, "{e}"),
             StartError::Config(e) => write!(f, "cannot derive the demo configuration: {e}"),
             StartError::Envoy(exited) => write!(
                 f,
@@ -48,11 +57,16 @@ impl fmt::Display for StartError {
     }
 }
 
+/// How long the filter may take to put the first CRL in force.
+const CRL_IN_FORCE_WITHIN: Duration = Duration::from_secs(15);
+
 /// A running demo: Envoy with the filter, in front of the ONE Record backend.
 pub struct Demo {
     // First, so it is dropped first: Envoy stops before its backend.
-    envoy: Envoy,
+    pub(super) envoy: Envoy,
     backend: Upstream,
+    pub(super) crl: CrlServer,
+    pub(super) pki: DemoPki,
     pub files: DemoFiles,
     pub pinned_sha256: String,
     pub client_sha256: String,
@@ -73,6 +87,9 @@ impl Demo {
         let backend_addr = SocketAddr::from(([127, 0, 0, 1], ports.backend));
         let backend = Upstream::serve(backend_addr, Arc::new(backend::answer))
             .map_err(|e| StartError::Backend(backend_addr, e))?;
+        let crl_addr = SocketAddr::from(([127, 0, 0, 1], ports.crl));
+        let crl = CrlServer::start_on(crl_addr).map_err(|e| StartError::CrlServer(crl_addr, e))?;
+        crl.serve(&revocation::initial_crl(&pki.intermediate).der);
         let example_path = onerecord_tls_policy_testkit::repo_root().join("envoy/envoy.yaml");
         let example = std::fs::read_to_string(&example_path)
             .map_err(|e| StartError::Config(format!("read {}: {e}", example_path.display())))?;
@@ -86,21 +103,29 @@ impl Demo {
                 backend: backend.addr(),
                 pinned_sha256: &pinned_sha256,
                 pinned_pem: &pki.root.pem(),
+                jwks: &pki.token_issuer.jwks().to_string(),
+                crl_server: crl.addr(),
+                crl_signer_pem: &pki.intermediate.pem(),
             },
         )
         .map_err(StartError::Config)?;
         let config = dir.write("envoy.yaml", derived);
         let dir_path = dir.path().to_path_buf();
         let envoy = Envoy::start_file(dir, &config).map_err(StartError::Envoy)?;
-        Ok(Demo {
+        let demo = Demo {
             envoy,
             backend,
+            crl,
+            client_sha256: pki.client.sha256_hex(),
+            pki,
             files,
             pinned_sha256,
-            client_sha256: pki.client.sha256_hex(),
             dir: dir_path,
             config,
-        })
+        };
+        demo.wait_for_initial_crl(CRL_IN_FORCE_WITHIN)
+            .map_err(StartError::Crl)?;
+        Ok(demo)
     }
 
     /// `https://localhost:<port><path>` of a listener (`http://` for plaintext).
@@ -139,11 +164,21 @@ impl Demo {
         self.envoy.exited()
     }
 
-    /// Stops Envoy, then the backend.
+    pub fn crl_addr(&self) -> SocketAddr {
+        self.crl.addr()
+    }
+
+    /// Stops Envoy, then the backend and the CRL server.
     pub fn stop(self) -> Option<ExitStatus> {
-        let Demo { envoy, backend, .. } = self;
+        let Demo {
+            envoy,
+            backend,
+            crl,
+            ..
+        } = self;
         let status = envoy.stop();
         drop(backend);
+        drop(crl);
         status
     }
 }

@@ -1,8 +1,8 @@
 //! envoy/envoy.yaml made runnable on this machine (see [`derive_config`]).
 
 use super::{
-    AUDIT, BACKEND_CLUSTER, EXAMPLE_ROOT, EXAMPLE_WASM, HTTP, HTTPS, LEGACY_CIPHERS, LEGACY_TLS,
-    Ports, TLS_CONTEXT, WASM_FILTER,
+    AUDIT, BACKEND_CLUSTER, CRL_CLUSTER, CRL_PATH, CRL_REFRESH_SECONDS, EXAMPLE_ROOT, EXAMPLE_WASM,
+    HTTP, HTTPS, LEGACY_CIPHERS, LEGACY_TLS, Ports, TLS_CONTEXT, WASM_FILTER,
 };
 use onerecord_tls_policy_core::config::Config;
 use serde_json::{Map, Value, json};
@@ -19,6 +19,12 @@ pub struct Derivation<'a> {
     pub pinned_sha256: &'a str,
     /// Completes the clients' chains (they send leaf + intermediate).
     pub pinned_pem: &'a str,
+    /// The demo token issuer's keys, for every `jwt_authn` provider.
+    pub jwks: &'a str,
+    /// The demo CA's CRL server, fetched through `crl_distribution`.
+    pub crl_server: SocketAddr,
+    /// The CA that signs that CRL (known before its first client connects).
+    pub crl_signer_pem: &'a str,
 }
 
 /// envoy/envoy.yaml made runnable here. The changes are structural, so
@@ -27,7 +33,9 @@ pub struct Derivation<'a> {
 /// admin and backend use loopback and `ports`; the demo root CA is pinned;
 /// Envoy accepts expired client certificates on the HTTPS listener so the
 /// filter is what refuses them; and two demo-only copies of that listener are
-/// added, one in audit mode and one that accepts TLS 1.0/1.1 handshakes.
+/// added, one in audit mode and one that accepts TLS 1.0/1.1 handshakes;
+/// `jwt_authn` verifies the demo issuer's tokens; `crl_distribution` points
+/// at the demo CA's CRL server, fetched every few seconds (`crl_sources`).
 pub fn derive_config(example: &str, d: &Derivation) -> Result<String, String> {
     let mut config: Value = serde_norway::from_str(example)
         .map_err(|e| format!("envoy/envoy.yaml does not parse: {e}"))?;
@@ -48,6 +56,12 @@ pub fn derive_config(example: &str, d: &Derivation) -> Result<String, String> {
         }
     });
 
+    visit_objects(&mut config, &mut |object| {
+        if let Some(local) = object.get_mut("local_jwks").and_then(Value::as_object_mut) {
+            local.insert("inline_string".into(), json!(d.jwks));
+        }
+    });
+
     let admin = config
         .pointer_mut("/admin/address/socket_address")
         .ok_or("envoy/envoy.yaml has no admin.address.socket_address")?;
@@ -56,7 +70,18 @@ pub fn derive_config(example: &str, d: &Derivation) -> Result<String, String> {
     let mut pins = 0;
     visit_wasm_configs(&mut config, &mut |_, plugin| {
         plugin.insert("trusted_ca_sha256".into(), json!([d.pinned_sha256]));
-        plugin.insert("ca_certificates_pem".into(), json!(d.pinned_pem));
+        plugin.insert(
+            "ca_certificates_pem".into(),
+            json!(format!("{}{}", d.pinned_pem, d.crl_signer_pem)),
+        );
+        plugin.insert(
+            "crl_sources".into(),
+            json!([{
+                "cluster": CRL_CLUSTER,
+                "path": CRL_PATH,
+                "refresh_seconds": CRL_REFRESH_SECONDS
+            }]),
+        );
         pins += 1;
     })?;
     if pins == 0 {
@@ -129,19 +154,8 @@ pub fn derive_config(example: &str, d: &Derivation) -> Result<String, String> {
             json!({ "socket_address": { "address": "127.0.0.1", "port_value": port } });
     }
 
-    let cluster = config
-        .pointer_mut("/static_resources/clusters")
-        .and_then(Value::as_array_mut)
-        .and_then(|clusters| clusters.iter_mut().find(|c| c["name"] == BACKEND_CLUSTER))
-        .ok_or(format!(
-            "envoy/envoy.yaml has no cluster {BACKEND_CLUSTER:?}"
-        ))?;
-    visit_objects(cluster, &mut |object| {
-        if let Some(socket) = object.get_mut("socket_address") {
-            *socket =
-                json!({ "address": d.backend.ip().to_string(), "port_value": d.backend.port() });
-        }
-    });
+    point_cluster(&mut config, BACKEND_CLUSTER, d.backend)?;
+    point_cluster(&mut config, CRL_CLUSTER, d.crl_server)?;
 
     // Refuse here, with the filter's own message, what Envoy would refuse.
     let mut invalid = Vec::new();
@@ -157,9 +171,28 @@ pub fn derive_config(example: &str, d: &Derivation) -> Result<String, String> {
     let yaml = serde_norway::to_string(&config).map_err(|e| e.to_string())?;
     Ok(format!(
         "# Derived from envoy/envoy.yaml by examples/demo (see derive_config):\n\
-         # local paths and ports, the demo root CA pinned, and the demo-only\n\
-         # listeners {AUDIT} and {LEGACY_TLS}.\n{yaml}"
+         # local paths and ports, the demo root CA pinned, the demo issuing CA's\n\
+         # CRL fetched from the demo CRL server, and the demo-only listeners\n\
+         # {AUDIT} and {LEGACY_TLS}.\n{yaml}"
     ))
+}
+
+/// Points the cluster `name` at `addr` alone (a STATIC address, no DNS).
+fn point_cluster(config: &mut Value, name: &str, addr: SocketAddr) -> Result<(), String> {
+    let cluster = config
+        .pointer_mut("/static_resources/clusters")
+        .and_then(Value::as_array_mut)
+        .and_then(|clusters| clusters.iter_mut().find(|c| c["name"] == name))
+        .and_then(Value::as_object_mut)
+        .ok_or(format!("envoy/envoy.yaml has no cluster {name:?}"))?;
+    cluster.insert("type".into(), json!("STATIC"));
+    cluster.remove("dns_lookup_family");
+    visit_objects_in(cluster, &mut |object| {
+        if let Some(socket) = object.get_mut("socket_address") {
+            *socket = json!({ "address": addr.ip().to_string(), "port_value": addr.port() });
+        }
+    });
+    Ok(())
 }
 
 /// `/etc/envoy/...` → the same file under `dir`; the wasm → the built one.
@@ -187,12 +220,14 @@ fn visit_strings(value: &mut Value, f: &dyn Fn(&str) -> Option<String>) {
 fn visit_objects(value: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>)) {
     match value {
         Value::Array(items) => items.iter_mut().for_each(|v| visit_objects(v, f)),
-        Value::Object(map) => {
-            f(map);
-            map.values_mut().for_each(|v| visit_objects(v, f));
-        }
+        Value::Object(map) => visit_objects_in(map, f),
         _ => {}
     }
+}
+
+fn visit_objects_in(map: &mut Map<String, Value>, f: &mut dyn FnMut(&mut Map<String, Value>)) {
+    f(map);
+    map.values_mut().for_each(|v| visit_objects(v, f));
 }
 
 /// Edits a wasm filter's `config` and its plugin configuration (the JSON).

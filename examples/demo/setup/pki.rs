@@ -1,13 +1,14 @@
 //! The demo's certificates and the PEM files Envoy and curl read.
 
 use super::DAY;
+use onerecord_tls_policy_testkit::jwt::{self, TokenIssuer};
 use onerecord_tls_policy_testkit::pki::{
     CertSpec, Issued, KeyKind, issue, pem_bundle, self_signed,
 };
 use std::path::{Path, PathBuf};
 
 /// The demo's certificates. Client side: a pinned root with an intermediate
-/// that issues the good and the expired client; a second root Envoy trusts
+/// that issues the good, the expired and the revocable client; a second root Envoy trusts
 /// but the policy does not pin. Server side: a separate CA, as in production.
 pub struct DemoPki {
     pub server_ca: Issued,
@@ -18,7 +19,18 @@ pub struct DemoPki {
     pub unpinned_ca: Issued,
     pub unpinned_client: Issued,
     pub expired_client: Issued,
+    /// Issued by the intermediate; the revocation step has the CA list it.
+    pub revocable_client: Issued,
+    /// Signs the demo's access tokens; envoy.yaml's jwt_authn gets its JWKS.
+    pub token_issuer: TokenIssuer,
 }
+
+/// The demo client's logistics agent: its certificate's URI SAN.
+pub const DEMO_AGENT: &str = "https://1r.example.com/logistics-agents/demo-airline";
+/// The common name of the client the revocation step revokes.
+pub const REVOCABLE_CLIENT: &str = "revocable-airline";
+/// Another agent, whose token the demo client must not use.
+pub const OTHER_AGENT: &str = "https://1r.example.com/logistics-agents/demo-forwarder";
 
 /// Paths of the demo's PEM files (all under `<dir>/certs/`).
 #[derive(Clone, Debug)]
@@ -31,6 +43,11 @@ pub struct DemoFiles {
     pub client: (PathBuf, PathBuf),
     pub unpinned_client: (PathBuf, PathBuf),
     pub expired_client: (PathBuf, PathBuf),
+    /// `Authorization: Bearer …` header files for curl's `-H @file`: a
+    /// token for the demo client's agent bound to its certificate, and one
+    /// for another agent.
+    pub token: PathBuf,
+    pub other_agent_token: PathBuf,
 }
 
 impl DemoPki {
@@ -63,6 +80,7 @@ impl DemoPki {
             &CertSpec::client("expired-airline").validity(-30 * DAY, -DAY),
             &intermediate,
         );
+        let revocable_client = issue(&CertSpec::client(REVOCABLE_CLIENT), &intermediate);
         DemoPki {
             server_ca,
             server,
@@ -72,6 +90,8 @@ impl DemoPki {
             unpinned_ca,
             unpinned_client,
             expired_client,
+            revocable_client,
+            token_issuer: TokenIssuer::generate("demo"),
         }
     }
 
@@ -114,6 +134,20 @@ impl DemoPki {
                 ),
                 write("expired-client.key", self.expired_client.key_pem()),
             ),
+            token: write("token.header", self.bearer(DEMO_AGENT)),
+            other_agent_token: write("other-agent-token.header", self.bearer(OTHER_AGENT)),
         }
+    }
+
+    /// A header line with a token for `agent` bound to the demo client's
+    /// certificate, valid for a day (the demo may run that long).
+    fn bearer(&self, agent: &str) -> String {
+        let now = onerecord_tls_policy_testkit::unix_now();
+        let mut claims = jwt::claims(agent, Some(&self.client.der()), now);
+        claims["exp"] = (now + DAY as u64).into();
+        format!(
+            "Authorization: Bearer {}\n",
+            self.token_issuer.sign(&claims)
+        )
     }
 }

@@ -12,6 +12,8 @@ pub struct Ports {
     pub legacy_tls: u16,
     pub admin: u16,
     pub backend: u16,
+    /// The demo CA's CRL server.
+    pub crl: u16,
 }
 
 impl Ports {
@@ -24,6 +26,7 @@ impl Ports {
         legacy_tls: 8445,
         admin: 9901,
         backend: 8080,
+        crl: 8081,
     };
     /// Free ports, chosen at bind time (tests; `--any-ports`).
     pub const ANY: Ports = Ports {
@@ -33,6 +36,7 @@ impl Ports {
         legacy_tls: 0,
         admin: 0,
         backend: 0,
+        crl: 0,
     };
 
     pub(super) fn listener(&self, name: &str) -> Option<u16> {
@@ -54,6 +58,7 @@ impl Ports {
             self.legacy_tls,
             self.admin,
             self.backend,
+            self.crl,
         ];
         all.into_iter()
             .filter(|port| *port != 0 && TcpListener::bind(("127.0.0.1", *port)).is_err())

@@ -3,7 +3,9 @@
 
 use crate::path_oracle::is_origin_form;
 use onerecord_tls_policy::config::NO_RULE;
-use onerecord_tls_policy::effects::{DenyResponse, annotations, deny_response, header_safe};
+use onerecord_tls_policy::effects::{
+    DenyResponse, Resource, annotations, deny_response, header_safe,
+};
 use onerecord_tls_policy::facts::Facts;
 use onerecord_tls_policy::filter::{Action, Outcome, access_log, configure, gather_facts, metrics};
 use onerecord_tls_policy::policy::{Decision, Policy, normalize_path};
@@ -41,7 +43,7 @@ pub fn check_effects(
     }
     let reason = decision.deny_reason().unwrap_or(Reason::TlsRequired);
     check_deny_response(
-        &deny_response(reason, &facts.request.path, prefix),
+        &deny_response(reason, &Resource::of(facts), prefix),
         reason,
         &facts.request.path,
         prefix,
@@ -85,6 +87,21 @@ pub fn check_effects(
         .into_iter()
         .collect();
     want.push(metrics::counter_name(family, outcome.reason(), rule));
+    // Then what of the verified client's ends within the warning window.
+    if expected.expiring.certificate {
+        want.push(metrics::counter_name(
+            onerecord_tls_policy::effects::metrics::EXPIRING_CLIENTS,
+            None,
+            rule,
+        ));
+    }
+    if expected.expiring.crl {
+        want.push(metrics::counter_name(
+            onerecord_tls_policy::effects::metrics::EXPIRING_CRLS,
+            None,
+            rule,
+        ));
+    }
     assert_eq!(
         host.incremented(),
         want,
@@ -140,7 +157,7 @@ pub fn check_effects(
 }
 
 pub fn check_deny_response(reply: &DenyResponse, reason: Reason, path: &str, prefix: &str) {
-    assert_eq!(reply.status, 403);
+    assert_eq!(reply.status, reason.http_status());
     assert!(
         reply
             .headers
@@ -154,9 +171,12 @@ pub fn check_deny_response(reply: &DenyResponse, reason: Reason, path: &str, pre
     if is_origin_form(path) {
         let resource = resource.as_str().expect("a resource");
         assert!(resource.len() <= 512);
+        let (_, after_scheme) = resource.split_once("://").expect("an absolute URI");
+        let at = after_scheme.find('/').expect("a path after the authority");
+        let path_part = after_scheme.get(at..).unwrap_or_default();
         assert!(
-            normalize_path(path).starts_with(resource),
-            "the resource is the normalised path"
+            normalize_path(path).starts_with(path_part),
+            "the resource's path is the normalised path"
         );
     } else {
         assert_eq!(*resource, Value::Null, "an invalid path is not echoed");

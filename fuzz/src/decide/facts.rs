@@ -84,6 +84,7 @@ pub fn facts(case: &Case, certs: &Certs<'_>, config: &Config, pool_now: u64) -> 
     let connection = match tls_version {
         Err(()) => Err(Unavailable("connection.tls_version".into())),
         Ok(tls) => Ok(ConnectionFacts {
+            peer_uri_san: None,
             id: None,
             tls_version: tls.map(str::to_string),
             peer: peer(&case.peer, certs),
@@ -95,6 +96,9 @@ pub fn facts(case: &Case, certs: &Certs<'_>, config: &Config, pool_now: u64) -> 
             method: method(&case.method),
             method_overrides: Vec::new(),
             route_mtls,
+            authority: "onerecord.example:8443".to_string(),
+            forwarded_tls_version: Vec::new(),
+            token: Default::default(),
         },
         connection,
         now_unix,

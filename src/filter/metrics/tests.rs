@@ -76,3 +76,36 @@ fn the_example_envoy_config_carries_the_stats_tags() {
         crate::filter::access_log::FILTER_STATE_KEY
     )));
 }
+
+#[test]
+fn token_bindings_are_counted_by_result_where_a_rule_binds_the_token() {
+    use crate::binding::BindingResult;
+    use crate::filter::mock::MockHost;
+    let pin = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    let binding = format!(
+        r#"{{"trusted_ca_sha256":["{pin}"],"rules":[{{"name":"a","path_prefix":"/a","token_binding":"required"}}]}}"#
+    );
+    let mut host = MockHost::tls("TLSv1.3");
+    let metrics = Metrics::define(&mut host, &Config::parse(binding.as_bytes()).unwrap());
+    for result in binding_results() {
+        assert_eq!(
+            host.counter(&binding_counter_name(result)),
+            Some(0),
+            "{result:?}"
+        );
+    }
+    metrics.count_binding(&mut host, BindingResult::Failed(Reason::TokenAgentMismatch));
+    assert_eq!(
+        host.counter("onerecord_tls_policy.token_bindings_total.result.token_agent_mismatch"),
+        Some(1)
+    );
+    let (_, result) = STATS_TAGS[2];
+    assert!(result.contains(TOKEN_BINDINGS));
+
+    let mut host = MockHost::tls("TLSv1.3");
+    Metrics::define(&mut host, &Config::parse(br#"{}"#).unwrap());
+    assert_eq!(
+        host.counter(&binding_counter_name(BindingResult::Verified)),
+        None
+    );
+}

@@ -84,6 +84,8 @@ fn assert_trailers_deny(config: &str, break_host: impl FnOnce(&mut MockHost)) {
     host.headers.retain(|(name, _)| name != ":path");
     host.headers
         .push((":path".into(), "/logistics-objects/1?q=x".into()));
+    host.headers
+        .push((":authority".into(), "onerecord.example".into()));
     let kept = forwarded(&mut plugin, &mut host);
     break_host(&mut host);
     assert_eq!(plugin.on_request_trailers(&mut host, &kept), Action::Pause);
@@ -92,7 +94,7 @@ fn assert_trailers_deny(config: &str, break_host: impl FnOnce(&mut MockHost)) {
     let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(
         body["api:hasErrorDetail"][0]["api:hasResource"],
-        "/logistics-objects/1"
+        "https://onerecord.example/logistics-objects/1"
     );
     let property = String::from_utf8(host.set_properties[PROPERTY].clone()).unwrap();
     assert!(

@@ -93,10 +93,10 @@ fn ca_certificate_presented_as_the_client_certificate_is_denied() {
 }
 
 #[test]
-fn name_constraint_violation_is_denied_certificate_invalid() {
+fn name_constraint_violation_is_denied_with_its_own_reason() {
     let p = pki();
     let constrained_spec = CertSpec::ca("Constrained Root CA")
-        .extension("nameConstraints", "critical,permitted;DNS:.example.com");
+        .extension("nameConstraints", "critical,permitted;DNS:example.com");
     let constrained = self_signed(&constrained_spec);
     // The same name and key without the constraint: a trust store that holds
     // this copy (Envoy's, here) accepts what the pinned one forbids.
@@ -122,7 +122,7 @@ fn name_constraint_violation_is_denied_certificate_invalid() {
     // Envoy trusting the twin lets it through; the filter pins the original.
     let (config, lenient) = pinning(&[&constrained], &[&twin, &p.client_ca]);
     let t = Target::start(lenient);
-    t.expect_deny("certificate_invalid", DELEGATION, || {
+    t.expect_deny("name_constraint_violation", DELEGATION, || {
         get(&t.presenting(&outside, &[]), t.tls(), DELEGATION)
     });
     let echo = t.expect_allow(&verified_by(&inside, "inside", &constrained), || {
@@ -133,7 +133,7 @@ fn name_constraint_violation_is_denied_certificate_invalid() {
     let offline = Offline::new(&config);
     offline.assert_refused(
         &facts_for(&[&outside]),
-        Reason::CertificateInvalid,
+        Reason::NameConstraintViolation,
         "outside",
     );
     assert!(

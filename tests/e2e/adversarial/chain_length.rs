@@ -52,7 +52,7 @@ fn chain_of_50_certificates_is_denied_chain_too_long() {
     t.assert_vm_intact();
 }
 
-/// Presenting more certificates than `max_chain_length` is `chain_too_long`
+/// Presenting more than twice `max_chain_length` certificates is `chain_too_long`
 /// (README, "Decisions and deny reasons") at any length Envoy lets through,
 /// including beyond the 64 certificates the XFCC parser reads.
 #[test]

@@ -34,8 +34,12 @@ impl Offline {
                 method: "GET".to_string(),
                 method_overrides: Vec::new(),
                 route_mtls: None,
+                authority: String::new(),
+                forwarded_tls_version: Vec::new(),
+                token: Default::default(),
             },
             connection: Ok(ConnectionFacts {
+                peer_uri_san: None,
                 id: None,
                 tls_version: Some("TLSv1.3".to_string()),
                 peer,

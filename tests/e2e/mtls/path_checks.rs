@@ -8,7 +8,7 @@ use onerecord_tls_policy_testkit as support;
 use serde_json::json;
 use support::client::TlsClient;
 use support::onerecord::assert_denied;
-use support::pki::{CertSpec, KeyKind, SigDigest, issue};
+use support::pki::{CertSpec, Issued, KeyKind, SigDigest, issue, self_signed};
 use support::policies::DELEGATION;
 use support::stack::Stack;
 
@@ -92,9 +92,17 @@ fn chain_longer_than_max_chain_length_is_denied() {
         DELEGATION,
     );
     assert_denied(&resp, "chain_too_long", DELEGATION);
-    // Four presented, though the path would be three.
+    // Four presented, the path three: what the path does not use may be sent.
     let padded = presenting(&s, &shallow, &[&upper, root, cas().other_root]);
     let resp = get_through_envoy(&padded, s.tls(), DELEGATION);
+    assert_verified(&resp, &shallow, root);
+    // Seven presented, more than twice the limit: refused before any path building.
+    let decoys: Vec<Issued> = (0..3)
+        .map(|i| self_signed(&CertSpec::ca(&format!("Decoy CA {i}"))))
+        .collect();
+    let mut sent = vec![&upper, root, cas().other_root];
+    sent.extend(&decoys);
+    let resp = get_through_envoy(&presenting(&s, &shallow, &sent), s.tls(), DELEGATION);
     assert_denied(&resp, "chain_too_long", DELEGATION);
     // Exactly three is within the limit.
     let resp = get_through_envoy(&presenting(&s, &shallow, &[&upper]), s.tls(), DELEGATION);

@@ -4,6 +4,7 @@
 use onerecord_tls_policy::filter::access_log::FILTER_STATE_KEY;
 use onerecord_tls_policy_testkit as support;
 use serde_json::{Value, json};
+use std::path::Path;
 use std::time::{Duration, Instant};
 use support::bootstrap::EnvoySpec;
 use support::client::plain_send;
@@ -14,16 +15,32 @@ use support::policies::{DELEGATION, OBJECT, delegations_policy};
 use support::stack::Stack;
 use support::tempdir::TempDir;
 
+/// One JSON line per request: path, status and the filter's decision value.
+pub(crate) fn decision_format() -> Value {
+    json!({
+        "path": "%REQ(:PATH)%",
+        "status": "%RESPONSE_CODE%",
+        "onerecord": format!("%FILTER_STATE({FILTER_STATE_KEY}:PLAIN)%"),
+    })
+}
+
+/// Stops `envoy` (it flushes access logs every 10 s, and on exit) and
+/// returns the log at `path`, as text and one JSON value a line.
+pub(crate) fn entries_after_stop(envoy: Envoy, path: &Path) -> (String, Vec<Value>) {
+    envoy.stop();
+    let text = std::fs::read_to_string(path).expect("access log written");
+    let lines = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    (text, lines)
+}
+
 #[test]
 fn the_access_log_prints_the_decision() {
     let logs = TempDir::new("access-log");
     let log = logs.join("access.json");
-    let format = json!({
-        "path": "%REQ(:PATH)%",
-        "status": "%RESPONSE_CODE%",
-        "onerecord": format!("%FILTER_STATE({FILTER_STATE_KEY}:PLAIN)%"),
-    });
-    let spec = EnvoySpec::new(&delegations_policy()).access_log(&log, format);
+    let spec = EnvoySpec::new(&delegations_policy()).access_log(&log, decision_format());
     let s = Stack::start_spec(spec);
     let client = s.client().cert(&s.pki.client).chain(&[&s.pki.client_ca]);
     assert_allowed(&client.get(s.tls(), DELEGATION));
@@ -40,15 +57,8 @@ fn the_access_log_prints_the_decision() {
         u64::try_from(i64::from(to_client.days) * 86_400 + i64::from(to_client.secs)).unwrap(),
     );
     let anchor_sha256 = Stack::client_ca_sha256();
-    // Envoy flushes access logs every 10 s, and on exit.
     let Stack { envoy, .. } = s;
-    envoy.stop();
-
-    let text = std::fs::read_to_string(&log).expect("access log written");
-    let lines: Vec<Value> = text
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
-        .collect();
+    let (text, lines) = entries_after_stop(envoy, &log);
     let entry = |path: &str| -> &Value {
         let mut found = lines.iter().filter(|l| l["path"] == path);
         let entry = found

@@ -3,7 +3,7 @@
 //! the decision in the access log, and configuration loads and failures
 //! across a hot reload.
 
-mod access_log;
+pub(crate) mod access_log;
 mod counters;
 mod listener_update;
 

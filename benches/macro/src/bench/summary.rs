@@ -83,6 +83,25 @@ impl Bench {
                 md.push('\n');
             }
         }
+        let token_rows: Vec<String> = self
+            .routes
+            .iter()
+            .filter_map(|&route| {
+                report::token_binding_row(
+                    route.name(),
+                    &self.rows(samples, Phase::Saturated, route),
+                )
+            })
+            .collect();
+        if !token_rows.is_empty() {
+            md.push_str("### Token binding on the warm path (F − E, as fast as possible)\n\n");
+            md.push_str("| route | E Envoy CPU µs/req | F Envoy CPU µs/req | F − E | F req/s ÷ E | p50 µs F − E |\n| --- | ---: | ---: | ---: | ---: | ---: |\n");
+            for row in token_rows {
+                md.push_str(&row);
+                md.push('\n');
+            }
+            md.push('\n');
+        }
         md.push_str("### Upstream check (A, proxied, one run each)\n\n");
         md.push_str("| backend | req/s | Envoy CPU µs/req | backend CPU µs/req |\n| --- | ---: | ---: | ---: |\n");
         for (name, m) in upstreams {

@@ -50,6 +50,38 @@ fn check_config_summarises_a_valid_configuration() {
     let r = run(&["check-config", p(&empty)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("enforce"));
+    assert!(
+        r.stdout.contains("trusted_proxies     not set"),
+        "{}",
+        r.stdout
+    );
+
+    let behind = dir.write(
+        "behind.json",
+        r#"{"trusted_proxies":{"peers":{"uri_san":["spiffe://c/gw"]},"forward_client_cert":"FORWARD_ONLY"}}"#,
+    );
+    let r = run(&["check-config", p(&behind)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let expected = "1 URI SAN(s), 0 fingerprint(s); TLS version from x-forwarded-tls-version, XFCC FORWARD_ONLY";
+    assert!(r.stdout.contains(expected), "{}", r.stdout);
+    let row = |stdout: &str, key: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(key))
+            .map(|l| l.split_whitespace().last().unwrap_or_default().to_string())
+    };
+    assert_eq!(row(&r.stdout, "x509_profile").as_deref(), Some("strict"));
+    assert_eq!(row(&r.stdout, "onerecord_profile").as_deref(), Some("off"));
+    let profiles = dir.write(
+        "profiles.json",
+        r#"{"x509_profile":"compatible","onerecord_profile":true}"#,
+    );
+    let r = run(&["check-config", p(&profiles)]);
+    assert_eq!(
+        row(&r.stdout, "x509_profile").as_deref(),
+        Some("compatible")
+    );
+    assert_eq!(row(&r.stdout, "onerecord_profile").as_deref(), Some("on"));
 }
 
 #[test]

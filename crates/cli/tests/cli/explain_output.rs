@@ -16,6 +16,7 @@ fn explain_json_has_the_stable_keys() {
         "verdict",
         "reason",
         "message",
+        "detail",
         "mode",
         "rule",
         "selected_rules",
@@ -26,12 +27,14 @@ fn explain_json_has_the_stable_keys() {
         "path_sha256",
         "ignored_certificate",
         "at",
+        "token_binding",
+        "logistics_agent",
         "crls",
         "revoked",
     ] {
         assert!(keys.contains(&key), "{key} missing from {v}");
     }
-    assert_eq!(keys.len(), 15, "{v}");
+    assert_eq!(keys.len(), 18, "{v}");
     let client: Vec<&str> = v["client"]
         .as_object()
         .unwrap()
@@ -58,6 +61,42 @@ fn explain_json_has_the_stable_keys() {
     assert_eq!(v["anchor_sha256"], Value::Null);
     assert_eq!(v["path_sha256"], json!([]));
     assert!(v["message"].as_str().unwrap().contains("mutual TLS"));
+}
+
+#[test]
+fn explain_shows_what_a_refused_chain_broke() {
+    use onerecord_tls_policy_testkit::pinned::pki_with_leaf;
+    use onerecord_tls_policy_testkit::pki::CertSpec;
+    let k = pki_with_leaf(CertSpec::client("client-1").eku(None));
+    let s = Setup::new(&config_pinning(&k.root, ""));
+    let chain = s.chain("chain.pem", &[&k.leaf, &k.inter, &k.root]);
+    let args = ["--path", "/access-delegations/1"];
+    let r = s.explain(Some(&chain), &args);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let line = |key: &str| {
+        r.stdout
+            .lines()
+            .find(|l| l.starts_with(key))
+            .map(str::to_string)
+    };
+    assert!(
+        line("reason")
+            .unwrap()
+            .ends_with(" certificate_profile_violation")
+    );
+    assert!(
+        line("detail")
+            .unwrap()
+            .ends_with(" extended_key_usage_missing")
+    );
+    let r = s.explain(Some(&chain), &[args[0], args[1], "--json"]);
+    assert_eq!(r.json()["detail"], "extended_key_usage_missing");
+
+    // compatible tolerates a leaf without EKU.
+    let s = Setup::new(&config_pinning(&k.root, r#","x509_profile":"compatible""#));
+    let chain = s.chain("chain.pem", &[&k.leaf, &k.inter, &k.root]);
+    let r = s.explain(Some(&chain), &args);
+    assert_eq!(r.code, 0, "{}", r.stdout);
 }
 
 #[test]

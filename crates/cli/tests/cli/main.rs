@@ -17,7 +17,9 @@ mod explain;
 mod explain_output;
 mod explain_rules;
 mod fingerprint;
+mod limbo;
 mod ocsp;
+mod token_binding;
 
 use onerecord_tls_policy_testkit::pinned::{Pki, pki_with_leaf};
 use onerecord_tls_policy_testkit::pki::{CertSpec, Issued, pem_bundle};

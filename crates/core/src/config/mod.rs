@@ -10,13 +10,21 @@ mod ca_certificates;
 pub mod crls;
 mod json;
 pub mod ocsp;
+mod profile;
 mod rules;
+mod token_binding;
+mod trusted_proxies;
 mod values;
 
 use crate::trust::TrustStore;
 use json::{as_str, as_u64, fingerprints, present, reject_unknown};
 use serde_json::{Map, Value};
 use std::fmt;
+pub use token_binding::{
+    AgentMatch, DEFAULT_TOKEN_FILTER, DEFAULT_TOKEN_KEY, TokenBinding, TokenBindingMode,
+    TokenMetadata,
+};
+pub use trusted_proxies::{DEFAULT_TLS_VERSION_HEADER, ForwardClientCert, TrustedProxies};
 pub use values::{AllowedClients, Mode, MtlsRequirement, PathMatch, Rule, TlsVersion};
 
 /// Defined with the verifier, which takes it; configured here.
@@ -33,6 +41,14 @@ pub struct Config {
     pub annotation_prefix: String,
     /// Successful client verifications kept per VM; 0 disables the cache.
     pub verdict_cache_size: usize,
+    /// Front proxies whose forwarded client facts are read; `None`: every
+    /// connection is judged on its own handshake.
+    pub trusted_proxies: Option<TrustedProxies>,
+    /// Binding the token to the client certificate, for requests no rule
+    /// sets it for (`mode: None` is off).
+    pub token_binding: TokenBinding,
+    /// Where `jwt_authn` keeps the verified payload.
+    pub token_metadata: TokenMetadata,
     /// `crls_pem`, `crl_sources`, `crl_grace_seconds`, `expiry_warning_days`.
     pub revocation: crls::RevocationConfig,
     /// `ocsp`.
@@ -78,6 +94,7 @@ impl Default for Config {
             revoked_sha256: Vec::new(),
             max_chain_length: DEFAULT_MAX_CHAIN_LENGTH,
             clock_skew_seconds: DEFAULT_CLOCK_SKEW_SECONDS,
+            profile: Default::default(),
         };
         let trust_store = Prepared(TrustStore::with_certificates(&trust, Vec::new()));
         Config {
@@ -89,6 +106,9 @@ impl Default for Config {
             rules: Vec::new(),
             annotation_prefix: DEFAULT_ANNOTATION_PREFIX.to_string(),
             verdict_cache_size: DEFAULT_VERDICT_CACHE_SIZE,
+            trusted_proxies: None,
+            token_binding: TokenBinding::default(),
+            token_metadata: TokenMetadata::default(),
             revocation: crls::RevocationConfig::default(),
             ocsp: ocsp::OcspConfig::default(),
             trust_store,
@@ -155,15 +175,25 @@ impl Config {
             "max_chain_length",
             "clock_skew_seconds",
             "verdict_cache_size",
+            "trusted_proxies",
+            "x509_profile",
+            "onerecord_profile",
         ];
         let known: Vec<&str> = OWN
             .iter()
+            .chain(token_binding::GLOBAL_KEYS)
             .chain(crls::FIELDS)
             .chain(ocsp::FIELDS)
             .copied()
             .collect();
         reject_unknown(object, &known, "")?;
-        let mut config = Config::default();
+        let mut config = Config {
+            token_binding: token_binding::binding(object, "")?,
+            ..Config::default()
+        };
+        if let Some(v) = present(object, "token_metadata") {
+            config.token_metadata = token_binding::metadata(v)?;
+        }
 
         if let Some(v) = present(object, "mode") {
             config.mode = match as_str(v, "mode")? {
@@ -208,6 +238,7 @@ impl Config {
             (config.trust.ca_certificates_der, ca_certificates) =
                 ca_certificates::read(as_str(v, "ca_certificates_pem")?, "ca_certificates_pem")?;
         }
+        config.trust.profile = profile::read(object)?;
         if let Some(v) = present(object, "revoked_sha256") {
             config.trust.revoked_sha256 = fingerprints(v, "revoked_sha256")?;
         }
@@ -270,6 +301,9 @@ impl Config {
             }
             config.verdict_cache_size = n as usize;
         }
+        if let Some(v) = present(object, "trusted_proxies") {
+            config.trusted_proxies = Some(trusted_proxies::read(v, &config.annotation_prefix)?);
+        }
         config.revocation = crls::read(object, &config.trust.ca_certificates_der)?;
         config.ocsp = ocsp::read(object)?;
         config.check_trust_is_possible()?;
@@ -290,10 +324,16 @@ impl Config {
             Some("mtls is \"required\"".to_string())
         } else if self.allowed_clients.is_some() {
             Some("allowed_clients is set".to_string())
+        } else if self.binds_token(None) {
+            Some("token_binding is on".to_string())
         } else {
             self.rules
                 .iter()
-                .find(|r| r.mtls == Some(MtlsRequirement::Required) || r.allowed_clients.is_some())
+                .find(|r| {
+                    r.mtls == Some(MtlsRequirement::Required)
+                        || r.allowed_clients.is_some()
+                        || self.binds_token(Some(r))
+                })
                 .map(|r| format!("rule {:?} requires client certificates", r.name))
         };
         match why {
@@ -309,6 +349,32 @@ impl Config {
     /// the CA certificates as they were read when checked.
     pub fn trust_store(&self) -> &TrustStore {
         &self.trust_store.0
+    }
+
+    /// The token binding under `rule` (`None`: no rule matched); each
+    /// setting a rule leaves out is the global one.
+    pub fn token_binding_for(&self, rule: Option<&Rule>) -> crate::binding::BindingSettings {
+        let own = rule.map(|r| r.token_binding).unwrap_or_default();
+        let global = self.token_binding;
+        crate::binding::BindingSettings {
+            mode: own.mode.or(global.mode).unwrap_or(TokenBindingMode::Off),
+            require_cnf: own.require_cnf.or(global.require_cnf).unwrap_or(false),
+            agent_match: own
+                .agent_match
+                .or(global.agent_match)
+                .unwrap_or(AgentMatch::Exact),
+        }
+    }
+
+    /// Whether the token is bound under `rule` (which implies mTLS required).
+    pub fn binds_token(&self, rule: Option<&Rule>) -> bool {
+        self.token_binding_for(rule).mode != TokenBindingMode::Off
+    }
+
+    /// Whether any request can have its token bound: else the filter never
+    /// reads the token metadata.
+    pub fn binds_any_token(&self) -> bool {
+        self.binds_token(None) || self.rules.iter().any(|r| self.binds_token(Some(r)))
     }
 
     /// The allow-list that applies under `rule` (a rule's own list replaces the global one).

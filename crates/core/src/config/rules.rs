@@ -57,19 +57,20 @@ pub(super) fn rule(v: &Value, field: &str) -> Result<Rule, ConfigError> {
     let object = v
         .as_object()
         .ok_or_else(|| err(field, format!("must be an object, got {}", kind(v))))?;
-    reject_unknown(
-        object,
-        &[
-            "name",
-            "path_prefix",
-            "path_exact",
-            "case_sensitive",
-            "methods",
-            "mtls",
-            "allowed_clients",
-        ],
-        &format!("{field}."),
-    )?;
+    let known: Vec<&str> = [
+        "name",
+        "path_prefix",
+        "path_exact",
+        "case_sensitive",
+        "methods",
+        "mtls",
+        "allowed_clients",
+    ]
+    .iter()
+    .chain(super::token_binding::RULE_KEYS)
+    .copied()
+    .collect();
+    reject_unknown(object, &known, &format!("{field}."))?;
     let name = match present(object, "name") {
         Some(v) => as_str(v, &format!("{field}.name"))?.to_string(),
         None => {
@@ -141,6 +142,7 @@ pub(super) fn rule(v: &Value, field: &str) -> Result<Rule, ConfigError> {
     let allowed = present(object, "allowed_clients")
         .map(|v| allowed_clients(v, &format!("{field}.allowed_clients")))
         .transpose()?;
+    let token_binding = super::token_binding::binding(object, &format!("{field}."))?;
     Ok(Rule {
         name,
         path,
@@ -148,6 +150,7 @@ pub(super) fn rule(v: &Value, field: &str) -> Result<Rule, ConfigError> {
         methods,
         mtls,
         allowed_clients: allowed,
+        token_binding,
     })
 }
 

@@ -88,4 +88,6 @@ pub struct Rule {
     pub methods: Vec<String>,
     pub mtls: Option<MtlsRequirement>,
     pub allowed_clients: Option<AllowedClients>,
+    /// This rule's token binding; what it leaves out is the global setting.
+    pub token_binding: super::TokenBinding,
 }

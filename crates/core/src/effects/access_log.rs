@@ -5,7 +5,7 @@
 
 use super::Outcome;
 use crate::config::NO_RULE;
-use crate::decision::Decision;
+use crate::decision::{Decision, FactsSource};
 use crate::reason::Reason;
 
 /// The property the filter sets.
@@ -16,8 +16,12 @@ pub const FILTER_STATE_KEY: &str = "wasm.onerecord_tls_policy";
 const ABSENT: &str = "-";
 
 /// `decision=…;reason=…;rule=…;client_sha256=…;anchor_sha256=…;not_after=…`
-/// (`not_after`: the verified path's earliest notAfter, RFC 3339). Every value
-/// is a fixed word, a rule name or hex, so none contains `;`, `=` or a quote.
+/// (`not_after`: the verified path's earliest notAfter, RFC 3339), then
+/// `;token_binding=<verified | absent | reason>` where a rule binds the
+/// token and the client was verified, and `;facts=trusted_proxy` when a
+/// trusted front proxy reported the client (without it the facts are the
+/// handshake's). Every value is a fixed word, a rule name or hex, so none
+/// contains `;`, `=` or a quote.
 pub fn value(outcome: Outcome, decision: &Decision) -> String {
     let reason = outcome.reason().map_or(ABSENT, Reason::code);
     let rule = decision.rule.as_deref().unwrap_or(NO_RULE);
@@ -29,8 +33,17 @@ pub fn value(outcome: Outcome, decision: &Decision) -> String {
         ),
         None => (ABSENT.to_string(), ABSENT.to_string(), ABSENT.to_string()),
     };
-    format!(
+    let mut value = format!(
         "decision={};reason={reason};rule={rule};client_sha256={client};anchor_sha256={anchor};not_after={not_after}",
         outcome.as_str()
-    )
+    );
+    if let Some(binding) = decision.token_binding {
+        value.push_str(";token_binding=");
+        value.push_str(binding.code());
+    }
+    if decision.facts_from == FactsSource::TrustedProxy {
+        value.push_str(";facts=");
+        value.push_str(FactsSource::TrustedProxy.as_str());
+    }
+    value
 }

@@ -1,5 +1,6 @@
 //! The headers a forwarded request carries to the backend: the TLS version,
-//! the verified client and the rule, under the annotation prefix.
+//! the verified client, the token bound to it and the rule, under the
+//! annotation prefix.
 
 use crate::decision::Decision;
 
@@ -28,11 +29,19 @@ pub fn annotations(decision: &Decision, prefix: &str) -> Vec<(String, String)> {
         }
         None => add("mtls", "none".to_string()),
     }
+    if let Some(token) = &decision.token {
+        add("logistics-agent", header_safe(&token.logistics_agent_uri));
+        add("token-binding", "verified".to_string());
+    }
     if let Some(rule) = &decision.rule {
         add("rule", rule.clone());
     }
     if let Some(reason) = decision.deny_reason() {
-        add("policy", format!("audit-deny; reason={}", reason.code()));
+        let value = match decision.detail {
+            Some(detail) => format!("audit-deny; reason={}; detail={detail}", reason.code()),
+            None => format!("audit-deny; reason={}", reason.code()),
+        };
+        add("policy", value);
     }
     out
 }

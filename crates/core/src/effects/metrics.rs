@@ -6,6 +6,7 @@
 //! `.result.<code>` segments, which the [`STATS_TAGS`] regexes turn into
 //! Prometheus labels.
 
+use crate::binding::BindingResult;
 use crate::decision::ChainVerification;
 use crate::reason::Reason;
 
@@ -18,6 +19,13 @@ pub const AUDIT_DENIED: &str = "audit_denied_total";
 /// Full chain verifications (cache hits are none):
 /// `<PREFIX>.chain_verifications_total.result.<verified | reason code>`.
 pub const CHAIN_VERIFICATIONS: &str = "chain_verifications_total";
+/// Requests whose client facts came from a trusted front proxy (defined
+/// only when `trusted_proxies` is configured; the rest came from the handshake).
+pub const TRUSTED_PROXY_REQUESTS: &str = "onerecord_tls_policy.trusted_proxy_requests_total";
+/// Token bindings, per request where a rule binds the token and the
+/// client was verified:
+/// `<PREFIX>.token_bindings_total.result.<verified | absent | reason code>`.
+pub const TOKEN_BINDINGS: &str = "token_bindings_total";
 pub const CONFIG_LOADS: &str = "onerecord_tls_policy.config_loads_total";
 pub const CONFIG_FAILURES: &str = "onerecord_tls_policy.config_failures_total";
 /// CRL fetches by source and result:
@@ -80,7 +88,7 @@ pub const STATS_TAGS: [(&str, &str); 4] = [
     ),
     (
         "result",
-        r"^wasmcustom\.onerecord_tls_policy\.(?:chain_verifications_total|ocsp_responses_total|crl_fetches_total\.source\.\d+)(\.result\.(\w+))$",
+        r"^wasmcustom\.onerecord_tls_policy\.(?:chain_verifications_total|token_bindings_total|ocsp_responses_total|crl_fetches_total\.source\.\d+)(\.result\.(\w+))$",
     ),
     (
         "source",
@@ -101,6 +109,11 @@ pub fn chain_failures() -> impl Iterator<Item = Reason> {
                 | Reason::ClientCertificateRequired
                 | Reason::ClientNotAllowed
                 | Reason::RequestPathInvalid
+                | Reason::TokenRequired
+                | Reason::TokenCertificateMismatch
+                | Reason::TokenAgentMismatch
+                | Reason::TokenAgentMissing
+                | Reason::TokenPayloadUnavailable
                 | Reason::RevocationStatusUnknown
         )
     })
@@ -120,4 +133,22 @@ pub fn verification_counter_name(verification: ChainVerification) -> String {
         "{PREFIX}.{CHAIN_VERIFICATIONS}.result.{}",
         verification.code()
     )
+}
+
+/// What a token binding can end in: `verified`, `absent` (optional, no
+/// token) or one of the `token_*` reasons.
+pub fn binding_results() -> impl Iterator<Item = BindingResult> {
+    [BindingResult::Verified, BindingResult::Absent]
+        .into_iter()
+        .chain(
+            Reason::ALL
+                .into_iter()
+                .filter(|r| r.code().starts_with("token_"))
+                .map(BindingResult::Failed),
+        )
+}
+
+/// `onerecord_tls_policy.token_bindings_total.result.<code>`.
+pub fn binding_counter_name(result: BindingResult) -> String {
+    format!("{PREFIX}.{TOKEN_BINDINGS}.result.{}", result.code())
 }

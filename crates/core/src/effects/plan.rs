@@ -3,6 +3,7 @@
 //! property. Made from the decision alone (see `Policy::plan`).
 
 use super::reply::{DenyResponse, deny_response};
+use super::resource::Resource;
 use super::{Outcome, access_log, annotations};
 use crate::decision::{ChainVerification, Decision};
 use crate::reason::Reason;
@@ -56,14 +57,15 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The deny reply for `decision` (its reason, else `connection_facts_unavailable`).
-    pub fn reply(decision: Decision, path: &str, prefix: &str) -> Plan {
+    /// The deny reply for `decision` (its reason, else
+    /// `connection_facts_unavailable`) on the request to `resource`.
+    pub fn reply(decision: Decision, resource: &Resource, prefix: &str) -> Plan {
         let outcome = Outcome::of(true, &decision);
         let reason = outcome
             .reason()
             .unwrap_or(Reason::ConnectionFactsUnavailable);
         let effect = Effect::Reply {
-            response: deny_response(reason, path, prefix),
+            response: deny_response(reason, resource, prefix),
             access_log: access_log::value(outcome, &decision),
         };
         Plan {

@@ -103,10 +103,7 @@ fn the_name_hash_is_of_the_name_the_certificate_spells() {
     // name comparison would still match.
     let p = pki();
     let der = p.leaf.der();
-    let at = der
-        .windows(9)
-        .position(|w| w == b"OCSP Root")
-        .unwrap();
+    let at = der.windows(9).position(|w| w == b"OCSP Root").unwrap();
     let mut respelled = der.clone();
     respelled[at + 5..at + 9].copy_from_slice(b"ROOT");
     let query = CertQuery::new(&respelled, &p.root.der()).unwrap();

@@ -23,8 +23,12 @@ pub(super) fn request(peer: Peer, at: u64) -> Facts {
             method: "GET".into(),
             method_overrides: Vec::new(),
             route_mtls: None,
+            authority: String::new(),
+            forwarded_tls_version: Vec::new(),
+            token: Default::default(),
         },
         connection: Ok(ConnectionFacts {
+            peer_uri_san: None,
             id: peer.id,
             tls_version: Some("TLSv1.3".into()),
             peer: Some(peer.facts),
@@ -252,9 +256,16 @@ fn the_same_leaf_with_another_chain_is_another_key() {
     assert_eq!(reason(&mut p, good(), now()), None);
     assert_eq!(stats(&p), (1, 1, 1));
 
-    // The decoy appended: one certificate too many.
-    let decoy = peer(&[&k.leaf, &k.inter, &k.root, &k.other_root]);
-    assert_eq!(reason(&mut p, decoy, now()), Some(Reason::ChainTooLong));
+    // Decoys appended: more certificates than twice `max_chain_length`.
+    let decoys: Vec<Issued> = (0..3)
+        .map(|i| self_signed(&CertSpec::ca(&format!("Decoy {i}"))))
+        .collect();
+    let mut sent = vec![&k.leaf, &k.inter, &k.root, &k.other_root];
+    sent.extend(&decoys);
+    assert_eq!(
+        reason(&mut p, peer(&sent), now()),
+        Some(Reason::ChainTooLong)
+    );
     // The chain swapped for one without the intermediate.
     let short = peer(&[&k.leaf, &k.root]);
     assert_eq!(reason(&mut p, short, now()), Some(Reason::UntrustedCa));

@@ -2,7 +2,7 @@
 //! anchors, unless the connection's remembered verdict, or one remembered for
 //! the same bytes, still decides it.
 
-use super::Policy;
+use super::{Policy, Run};
 use crate::decision::ChainVerification;
 use crate::facts::{Handshake, PeerFacts};
 use crate::fingerprint::Fingerprint;
@@ -109,10 +109,16 @@ impl Policy {
         &self,
         peer: &PeerFacts,
         connection_id: Option<u64>,
+        proxy: Option<&Fingerprint>,
         now_unix: u64,
-        state: &mut State,
-        verification: &mut Option<ChainVerification>,
+        run: &mut Run<'_>,
+        detail: &mut Option<&'static str>,
     ) -> Result<VerifiedClient, Reason> {
+        let Run {
+            state,
+            chain_verification: verification,
+            ..
+        } = run;
         let digest = peer.sha256_digest.as_deref();
         if let Some(id) = connection_id {
             match state.connection_verdict(id) {
@@ -124,12 +130,13 @@ impl Policy {
                 Some(ConnectionVerdict::Denied(denial))
                     if denial_holds(&denial, digest, now_unix) =>
                 {
+                    *detail = denial.detail;
                     return Err(denial.reason);
                 }
                 _ => {}
             }
         }
-        let outcome = self.verified_by_content(peer, now_unix, state, verification);
+        let outcome = self.verified_by_content(peer, proxy, now_unix, state, verification);
         if let Some(id) = connection_id {
             let remembered = match &outcome {
                 Ok(verdict) if verdict.validity.contains(now_unix) => {
@@ -143,21 +150,24 @@ impl Policy {
             };
             state.set_connection_verdict(id, remembered);
         }
-        outcome
-            .map(|verdict| verdict.client)
-            .map_err(|failure| failure.reason)
+        outcome.map(|verdict| verdict.client).map_err(|failure| {
+            *detail = failure.denial.and_then(|d| d.detail);
+            failure.reason
+        })
     }
 
     /// Through the index by content: a remembered verification or denial of
-    /// the same bytes where it decides this request, else a full one.
+    /// the same bytes (from the same proxy, if any) where it decides this
+    /// request, else a full one.
     fn verified_by_content(
         &self,
         peer: &PeerFacts,
+        proxy: Option<&Fingerprint>,
         now_unix: u64,
         state: &mut State,
         verification: &mut Option<ChainVerification>,
     ) -> Result<CachedVerdict, Failure> {
-        let key = state.by_content.key(peer);
+        let key = state.by_content.key(peer, proxy);
         if let Some(key) = key {
             let reused = match state.by_content.get(key) {
                 Some(cached) => self
@@ -289,6 +299,13 @@ impl Policy {
         match verification.result {
             Ok((client, validity)) => Ok(CachedVerdict { client, validity }),
             Err(reason) => {
+                if let Some(detail) = verification.detail {
+                    log::info!(
+                        "client certificate {} refused: {}: {detail}",
+                        leaf_sha256.to_hex(),
+                        reason.code()
+                    );
+                }
                 // Without the presented chain an intermediate may simply be missing.
                 let reason = match reason {
                     Reason::UntrustedCa if presented.is_none() => Reason::PeerChainUnavailable,
@@ -298,6 +315,7 @@ impl Policy {
                     reason,
                     denial: Some(CachedDenial {
                         reason,
+                        detail: verification.detail,
                         leaf_sha256,
                         since: now_unix,
                         until: verification.failure_stable_until,

@@ -3,20 +3,20 @@
 
 use super::Policy;
 use crate::decision::{Decided, Decision, Verdict};
-use crate::effects::{Plan, Rendered};
+use crate::effects::{Plan, Rendered, Resource};
 use crate::reason::Reason;
 use crate::state::State;
 use std::rc::Rc;
 
 impl Policy {
-    /// What the filter does with a decided request to `path` on connection
+    /// What the filter does with a decided request to `resource` on connection
     /// `connection_id`: the deny reply when the decision rejects, else the
     /// request forwarded with the connection's kept rendering when it was
     /// made for an equal decision, or a new one (kept for the next request).
     pub fn plan(
         &self,
         decided: Decided,
-        path: &str,
+        resource: &Resource,
         connection_id: Option<u64>,
         state: &mut State,
     ) -> Plan {
@@ -26,7 +26,7 @@ impl Policy {
             ..
         } = decided;
         let plan = if decision.rejects() {
-            Plan::reply(decision, path, &self.config.annotation_prefix)
+            Plan::reply(decision, resource, &self.config.annotation_prefix)
         } else {
             let rendered = self.rendering(&decision, connection_id, state);
             Plan::forward(decision, rendered)
@@ -38,9 +38,9 @@ impl Policy {
     /// trailer it could not rewrite: forged annotations might survive):
     /// `decision` denied with `connection_facts_unavailable`, answered with
     /// the deny reply, in audit mode too.
-    pub fn fallback(&self, mut decision: Decision, path: &str) -> Plan {
+    pub fn fallback(&self, mut decision: Decision, resource: &Resource) -> Plan {
         decision.verdict = Verdict::Deny(Reason::ConnectionFactsUnavailable);
-        Plan::reply(decision, path, &self.config.annotation_prefix)
+        Plan::reply(decision, resource, &self.config.annotation_prefix)
     }
 
     fn rendering(

@@ -14,8 +14,12 @@ pub(super) fn facts(tls: Option<&str>, path: &str, method: &str) -> Facts {
             method: method.into(),
             method_overrides: Vec::new(),
             route_mtls: None,
+            authority: String::new(),
+            forwarded_tls_version: Vec::new(),
+            token: Default::default(),
         },
         connection: Ok(ConnectionFacts {
+            peer_uri_san: None,
             id: None,
             tls_version: tls.map(str::to_string),
             peer: None,

@@ -26,6 +26,7 @@
 //! `revocation_status_unknown`, fail closed.
 
 mod crl;
+mod extensions;
 mod serial;
 mod store;
 

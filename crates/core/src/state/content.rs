@@ -44,6 +44,8 @@ pub(crate) struct CachedVerdict {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct CachedDenial {
     pub reason: Reason,
+    /// What exactly the chain broke (`Verification::detail`).
+    pub detail: Option<&'static str>,
     pub leaf_sha256: Fingerprint,
     pub since: u64,
     pub until: u64,
@@ -80,12 +82,20 @@ impl ByContent {
         }
     }
 
-    /// The key for this peer's certificate bytes; `None` when it is off.
-    pub(crate) fn key(&self, peer: &PeerFacts) -> Option<CacheKey> {
+    /// The key for this peer's certificate bytes, as reported by the
+    /// handshake or by the trusted proxy `proxy`; `None` when it is off.
+    pub(crate) fn key(&self, peer: &PeerFacts, proxy: Option<&Fingerprint>) -> Option<CacheKey> {
         if self.capacity == 0 {
             return None;
         }
         let mut hasher = self.hasher.build_hasher();
+        match proxy {
+            Some(proxy) => {
+                hasher.write_u8(1);
+                hasher.write(&proxy.0);
+            }
+            None => hasher.write_u8(0),
+        }
         for part in [peer.certificate_pem.as_deref(), peer.xfcc.as_deref()] {
             // Presence and length first, so no two inputs share a byte stream.
             match part {
@@ -189,7 +199,7 @@ pub(crate) mod tests {
     #[test]
     fn keys_cover_every_byte_and_where_it_came_from() {
         let cache = ByContent::new(4);
-        let key = |cert, xfcc| cache.key(&peer(cert, xfcc)).unwrap();
+        let key = |cert, xfcc| cache.key(&peer(cert, xfcc), None).unwrap();
         assert_eq!(key(Some("a"), Some("b")), key(Some("a"), Some("b")));
         assert_ne!(key(Some("a"), Some("b")), key(Some("a"), Some("c")));
         assert_ne!(key(Some("ab"), None), key(None, Some("ab")));
@@ -197,7 +207,7 @@ pub(crate) mod tests {
         // The digest is checked per request, not keyed.
         let mut other = peer(Some("a"), Some("b"));
         other.sha256_digest = Some("00".into());
-        assert_eq!(cache.key(&other), Some(key(Some("a"), Some("b"))));
+        assert_eq!(cache.key(&other, None), Some(key(Some("a"), Some("b"))));
     }
 
     #[test]
@@ -236,6 +246,7 @@ pub(crate) mod tests {
         let mut cache = ByContent::new(2);
         let denial = CachedDenial {
             reason: Reason::UntrustedCa,
+            detail: None,
             leaf_sha256: Fingerprint([1; 32]),
             since: 10,
             until: 20,
@@ -257,6 +268,7 @@ pub(crate) mod tests {
         let mut cache = ByContent::new(1);
         let denial = |n: u8| CachedDenial {
             reason: Reason::UntrustedCa,
+            detail: None,
             leaf_sha256: Fingerprint([n; 32]),
             since: 0,
             until: u64::MAX,
@@ -272,7 +284,7 @@ pub(crate) mod tests {
     #[test]
     fn size_zero_disables_it() {
         let mut cache = ByContent::new(0);
-        assert_eq!(cache.key(&peer(Some("a"), None)), None);
+        assert_eq!(cache.key(&peer(Some("a"), None), None), None);
         cache.insert(CacheKey(1), verdict(1));
         assert_eq!(cache.get(CacheKey(1)), None);
         assert_eq!(cache.stats().entries, 0);

@@ -6,6 +6,7 @@ use crate::reason::Reason;
 
 fn on(digest: &str) -> ConnectionFacts {
     ConnectionFacts {
+        peer_uri_san: None,
         id: Some(7),
         tls_version: Some("TLSv1.3".into()),
         peer: Some(PeerFacts {
@@ -19,6 +20,7 @@ fn on(digest: &str) -> ConnectionFacts {
 fn a_connection_holds_a_verdict_or_a_denial_never_both() {
     let mut state = State::new(2);
     let denial = CachedDenial {
+        detail: None,
         reason: Reason::UntrustedCa,
         leaf_sha256: Fingerprint([1; 32]),
         since: 10,

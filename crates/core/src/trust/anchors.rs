@@ -34,13 +34,15 @@ impl Anchor {
         })
     }
 
-    /// A view webpki can take a slice of, without copying the key.
+    /// A view webpki can take a slice of, without copying the key; without
+    /// the anchor's name constraints, which the profile evaluates
+    /// (`name_constraints`) from the certificate.
     pub(crate) fn borrowed(&self) -> TrustAnchor<'_> {
         let ta = &self.trust_anchor;
         TrustAnchor {
             subject: ta.subject.as_ref().into(),
             subject_public_key_info: ta.subject_public_key_info.as_ref().into(),
-            name_constraints: ta.name_constraints.as_ref().map(|nc| nc.as_ref().into()),
+            name_constraints: None,
         }
     }
 }

@@ -24,6 +24,7 @@ fn settings(anchors: &[&Issued], max_chain_length: usize) -> TrustSettings {
         revoked_sha256: Vec::new(),
         max_chain_length,
         clock_skew_seconds: 60,
+        profile: Default::default(),
     }
 }
 
@@ -143,6 +144,7 @@ fn rollover_with_forgeries(
         revoked_sha256: Vec::new(),
         max_chain_length,
         clock_skew_seconds: 60,
+        profile: Default::default(),
     };
     let chain = PresentedChain {
         leaf: leaf.der(),
@@ -161,6 +163,19 @@ fn a_chain_built_to_exhaust_the_budget_is_refused_as_such() {
     );
     // 2 under the root, then 2 per forgery until the budget ends it.
     assert!(verification.cost.exhausted);
+    assert_eq!(
+        verification.cost.signatures_computed,
+        budget::Budget::for_chain_length(8).signatures
+    );
+
+    // As many as may be presented (twice the length, leaf included): the
+    // budget, not the count presented, bounds what is computed.
+    let (settings, chain) = rollover_with_forgeries(15, 8);
+    let verification = TrustStore::new(&settings).verify_counted(&chain, now());
+    assert_eq!(
+        verification.result.map(|_| ()),
+        Err(Reason::VerificationBudgetExceeded)
+    );
     assert_eq!(
         verification.cost.signatures_computed,
         budget::Budget::for_chain_length(8).signatures

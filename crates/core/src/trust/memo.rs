@@ -47,6 +47,10 @@ pub struct VerificationCost {
 
 pub(crate) struct Memo {
     entries: Mutex<Vec<Entry>>,
+    /// (view's TBS, original TBS): a signature webpki checks over a
+    /// certificate shown without its name constraints is checked over the
+    /// bytes the CA signed (`name_constraints::view`).
+    aliases: Mutex<Vec<(Vec<u8>, Vec<u8>)>>,
     limit: usize,
     computed: AtomicUsize,
     lookups: AtomicUsize,
@@ -57,6 +61,7 @@ impl Memo {
     pub(crate) fn new(limit: usize) -> Self {
         Memo {
             entries: Mutex::new(Vec::new()),
+            aliases: Mutex::new(Vec::new()),
             limit,
             computed: AtomicUsize::new(0),
             lookups: AtomicUsize::new(0),
@@ -75,6 +80,13 @@ impl Memo {
                 memo: self,
             })
             .collect()
+    }
+
+    /// Signatures over `view` are signatures over `original`.
+    pub(crate) fn alias(&self, view: Vec<u8>, original: Vec<u8>) {
+        if let Ok(mut aliases) = self.aliases.lock() {
+            aliases.push((view, original));
+        }
     }
 
     /// Whether the budget ran out (a check was refused unanswered).
@@ -105,11 +117,15 @@ impl Memo {
         signature: &[u8],
     ) -> Result<(), InvalidSignature> {
         self.lookups.fetch_add(1, Ordering::Relaxed);
-        let Ok(mut entries) = self.entries.lock() else {
+        let (Ok(aliases), Ok(mut entries)) = (self.aliases.lock(), self.entries.lock()) else {
             // Cannot happen single-threaded; refusing is the safe answer.
             self.exhaust();
             return Err(InvalidSignature);
         };
+        let message = aliases
+            .iter()
+            .find(|(view, _)| view.as_slice() == message)
+            .map_or(message, |(_, original)| original.as_slice());
         if let Some(entry) = entries
             .iter()
             .find(|e| e.is(index, key, message, signature))

@@ -25,17 +25,22 @@
 //! # What must hold
 //! webpki (with RustCrypto signature verification) builds a path from the leaf
 //! to an anchor: every signature, CA basic constraints and path lengths of
-//! intermediates, name constraints (URI constraints are not supported and fail
-//! closed), EKU clientAuth when an EKU is present (on intermediates too), leaf
-//! and intermediates valid in time, no unknown critical extension. On top of
-//! that, on every certificate of the path including the anchor:
+//! intermediates, EKU clientAuth when an EKU is present (on intermediates too),
+//! leaf and intermediates valid in time, no unknown critical extension. webpki
+//! is shown the certificates without their name constraints
+//! (`name_constraints/view.rs`). On top of that, on every certificate of the
+//! path including the anchor:
 //! - at most `max_chain_length` certificates, leaf and anchor included;
 //! - the anchor valid in time, a CA (BasicConstraints cA, or a v1 root), and
 //!   its pathLenConstraint respected; issuers with KeyUsage have keyCertSign;
 //! - nothing whose SHA-256 is in `revoked_sha256`;
 //! - keys: RSA ≥ 2048 bits, EC on P-256 or P-384, or Ed25519;
 //! - no MD5- or SHA-1-based signature (the anchor's self-signature included);
-//! - the leaf's KeyUsage, when present, has digitalSignature.
+//! - the leaf's KeyUsage, when present, has digitalSignature;
+//! - the RFC 5280 profile of `x509_profile` (`rfc5280/`);
+//! - the name constraints of every CA, the anchor's included, in every form
+//!   (`name_constraints/`), within their own comparison budget;
+//! - with `onerecord_profile`, the ONE Record policy (`onerecord.rs`).
 //!
 //! Times allow `clock_skew_seconds` either side of `now`: webpki checks the
 //! leaf and intermediates at one instant, so on expiry the search is repeated
@@ -48,7 +53,8 @@
 //! Exactly one reason per outcome; the first that applies, in this order:
 //! 1. no `trusted_ca_sha256` at all → `UntrustedCa`;
 //! 2. leaf not X.509 DER (or its extensions unreadable) → `CertificateInvalid`;
-//! 3. more than `max_chain_length` distinct certificates presented → `ChainTooLong`
+//! 3. more than `2 · max_chain_length` distinct certificates presented →
+//!    `ChainTooLong` (`presented.rs`; the path itself is held to `max_chain_length`)
 //!    (configured intermediates count only when they end up on the path);
 //! 4. another presented certificate not X.509 DER, or a presented pinned one
 //!    unusable as an anchor → `CertificateInvalid`;
@@ -58,12 +64,16 @@
 //!    listed there: `ChainTooLong`, `CertificateExpired`/`CertificateNotYetValid`
 //!    (anchor), `CertificateInvalid` (anchor constraints, keyCertSign),
 //!    `CertificateRevoked`, `WeakKey`/`WeakSignatureAlgorithm` (leaf first,
-//!    key before signature), `MissingClientAuthUsage`. Otherwise webpki's most
+//!    key before signature), `MissingClientAuthUsage`,
+//!    `CertificateProfileViolation` (leaf first), `NameConstraintViolation`
+//!    (or `VerificationBudgetExceeded` past its comparisons),
+//!    `OnerecordProfileViolation`, each with its detail in
+//!    `Verification::detail`. Otherwise webpki's most
 //!    specific error: no issuer or anchor → `UntrustedCa`; expired / not yet
 //!    valid → `CertificateExpired` / `CertificateNotYetValid`; EKU without
 //!    clientAuth → `MissingClientAuthUsage`; unsupported MD5/SHA-1 signature →
 //!    `WeakSignatureAlgorithm`; anything else (bad signature, CA as leaf, path
-//!    length or name constraints, unknown critical extension, malformed DER) →
+//!    length, unknown critical extension, malformed DER) →
 //!    `CertificateInvalid`. When no verified path exists, webpki sees what
 //!    the leaf reaches by name, except over edges known to be bad (a
 //!    signature pruning found bad, or key identifiers that differ): a
@@ -83,9 +93,13 @@ pub use crate::x509::rfc4514;
 mod issuers;
 mod memo;
 pub use memo::VerificationCost;
+mod name_constraints;
+mod onerecord;
 mod path;
 mod presented;
 mod profile;
+mod rfc5280;
+pub use rfc5280::Defect;
 mod signed;
 pub(crate) use signed::{PublicKey, Signed, no_unused_bits, split_tlv, take};
 
@@ -111,6 +125,24 @@ pub struct TrustSettings {
     pub revoked_sha256: Vec<Fingerprint>,
     pub max_chain_length: usize,
     pub clock_skew_seconds: u64,
+    /// How strictly certificates are held to RFC 5280, and the ONE Record policy.
+    pub profile: CertificateProfile,
+}
+
+/// `x509_profile` and `onerecord_profile`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CertificateProfile {
+    pub x509: X509Profile,
+    pub onerecord: bool,
+}
+
+/// `strict` refuses every RFC 5280 profile defect; `compatible` lets the
+/// markings and identifiers deployed private CAs get wrong pass.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum X509Profile {
+    #[default]
+    Strict,
+    Compatible,
 }
 
 /// What a verified client certificate tells the backend.
@@ -176,6 +208,9 @@ pub struct Verification {
     /// configured intermediate or anchor) turns, with the clock skew applied
     /// either way; `u64::MAX` when the outcome did not depend on time.
     pub failure_stable_until: u64,
+    /// What exactly a refused path broke, when the reason alone does not
+    /// say (the profile defect or the name constraint): for logs and `explain`.
+    pub detail: Option<&'static str>,
     /// The issuing certificates of the verified path, which may sign CRLs.
     pub path_issuers: Vec<IssuerKey>,
 }
@@ -269,6 +304,7 @@ impl TrustStore {
             result: Err(Reason::UntrustedCa),
             cost: VerificationCost::default(),
             failure_stable_until: u64::MAX,
+            detail: None,
             path_issuers: Vec::new(),
         };
         verification.result = self.verify_with(chain, now_unix, &mut verification);
@@ -314,7 +350,10 @@ impl TrustStore {
             now_unix,
         );
         verification.cost = spent;
-        let path = path?;
+        let path = path.map_err(|refusal| {
+            verification.detail = refusal.detail;
+            refusal.reason
+        })?;
         let mut client = identity::client(&presented.leaf_x509, path.sha256)?;
         client.path_links = path.links;
         client.ocsp_queries = path.ocsp_queries;

@@ -17,8 +17,9 @@ use super::anchors::Anchor;
 use super::budget::Budget;
 use super::issuers;
 use super::memo::{Memo, VerificationCost};
+use super::name_constraints::view;
 use super::presented::Cert;
-use super::profile::{self, PathCert};
+use super::profile::{self, PathCert, Refusal};
 use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
 use crate::revocation::{IssuerKey, PathLink};
@@ -55,7 +56,7 @@ pub(crate) fn build(
     anchors: &[&Anchor],
     settings: &TrustSettings,
     now: u64,
-) -> (Result<BuiltPath, Reason>, VerificationCost) {
+) -> (Result<BuiltPath, Refusal>, VerificationCost) {
     let budget = Budget::for_chain_length(settings.max_chain_length);
     let memo = Memo::new(budget.signatures);
     let candidate_paths = Cell::new(0);
@@ -77,7 +78,7 @@ fn build_within(
     settings: &TrustSettings,
     now: u64,
     (memo, budget, candidate_paths): (&Memo, Budget, &Cell<usize>),
-) -> Result<BuiltPath, Reason> {
+) -> Result<BuiltPath, Refusal> {
     let leaf_der = CertificateDer::from(leaf.der.as_ref());
     let end_entity = EndEntityCert::try_from(&leaf_der).map_err(|e| reason_for(&e))?;
     let kept = issuers::prune(leaf, intermediates, anchors, memo)
@@ -86,9 +87,16 @@ fn build_within(
         .iter()
         .filter_map(|&i| intermediates.get(i).copied())
         .collect();
+    // webpki sees each intermediate without its name constraints, which
+    // the profile evaluates on the certificate as signed.
+    let (intermediates, views) = view::show(&leaf.der, intermediates, memo)?;
     let intermediate_ders: Vec<CertificateDer<'_>> = intermediates
         .iter()
-        .map(|c| CertificateDer::from(c.der.as_ref()))
+        .zip(&views)
+        .map(|(c, shown)| match shown {
+            Some(shown) => CertificateDer::from(shown.der.as_slice()),
+            None => CertificateDer::from(c.der.as_ref()),
+        })
         .collect();
     let trust_anchors: Vec<TrustAnchor<'_>> = anchors.iter().map(|a| a.borrowed()).collect();
     let memoized = memo.algorithms();
@@ -99,6 +107,7 @@ fn build_within(
     let search = Search {
         leaf,
         intermediates: &intermediates,
+        shown: &intermediate_ders,
         anchors,
         trust_anchors: &trust_anchors,
         algorithms: &algorithms,
@@ -114,7 +123,7 @@ fn build_within(
     match attempt(now) {
         Ok(path) => Ok(path),
         Err(Failure::Profile(reason)) => Err(reason),
-        Err(Failure::Budget) => Err(Reason::VerificationBudgetExceeded),
+        Err(Failure::Budget) => Err(Reason::VerificationBudgetExceeded.into()),
         Err(Failure::Webpki(error)) => {
             let shifted = match error {
                 webpki::Error::CertExpired { .. } if skew > 0 => Some(now.saturating_sub(skew)),
@@ -124,9 +133,9 @@ fn build_within(
             match shifted.map(attempt) {
                 Some(Ok(path)) => Ok(path),
                 Some(Err(Failure::Profile(reason))) => Err(reason),
-                Some(Err(Failure::Budget)) => Err(Reason::VerificationBudgetExceeded),
+                Some(Err(Failure::Budget)) => Err(Reason::VerificationBudgetExceeded.into()),
                 // Beyond the skew (or not a time problem): the first error stands.
-                _ => Err(reason_for(&error)),
+                _ => Err(reason_for(&error).into()),
             }
         }
     }
@@ -134,7 +143,7 @@ fn build_within(
 
 enum Failure {
     /// A candidate path verified but failed the profile; the first such reason.
-    Profile(Reason),
+    Profile(Refusal),
     /// A limit stopped the search before it could finish.
     Budget,
     Webpki(webpki::Error),
@@ -143,6 +152,8 @@ enum Failure {
 struct Search<'s, 'c> {
     leaf: &'s Cert<'c>,
     intermediates: &'s [&'s Cert<'c>],
+    /// Index-aligned with `intermediates`: what webpki is shown of each.
+    shown: &'s [CertificateDer<'s>],
     anchors: &'s [&'s Anchor],
     /// Index-aligned with `anchors`: webpki reports the anchor it used by reference.
     trust_anchors: &'s [TrustAnchor<'s>],
@@ -163,7 +174,7 @@ impl Search<'_, '_> {
         at: u64,
     ) -> Result<BuiltPath, Failure> {
         let accepted: RefCell<Option<BuiltPath>> = RefCell::new(None);
-        let rejected: Cell<Option<Reason>> = Cell::new(None);
+        let rejected: Cell<Option<Refusal>> = Cell::new(None);
         let check = |path: &VerifiedPath<'_>| {
             let offered = self.candidate_paths.get().saturating_add(1);
             self.candidate_paths.set(offered);
@@ -190,7 +201,7 @@ impl Search<'_, '_> {
                 Err(Failure::Budget)
             }
             _ if self.memo.exhausted() => Err(Failure::Budget),
-            (Ok(_), None, _) => Err(Failure::Profile(Reason::CertificateInvalid)),
+            (Ok(_), None, _) => Err(Failure::Profile(Reason::CertificateInvalid.into())),
             (Err(_), _, Some(reason)) => Err(Failure::Profile(reason)),
             (Err(error), _, None) => Err(Failure::Webpki(error)),
         }
@@ -201,7 +212,7 @@ impl Search<'_, '_> {
         &self,
         path: &VerifiedPath<'_>,
         accepted: &RefCell<Option<BuiltPath>>,
-        rejected: &Cell<Option<Reason>>,
+        rejected: &Cell<Option<Refusal>>,
     ) -> Result<(), webpki::Error> {
         match self.candidate(path) {
             Ok(built) => {
@@ -219,7 +230,7 @@ impl Search<'_, '_> {
     }
 
     /// Maps webpki's candidate back to our certificates and runs the profile.
-    fn candidate(&self, path: &VerifiedPath<'_>) -> Result<BuiltPath, Reason> {
+    fn candidate(&self, path: &VerifiedPath<'_>) -> Result<BuiltPath, Refusal> {
         let anchor_index = self
             .trust_anchors
             .iter()
@@ -233,9 +244,10 @@ impl Search<'_, '_> {
             .intermediate_certificates()
             .map(|cert| {
                 let der = cert.der();
-                self.intermediates
+                self.shown
                     .iter()
-                    .find(|c| c.der.as_ref() == der.as_ref())
+                    .position(|shown| shown.as_ref() == der.as_ref())
+                    .and_then(|i| self.intermediates.get(i))
                     .copied()
                     .ok_or(Reason::CertificateInvalid)
             })

@@ -49,6 +49,17 @@ impl<'a> Cert<'a> {
     }
 }
 
+/// How many distinct certificates a client may present per certificate its
+/// path may hold: room for ones it sends but its path does not use (a
+/// cross-signed twin, its CA's sibling sub-CAs). The path itself is held to
+/// `max_chain_length`, and the signature budget does not grow with this.
+pub(crate) const PRESENTED_PER_PATH_CERTIFICATE: usize = 2;
+
+/// The most distinct certificates, leaf included, a client may present.
+pub(crate) fn max_presented(max_chain_length: usize) -> usize {
+    max_chain_length.saturating_mul(PRESENTED_PER_PATH_CERTIFICATE)
+}
+
 #[derive(Debug)]
 pub(crate) struct Presented<'a> {
     pub leaf: Cert<'a>,
@@ -68,6 +79,7 @@ impl<'a> Presented<'a> {
         let leaf_x509 = parse_x509(&chain.leaf)?;
         let leaf = Cert::of(&chain.leaf, Fingerprint::of_der(&chain.leaf), &leaf_x509)?;
 
+        let limit = max_presented(max_chain_length);
         let mut distinct: Vec<(&'a [u8], Fingerprint)> = Vec::new();
         for der in &chain.others {
             let sha256 = Fingerprint::of_der(der);
@@ -75,7 +87,7 @@ impl<'a> Presented<'a> {
                 continue;
             }
             distinct.push((der, sha256));
-            if distinct.len().saturating_add(1) > max_chain_length {
+            if distinct.len().saturating_add(1) > limit {
                 return Err(Reason::ChainTooLong);
             }
         }

@@ -2,7 +2,10 @@
 //! already verified: limits, the anchor's own constraints (webpki takes the
 //! anchor on faith), revocation, key and signature strength, leaf usage.
 
-use super::TrustSettings;
+use super::name_constraints::{self, Constraints, Names, Violation};
+use super::onerecord::{self, OneRecordFacts};
+use super::rfc5280::{Defects, Role};
+use super::{TrustSettings, X509Profile};
 use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
 use x509_parser::certificate::X509Certificate;
@@ -54,6 +57,31 @@ pub(crate) struct CertFacts {
     /// `Err(WeakKey)` for a key outside the profile.
     pub key: Result<(), Reason>,
     pub weak_signature: bool,
+    /// Departures from the RFC 5280 profile.
+    pub defects: Defects,
+    /// Issuer and subject are the same name (RFC 5280 6.1: exempt from the
+    /// name constraints above it unless it is the leaf).
+    pub self_issued: bool,
+    pub names: Names,
+    pub name_constraints: Option<Constraints>,
+    pub onerecord: OneRecordFacts,
+}
+
+/// Why a candidate path was refused: the reason, and the detail the log
+/// and `explain` show with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub reason: Reason,
+    pub detail: Option<&'static str>,
+}
+
+impl From<Reason> for Refusal {
+    fn from(reason: Reason) -> Self {
+        Refusal {
+            reason,
+            detail: None,
+        }
+    }
 }
 
 impl CertFacts {
@@ -76,6 +104,11 @@ impl CertFacts {
             client_auth: eku.map(|eku| eku.value.client_auth),
             key: key_strength(cert.public_key()),
             weak_signature: is_weak_signature(&cert.signature_algorithm),
+            defects: Defects::of(cert),
+            self_issued: cert.issuer().as_raw() == cert.subject().as_raw(),
+            names: Names::of(cert),
+            name_constraints: Constraints::of(cert),
+            onerecord: OneRecordFacts::of(cert),
         })
     }
 
@@ -108,10 +141,10 @@ pub(crate) fn check_path(
     anchor: PathCert<'_>,
     limits: &TrustSettings,
     now: u64,
-) -> Result<(), Reason> {
+) -> Result<(), Refusal> {
     let length = intermediates.len().saturating_add(2);
     if length > limits.max_chain_length {
-        return Err(Reason::ChainTooLong);
+        return Err(Reason::ChainTooLong.into());
     }
 
     anchor.facts.validity_at(now, limits.clock_skew_seconds)?;
@@ -125,23 +158,55 @@ pub(crate) fn check_path(
     let issuers = || intermediates.iter().chain(std::iter::once(&anchor));
     let issuers_may_sign = issuers().all(|c| c.facts.key_cert_sign != Some(false));
     if !anchor_is_ca || !within_path_len || !issuers_may_sign {
-        return Err(Reason::CertificateInvalid);
+        return Err(Reason::CertificateInvalid.into());
     }
 
     let all = || std::iter::once(&leaf).chain(issuers());
     if all().any(|c| limits.revoked_sha256.contains(c.sha256)) {
-        return Err(Reason::CertificateRevoked);
+        return Err(Reason::CertificateRevoked.into());
     }
 
     for cert in all() {
         cert.facts.key?;
         if cert.facts.weak_signature {
-            return Err(Reason::WeakSignatureAlgorithm);
+            return Err(Reason::WeakSignatureAlgorithm.into());
         }
     }
 
     if leaf.facts.digital_signature == Some(false) || leaf.facts.client_auth == Some(false) {
-        return Err(Reason::MissingClientAuthUsage);
+        return Err(Reason::MissingClientAuthUsage.into());
+    }
+
+    let strict = limits.profile.x509 == X509Profile::Strict;
+    let roles = std::iter::once((&leaf, Role::Leaf))
+        .chain(intermediates.iter().map(|c| (c, Role::Intermediate)))
+        .chain(std::iter::once((&anchor, Role::Anchor)));
+    for (cert, role) in roles {
+        if let Some(defect) = cert.facts.defects.first(role, strict) {
+            return Err(Refusal {
+                reason: Reason::CertificateProfileViolation,
+                detail: Some(defect.code()),
+            });
+        }
+    }
+
+    let issuers: Vec<&CertFacts> = issuers().map(|c| c.facts).collect();
+    name_constraints::check_path(leaf.facts, &issuers).map_err(|violation| Refusal {
+        reason: match violation {
+            Violation::Budget => Reason::VerificationBudgetExceeded,
+            _ => Reason::NameConstraintViolation,
+        },
+        detail: Some(violation.detail()),
+    })?;
+
+    if limits.profile.onerecord {
+        let intermediates = intermediates.iter().map(|c| &c.facts.onerecord);
+        onerecord::check(&leaf.facts.onerecord, &leaf.facts.names, intermediates).map_err(
+            |detail| Refusal {
+                reason: Reason::OnerecordProfileViolation,
+                detail: Some(detail),
+            },
+        )?;
     }
     Ok(())
 }
@@ -271,6 +336,11 @@ mod tests {
             client_auth: None,
             key: Ok(()),
             weak_signature: false,
+            defects: Defects::default(),
+            self_issued: false,
+            names: Names::default(),
+            name_constraints: None,
+            onerecord: OneRecordFacts::default(),
         };
         assert_eq!(facts.validity_at(940, 60), Ok(()));
         assert_eq!(

@@ -2,7 +2,10 @@
 //! first rule (configuration order) matching that reading and the method.
 
 use super::{is_valid_request_path, readings};
-use crate::config::{AllowedClients, Config, MtlsRequirement, PathMatch, Rule};
+use crate::binding::BindingSettings;
+use crate::config::{
+    AgentMatch, AllowedClients, Config, MtlsRequirement, PathMatch, Rule, TokenBindingMode,
+};
 
 /// What the readings of one request selected: indices into `config.rules`,
 /// `None` for a reading no rule matched (the global default applies).
@@ -84,6 +87,29 @@ impl Selection {
             .filter_map(|p| config.allowed_clients_for(rule(config, p)))
     }
 
+    /// The strictest token binding of the picks: the strictest mode, and
+    /// of the picks that bind, `cnf` required and exact agent matching if
+    /// any asks for them.
+    pub fn token_binding(&self, config: &Config) -> BindingSettings {
+        let mut strictest = BindingSettings {
+            mode: TokenBindingMode::Off,
+            require_cnf: false,
+            agent_match: AgentMatch::Host,
+        };
+        let binding = self
+            .picks()
+            .map(|p| config.token_binding_for(rule(config, p)))
+            .filter(|b| b.mode != TokenBindingMode::Off);
+        for own in binding {
+            strictest.mode = strictest.mode.max(own.mode);
+            strictest.require_cnf |= own.require_cnf;
+            if own.agent_match == AgentMatch::Exact {
+                strictest.agent_match = AgentMatch::Exact;
+            }
+        }
+        strictest
+    }
+
     /// The rule to report (logs, metrics, the `rule` annotation): the
     /// earliest selected rule that sets the strictest requirement of all
     /// picks. `None` when no rule did (the default was stricter, or no
@@ -108,10 +134,12 @@ fn own_mtls(config: &Config, pick: Option<usize>) -> MtlsRequirement {
         .unwrap_or(config.mtls)
 }
 
-/// Whether a pick requires a client certificate (an allow-list implies it).
+/// Whether a pick requires a client certificate (an allow-list and token
+/// binding imply it).
 fn strictness(config: &Config, pick: Option<usize>) -> bool {
     own_mtls(config, pick) == MtlsRequirement::Required
         || config.allowed_clients_for(rule(config, pick)).is_some()
+        || config.binds_token(rule(config, pick))
 }
 
 fn first_match(rules: &[Rule], reading: &str, method: &str) -> Option<usize> {

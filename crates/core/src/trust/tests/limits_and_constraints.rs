@@ -13,11 +13,31 @@ fn chain_too_long_presented_or_built() {
         ..trusting(&[&root])
     };
 
-    // Four distinct certificates presented where three are allowed.
+    // Four on the path where three are allowed.
     assert_eq!(
         outcome(&with_max(3), &chain(&leaf, &[&lower, &upper, &root])),
         Err(Reason::ChainTooLong)
     );
+    // Certificates the path does not use may be presented, up to twice
+    // `max_chain_length` in all; one more is refused before any path building.
+    let unused: Vec<Issued> = (0..5)
+        .map(|i| self_signed(&CertSpec::ca(&format!("Unused CA {i}"))))
+        .collect();
+    let presenting = |extra: usize| {
+        let mut others = vec![&lower, &upper];
+        others.extend(unused.iter().take(extra));
+        chain(&leaf, &others)
+    };
+    assert_eq!(
+        outcome(&with_max(4), &presenting(5)),
+        path_of(&[&leaf, &lower, &upper, &root])
+    );
+    let one_more = self_signed(&CertSpec::ca("Unused CA 5"));
+    let mut others = vec![&lower, &upper, &one_more];
+    others.extend(&unused);
+    let checked = TrustStore::new(&with_max(4)).verify_counted(&chain(&leaf, &others), now());
+    assert_eq!(checked.result.err(), Some(Reason::ChainTooLong));
+    assert_eq!(checked.cost.signature_lookups, 0);
     // Three presented, but the path to the configured root has four.
     assert_eq!(
         outcome(&with_max(3), &chain(&leaf, &[&lower, &upper])),
@@ -78,7 +98,10 @@ fn name_constraints() {
         inter_spec(),
         leaf_spec().dns_sans(&["client-1.example.org"]),
     );
-    assert_eq!(standard_outcome(&outside), Err(Reason::CertificateInvalid));
+    assert_eq!(
+        standard_outcome(&outside),
+        Err(Reason::NameConstraintViolation)
+    );
 
     let on_intermediate = pki(
         root_spec(),
@@ -87,7 +110,7 @@ fn name_constraints() {
     );
     assert_eq!(
         standard_outcome(&on_intermediate),
-        Err(Reason::CertificateInvalid)
+        Err(Reason::NameConstraintViolation)
     );
 }
 

@@ -29,6 +29,7 @@ fn trusting(anchors: &[&Issued]) -> TrustSettings {
         revoked_sha256: Vec::new(),
         max_chain_length: 5,
         clock_skew_seconds: 60,
+        profile: Default::default(),
     }
 }
 
@@ -98,6 +99,9 @@ mod algorithms_and_anchoring;
 mod client_identity;
 mod hostile_input;
 mod limits_and_constraints;
+mod name_constraints;
+mod onerecord_profile;
 mod path_validity;
 mod revocation_and_profile;
+mod rfc5280_profile;
 mod validity_in_time;

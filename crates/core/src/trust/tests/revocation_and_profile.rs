@@ -1,6 +1,7 @@
 //! Revocation and profile.
 
 use super::*;
+use crate::trust::X509Profile;
 
 #[test]
 fn revoked_leaf_intermediate_or_anchor() {
@@ -83,8 +84,15 @@ fn client_auth_usage() {
         Err(Reason::MissingClientAuthUsage)
     );
 
+    // RFC 5280 lets a leaf go without EKU; the strict profile does not.
     let no_eku = pki(root_spec(), inter_spec(), leaf_spec().eku(None));
-    assert!(standard_outcome(&no_eku).is_ok());
+    assert_eq!(
+        standard_outcome(&no_eku),
+        Err(Reason::CertificateProfileViolation)
+    );
+    let mut compatible = trusting(&[&no_eku.root]);
+    compatible.profile.x509 = X509Profile::Compatible;
+    assert!(outcome(&compatible, &chain(&no_eku.leaf, &[&no_eku.inter])).is_ok());
 
     let both = pki(
         root_spec(),

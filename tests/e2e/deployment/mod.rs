@@ -2,7 +2,10 @@
 //! OCI Dockerfile parse, agree with envoy/envoy.yaml and the Makefile, and
 //! the WasmPlugin's pluginConfig passes the filter's own configuration check.
 //! (envoy/validate.sh runs `envoy --mode validate` on envoy.yaml, the Envoy
-//! configuration docker-compose.yaml runs.)
+//! configuration docker-compose.yaml runs.) `behind_gateway`: the placements
+//! behind a gateway, Envoy's and Istio's sidecar.
+
+mod behind_gateway;
 
 use onerecord_tls_policy::config::Config;
 use serde::Deserialize;
@@ -95,6 +98,8 @@ fn every_yaml_file_of_the_kit_parses() {
         "docker-compose.yaml",
         "istio/wasm-plugin.yaml",
         "istio/gateway-xfcc.yaml",
+        "istio/sidecar-wasm-plugin.yaml",
+        "envoy-behind-gateway.yaml",
     ] {
         assert!(
             files.contains(&envoy_dir().join(name)),
@@ -122,7 +127,8 @@ fn wasm_plugin_config_passes_the_filters_own_check() {
     let plugin = document_of_kind(&path, "WasmPlugin");
     assert_eq!(plugin["apiVersion"], "extensions.istio.io/v1alpha1");
     let spec = &plugin["spec"];
-    assert_eq!(spec["phase"], "AUTHN");
+    // After Istio's authentication: token binding reads its verified payload.
+    assert_eq!(spec["phase"], "AUTHZ");
     assert_eq!(spec["failStrategy"], "FAIL_CLOSE");
     assert_eq!(spec["type"], "HTTP");
     assert_eq!(spec["selector"]["matchLabels"]["istio"], "ingressgateway");
@@ -386,4 +392,80 @@ fn oci_dockerfile_is_one_layer_holding_plugin_wasm() {
         .map(str::to_string)
         .collect();
     assert_eq!(ignore, ["*", "!onerecord_tls_policy.wasm"]);
+}
+
+/// The `typed_config` of every HTTP filter named `name` in `value`, in order.
+fn http_filters_named<'a>(value: &'a Value, name: &str, out: &mut Vec<&'a Value>) {
+    match value {
+        Value::Object(map) => {
+            if map.get("name").and_then(Value::as_str) == Some(name) {
+                out.push(&value["typed_config"]);
+            }
+            map.values().for_each(|v| http_filters_named(v, name, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| http_filters_named(v, name, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_token_the_filter_binds_is_verified_in_front_of_it() {
+    let example = Config::parse(envoy_yaml_plugin_config().as_bytes()).expect("envoy.yaml");
+    assert!(example.binds_any_token(), "envoy.yaml shows token binding");
+    let metadata = &example.token_metadata;
+
+    // envoy.yaml: jwt_authn before the filter, keeping the payload where
+    // the filter reads it.
+    let yaml = documents(&envoy_dir().join("envoy.yaml")).remove(0);
+    let managers = {
+        let mut out = Vec::new();
+        connection_managers(&yaml, &mut out);
+        out
+    };
+    assert!(!managers.is_empty());
+    for hcm in managers {
+        let names: Vec<&str> = hcm["http_filters"]
+            .as_array()
+            .expect("http_filters")
+            .iter()
+            .filter_map(|f| f["name"].as_str())
+            .collect();
+        let jwt = names.iter().position(|n| *n == metadata.filter);
+        let wasm = names.iter().position(|n| *n == "envoy.filters.http.wasm");
+        assert!(jwt.is_some() && jwt < wasm, "{names:?}");
+    }
+    let mut jwt = Vec::new();
+    http_filters_named(&yaml, &metadata.filter, &mut jwt);
+    let providers = jwt[0]["providers"].as_object().expect("providers");
+    assert!(!providers.is_empty());
+    for provider in providers.values() {
+        assert_eq!(provider["payload_in_metadata"], metadata.key.as_str());
+        let jwks: Value = serde_json::from_str(
+            provider["local_jwks"]["inline_string"]
+                .as_str()
+                .expect("JWKS"),
+        )
+        .expect("the inline JWKS is JSON");
+        assert!(!jwks["keys"].as_array().expect("keys").is_empty());
+    }
+
+    // The Istio kit: RequestAuthentication on the plugin's gateway, for the
+    // issuer the plugin reads the payload under (Istio's key).
+    let path = envoy_dir().join("istio/wasm-plugin.yaml");
+    let plugin = document_of_kind(&path, "WasmPlugin");
+    let authn = document_of_kind(&path, "RequestAuthentication");
+    assert_eq!(authn["apiVersion"], "security.istio.io/v1");
+    assert_eq!(authn["spec"]["selector"], plugin["spec"]["selector"]);
+    assert_eq!(jwt_issuers(&authn), [metadata.key.as_str()]);
+    assert_eq!(metadata.filter, "envoy.filters.http.jwt_authn");
+}
+
+/// The issuers an Istio `RequestAuthentication` verifies tokens of.
+fn jwt_issuers(authn: &Value) -> Vec<&str> {
+    authn["spec"]["jwtRules"]
+        .as_array()
+        .expect("jwtRules")
+        .iter()
+        .filter_map(|r| r["issuer"].as_str())
+        .collect()
 }

@@ -1,0 +1,40 @@
+//! nameConstraints values for `CertSpec::extension` that openssl's text
+//! form cannot write without a configuration file: directoryName subtrees.
+
+use openssl::x509::X509NameBuilder;
+
+/// Which subtrees a constraint goes in.
+#[derive(Clone, Copy, Debug)]
+pub enum Subtrees {
+    Permitted,
+    Excluded,
+}
+
+/// A critical nameConstraints with one directoryName subtree of `entries`
+/// (`("CN", "agent-1")`, in order), as `critical,DER:…`.
+pub fn directory_name(subtrees: Subtrees, entries: &[(&str, &str)]) -> String {
+    let mut name = X509NameBuilder::new().expect("name");
+    for (field, value) in entries {
+        name.append_entry_by_text(field, value).expect("name entry");
+    }
+    let name = name.build().to_der().expect("name DER");
+    let tag = match subtrees {
+        Subtrees::Permitted => 0xa0,
+        Subtrees::Excluded => 0xa1,
+    };
+    // NameConstraints { [0|1] GeneralSubtrees { GeneralSubtree { [4] Name } } }
+    let der = tlv(0x30, &tlv(tag, &tlv(0x30, &tlv(0xa4, &name))));
+    let hex: Vec<String> = der.iter().map(|b| format!("{b:02X}")).collect();
+    format!("critical,DER:{}", hex.join(":"))
+}
+
+fn tlv(tag: u8, contents: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    match contents.len() {
+        n if n < 0x80 => out.push(n as u8),
+        n if n <= 0xff => out.extend([0x81, n as u8]),
+        n => out.extend([0x82, (n >> 8) as u8, n as u8]),
+    }
+    out.extend_from_slice(contents);
+    out
+}
