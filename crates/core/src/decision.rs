@@ -41,6 +41,9 @@ pub struct Decision {
     /// What of the verified client's comes to an end within
     /// `expiry_warning_days`.
     pub expiring: Expiring,
+    /// The OCSP status the verdict used (`good`, `revoked`, `unknown`,
+    /// `failed`), when `ocsp` is on and a verified client was checked.
+    pub ocsp: Option<&'static str>,
 }
 
 /// Where the client's TLS version and certificate came from.

@@ -100,6 +100,7 @@ impl Policy {
             token_binding: None,
             detail: None,
             expiring: Default::default(),
+            ocsp: None,
         };
         let mut chain_verification = None;
         let mut ocsp = OcspOutcome::default();
@@ -111,6 +112,7 @@ impl Policy {
         if let Err(reason) = self.evaluate(facts, selection.as_ref(), &mut decision, &mut run) {
             decision.verdict = Verdict::Deny(reason);
         }
+        decision.ocsp = ocsp.used;
         Decided {
             decision,
             chain_verification,

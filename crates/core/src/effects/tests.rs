@@ -19,6 +19,7 @@ fn decision(verdict: Verdict, mode: Mode) -> Decision {
         token: None,
         token_binding: None,
         facts_from: FactsSource::Handshake,
+        ocsp: None,
     }
 }
 

@@ -126,3 +126,38 @@ fn chain_asks_for_every_certificate_below_the_anchor_and_off_asks_nothing() {
     assert_eq!(d.decision.deny_reason(), None);
     assert_eq!(d.ocsp, OcspOutcome::default());
 }
+
+#[test]
+fn the_access_log_value_carries_the_status_used() {
+    use crate::effects::Resource;
+    let k = with_aia();
+    for (mode, status, logged) in [
+        ("hard", Some(OcspStatus::Good), Some("good")),
+        ("soft", None, Some("failed")),
+        ("off", None, None),
+    ] {
+        let mut p = ocsp(&k, mode, "leaf");
+        let t = now();
+        if let Some(query) = decided(&mut p, &k, t).ocsp.ask.first().cloned() {
+            match status {
+                Some(status) => store(&mut p, &query, status, t),
+                None => {
+                    p.state.ocsp.store_failure(query.key(), t);
+                }
+            }
+        }
+        let facts = request(on_connection(3, peer(&[&k.leaf, &k.inter, &k.root])), t + 1);
+        let decided = p.policy.decide_with(&facts, &mut p.state);
+        assert_eq!(decided.decision.ocsp, logged, "{mode}");
+        assert_eq!(decided.decision.deny_reason(), None, "{mode}");
+        let plan = p
+            .policy
+            .plan(decided, &Resource::of(&facts), None, &mut p.state);
+        let value = plan.access_log();
+        assert!(value.starts_with("decision=allow;"), "{value}");
+        match logged {
+            Some(word) => assert!(value.ends_with(&format!(";ocsp={word}")), "{value}"),
+            None => assert!(!value.contains("ocsp="), "{value}"),
+        }
+    }
+}
