@@ -44,7 +44,10 @@ pub(crate) fn show<'a, 'c>(
     intermediates: Vec<&'a Cert<'c>>,
     memo: &Memo,
 ) -> Result<(Vec<&'a Cert<'c>>, Vec<Option<View>>), Reason> {
-    let views: Vec<Option<View>> = intermediates.iter().map(|c| for_webpki(&c.der)).collect();
+    let views: Vec<Option<View>> = intermediates
+        .iter()
+        .map(|c| for_webpki(&c.der, c.facts.path_len))
+        .collect();
     let view_tbs: Vec<Vec<u8>> = views.iter().flatten().map(|v| v.tbs.clone()).collect();
     if view_tbs.is_empty() {
         return Ok((intermediates, views));
@@ -69,7 +72,10 @@ pub(crate) fn show<'a, 'c>(
 /// The certificate without nameConstraints and without the
 /// pathLenConstraint of its BasicConstraints; `None` when it has neither
 /// (or cannot be walked, in which case webpki judges it as it is).
-pub(crate) fn for_webpki(der: &[u8]) -> Option<View> {
+/// `path_len` is the constraint the profile read and will enforce: only
+/// that one is removed, and only when webpki would have read it too (0 to
+/// 255, in DER), so that a constraint nothing enforces is never hidden.
+pub(crate) fn for_webpki(der: &[u8], path_len: Option<u32>) -> Option<View> {
     let (tag, certificate, rest) = tlv(der)?;
     if tag != SEQUENCE || !rest.is_empty() {
         return None;
@@ -90,7 +96,7 @@ pub(crate) fn for_webpki(der: &[u8]) -> Option<View> {
             if list_tag != SEQUENCE || !trailing.is_empty() {
                 return None;
             }
-            let kept = kept_extensions(list, &mut removed)?;
+            let kept = kept_extensions(list, path_len, &mut removed)?;
             fields.extend(encode(EXTENSIONS, &encode(SEQUENCE, &kept)));
         } else {
             fields.extend_from_slice(whole);
@@ -112,7 +118,7 @@ pub(crate) fn for_webpki(der: &[u8]) -> Option<View> {
 
 /// The extensions other than nameConstraints, re-encoded as they were, but
 /// BasicConstraints without its pathLenConstraint.
-fn kept_extensions(mut list: &[u8], removed: &mut bool) -> Option<Vec<u8>> {
+fn kept_extensions(mut list: &[u8], path_len: Option<u32>, removed: &mut bool) -> Option<Vec<u8>> {
     let mut kept = Vec::with_capacity(list.len());
     while !list.is_empty() {
         let (tag, extension, rest) = tlv(list)?;
@@ -124,7 +130,7 @@ fn kept_extensions(mut list: &[u8], removed: &mut bool) -> Option<Vec<u8>> {
         if oid == NAME_CONSTRAINTS {
             *removed = true;
         } else if let Some(shorter) = (oid == BASIC_CONSTRAINTS)
-            .then(|| without_path_len(extension))
+            .then(|| without_path_len(extension, path_len))
             .flatten()
         {
             *removed = true;
@@ -138,10 +144,11 @@ fn kept_extensions(mut list: &[u8], removed: &mut bool) -> Option<Vec<u8>> {
 }
 
 /// A BasicConstraints extension (its SEQUENCE contents) re-encoded without
-/// its pathLenConstraint; `None` when it has none, or is not the
+/// its pathLenConstraint; `None` when it has none, when that is not `read`,
+/// or when the extension is not the
 /// `{ OID, [critical], OCTET STRING { SEQUENCE { [cA], [pathLen] } } }`
 /// RFC 5280 defines (then webpki sees it as it is).
-fn without_path_len(extension: &[u8]) -> Option<Vec<u8>> {
+fn without_path_len(extension: &[u8], read: Option<u32>) -> Option<Vec<u8>> {
     let (_, _, after_oid) = tlv(extension)?;
     let oid = extension.get(..extension.len().checked_sub(after_oid.len())?)?;
     let (mut tag, mut value, mut rest) = tlv(after_oid)?;
@@ -163,13 +170,25 @@ fn without_path_len(extension: &[u8]) -> Option<Vec<u8>> {
         kept = input.get(..input.len().checked_sub(after_ca.len())?)?;
         input = after_ca;
     }
-    let (INTEGER, _, []) = tlv(input)? else {
+    let (INTEGER, value, []) = tlv(input)? else {
         return None;
     };
+    if read.is_none() || small_integer(value).map(u32::from) != read {
+        return None;
+    }
     let mut contents = oid.to_vec();
     contents.extend_from_slice(critical);
     contents.extend(encode(OCTET_STRING, &encode(SEQUENCE, kept)));
     Some(encode(SEQUENCE, &contents))
+}
+
+/// A DER INTEGER's contents in 0..=255, as webpki reads a pathLenConstraint.
+fn small_integer(contents: &[u8]) -> Option<u8> {
+    match *contents {
+        [value] if value < 0x80 => Some(value),
+        [0, value] if value >= 0x80 => Some(value),
+        _ => None,
+    }
 }
 
 /// DER: tag, definite length, contents.
@@ -205,7 +224,7 @@ mod tests {
             .extension("1.3.6.1.4.1.99999.2", "DER:05:00");
         let inter = issue(&spec, &root);
         let der = inter.der();
-        let view = for_webpki(&der).unwrap();
+        let view = for_webpki(&der, None).unwrap();
         let (_, original) = X509Certificate::from_der(&der).unwrap();
         let (rest, shown) = X509Certificate::from_der(&view.der).unwrap();
         assert!(rest.is_empty());
@@ -216,7 +235,7 @@ mod tests {
         assert_eq!(shown.subject(), original.subject());
         assert_eq!(shown.signature_value, original.signature_value);
         // Without the extension there is nothing to show differently.
-        assert!(for_webpki(&root.der()).is_none());
+        assert!(for_webpki(&root.der(), None).is_none());
     }
 
     #[test]
@@ -224,7 +243,10 @@ mod tests {
         let root = self_signed(&CertSpec::ca("Root CA"));
         let inter = issue(&CertSpec::ca("Sub CA").path_len(Some(0)), &root);
         let der = inter.der();
-        let view = for_webpki(&der).unwrap();
+        // Only the constraint the profile read is removed.
+        assert!(for_webpki(&der, None).is_none());
+        assert!(for_webpki(&der, Some(1)).is_none());
+        let view = for_webpki(&der, Some(0)).unwrap();
         let (_, original) = X509Certificate::from_der(&der).unwrap();
         let (rest, shown) = X509Certificate::from_der(&view.der).unwrap();
         assert!(rest.is_empty());
@@ -245,7 +267,7 @@ mod tests {
                 .extension("nameConstraints", "critical,permitted;DNS:example.com"),
             &root,
         );
-        let view = for_webpki(&both.der()).unwrap();
+        let view = for_webpki(&both.der(), Some(3)).unwrap();
         let (_, shown) = X509Certificate::from_der(&view.der).unwrap();
         assert!(shown.name_constraints().unwrap().is_none());
         assert_eq!(bc(&shown), (true, true, None));
@@ -257,7 +279,7 @@ mod tests {
         let upper = issue(&CertSpec::ca("Sub CA").path_len(Some(0)), &root);
         let plain = issue(&CertSpec::ca("Plain CA"), &root);
         let (upper_der, plain_der) = (upper.der(), plain.der());
-        let stripped = for_webpki(&upper_der).unwrap().der;
+        let stripped = for_webpki(&upper_der, Some(0)).unwrap().der;
         let certs = [&upper_der, &stripped, &plain_der].map(|d| Cert::parse(d).unwrap());
         let memo = Memo::new(8);
         let (kept, views) = show(&plain_der, certs.iter().collect(), &memo).unwrap();
@@ -273,17 +295,28 @@ mod tests {
     fn a_basic_constraints_without_path_length_is_kept_whole() {
         // OID, critical, OCTET STRING { SEQUENCE { TRUE } }
         let ca_only = hex::decode("0603551d130101ff040530030101ff").unwrap();
-        assert_eq!(without_path_len(&ca_only), None);
+        assert_eq!(without_path_len(&ca_only, None), None);
         // Not critical, pathLen 2: re-encoded with the BOOLEAN kept.
         let with_len = hex::decode("0603551d13040830060101ff020102").unwrap();
-        let shorter = without_path_len(&with_len).unwrap();
+        let shorter = without_path_len(&with_len, Some(2)).unwrap();
         assert_eq!(
             shorter,
             hex::decode("300c0603551d13040530030101ff").unwrap()
         );
         // Trailing bytes after the pathLen: not the RFC's shape, left alone.
         let trailing = hex::decode("0603551d13040a30080101ff0201020500").unwrap();
-        assert_eq!(without_path_len(&trailing), None);
+        assert_eq!(without_path_len(&trailing, Some(2)), None);
+        // What webpki would not read as a path length stays for it to refuse:
+        // negative, over 255, not minimally encoded.
+        for integer in ["0201ff", "02020100", "02020005"] {
+            let bc = format!("30{:02x}0101ff{integer}", 3 + integer.len() / 2);
+            let extension = format!("0603551d1304{:02x}{bc}", bc.len() / 2);
+            let extension = hex::decode(extension).unwrap();
+            assert_eq!(without_path_len(&extension, Some(5)), None, "{integer}");
+            assert_eq!(without_path_len(&extension, Some(256)), None, "{integer}");
+        }
+        assert_eq!(small_integer(&[0x00, 0xff]), Some(255));
+        assert_eq!(small_integer(&[0x7f]), Some(127));
     }
 
     #[test]

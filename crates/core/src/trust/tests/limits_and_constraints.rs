@@ -181,7 +181,7 @@ fn a_ca_copied_without_its_path_length_does_not_verify() {
     let lower = issue(&inter_spec(), &upper);
     let leaf = issue(&leaf_spec(), &lower);
     // Upper's certificate with pathLenConstraint cut out and its signature kept.
-    let stripped = for_webpki(&upper.der()).unwrap().der;
+    let stripped = for_webpki(&upper.der(), Some(0)).unwrap().der;
     let settings = trusting(&[&root]);
     for others in [
         vec![lower.der(), stripped.clone(), upper.der()],

@@ -175,7 +175,7 @@ fn a_constrained_ca_copied_without_its_constraints_does_not_verify() {
         &ca,
     );
     // The CA's certificate with the extension cut out and its signature kept.
-    let stripped = for_webpki(&ca.der()).unwrap().der;
+    let stripped = for_webpki(&ca.der(), None).unwrap().der;
     let settings = trusting(&[&root]);
     for others in [
         vec![stripped.clone(), ca.der()],
