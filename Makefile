@@ -49,7 +49,7 @@ envoy: $(ENVOY_FETCH)
 
 test: build envoy
 	cargo test --all-targets
-	$(MAKE) --no-print-directory validate-examples $(COMPAT_TESTS)
+	$(MAKE) --no-print-directory validate-examples monitoring-test $(COMPAT_TESTS)
 
 # The unit tests of every crate (core, glue, CLI, test kit, demo): no Envoy.
 unit:
@@ -76,6 +76,38 @@ e2e-compat: build $(call envoy_bin,$(ENVOY_COMPAT_VERSION))
 
 validate-examples: build envoy
 	bash envoy/validate.sh "$(ENVOY)" "$(ONERECORD_WASM)"
+
+# The Prometheus rules in deploy/monitoring: `promtool check rules`, then the
+# unit tests (input series for each alert) on a copy without annotations,
+# which promtool would compare verbatim. promtool comes from the
+# distribution's `prometheus` package, installed when missing; where it
+# cannot be, the tests are skipped with a message (not on CI: there they fail).
+MONITORING      := deploy/monitoring
+MONITORING_RULES := $(MONITORING)/onerecord-tls-policy.rules.yaml
+MONITORING_OUT  := target/monitoring
+.PHONY: promtool monitoring-test
+
+promtool:
+	@command -v promtool >/dev/null || { \
+		sudo=; [ "$$(id -u)" = 0 ] || sudo="sudo -n"; \
+		command -v apt-get >/dev/null && \
+		{ DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y --no-install-recommends prometheus \
+		  || { $$sudo apt-get update && DEBIAN_FRONTEND=noninteractive \
+		       $$sudo apt-get install -y --no-install-recommends prometheus; }; }; \
+	} >&2 || true
+
+monitoring-test: promtool
+	@if ! command -v promtool >/dev/null; then \
+		if [ "$$CI" = true ]; then echo "monitoring-test: promtool could not be installed" >&2; exit 1; fi; \
+		echo "monitoring-test: SKIPPED: no promtool (apt-get install prometheus) to test $(MONITORING_RULES)"; \
+		exit 0; \
+	fi; \
+	set -e; rm -rf $(MONITORING_OUT); mkdir -p $(MONITORING_OUT); \
+	promtool check rules $(MONITORING_RULES); \
+	awk '/^    annotations:$$/ {skip=1; next} skip && /^      / {next} {skip=0; print}' \
+		$(MONITORING_RULES) > $(MONITORING_OUT)/$(notdir $(MONITORING_RULES)); \
+	cp $(MONITORING)/*.test.yaml $(MONITORING_OUT)/; \
+	promtool test rules $(MONITORING_OUT)/*.test.yaml
 
 # Every crate of the workspace, fuzzers and benchmarks included, with all
 # their features; then the filter as Envoy loads it (wasm).
