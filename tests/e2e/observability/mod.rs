@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use support::envoy::Envoy;
 
 /// The `stats_config` envoy/envoy.yaml documents (a unit test keeps them equal).
-fn stats_config() -> Value {
+pub(crate) fn stats_config() -> Value {
     let tags: Vec<Value> = STATS_TAGS
         .iter()
         .map(|(name, regex)| json!({ "tag_name": name, "regex": regex }))

@@ -1,0 +1,181 @@
+//! The rules and the dashboard on the host: what an operator relies on
+//! without running them (severities, runbook text, test cases for each
+//! alert; every panel querying the templated Prometheus data source).
+
+use super::promql::{Expect, uses};
+use super::{DASHBOARD, RULE_TESTS, RULES, dashboard, each_panel, each_rule, queries, read, rules};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+fn alerts(rules: &Value) -> Vec<&Value> {
+    each_rule(rules)
+        .into_iter()
+        .filter(|rule| rule.get("alert").is_some())
+        .collect()
+}
+
+#[test]
+fn every_alert_has_a_severity_a_summary_a_description_and_a_runbook() {
+    let rules = rules();
+    let alerts = alerts(&rules);
+    assert!(alerts.len() >= 10, "{RULES}: {} alerts", alerts.len());
+    let mut names = BTreeSet::new();
+    for alert in alerts {
+        let name = alert["alert"].as_str().expect("alert name");
+        assert!(names.insert(name), "{name} defined twice");
+        let severity = alert["labels"]["severity"].as_str();
+        assert!(
+            matches!(severity, Some("critical" | "warning")),
+            "{name}: severity {severity:?}"
+        );
+        for annotation in ["summary", "description", "runbook"] {
+            let text = alert["annotations"][annotation].as_str().unwrap_or("");
+            assert!(text.len() > 20, "{name}: annotation {annotation} {text:?}");
+        }
+    }
+    // Each recorded series is named level:metric:operations.
+    for rule in each_rule(&rules) {
+        if let Some(record) = rule["record"].as_str() {
+            assert_eq!(record.split(':').count(), 3, "{record}");
+        }
+    }
+}
+
+/// Alert name to (cases where it fires, cases where it stays quiet).
+fn cases() -> BTreeMap<String, (usize, usize)> {
+    let mut cases: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for file in RULE_TESTS {
+        let tests: Value = serde_norway::from_str(&read(file)).expect("test YAML");
+        assert_eq!(tests["rule_files"], json!([RULES]), "{file}");
+        for test in tests["tests"].as_array().expect("tests") {
+            for case in test["alert_rule_test"].as_array().into_iter().flatten() {
+                let name = case["alertname"].as_str().expect("alertname").to_string();
+                let fires = case["exp_alerts"].as_array().is_some_and(|a| !a.is_empty());
+                let entry = cases.entry(name).or_default();
+                if fires {
+                    entry.0 += 1;
+                } else {
+                    entry.1 += 1;
+                }
+            }
+        }
+    }
+    cases
+}
+
+#[test]
+fn every_alert_has_promtool_cases_where_it_fires_and_where_it_stays_quiet() {
+    let rules = rules();
+    let cases = cases();
+    let names: BTreeSet<String> = alerts(&rules)
+        .iter()
+        .map(|a| a["alert"].as_str().expect("name").to_string())
+        .collect();
+    for name in &names {
+        let (fires, quiet) = cases.get(name).copied().unwrap_or_default();
+        assert!(
+            fires > 0 && quiet > 0,
+            "{name}: {fires} cases that fire, {quiet} quiet"
+        );
+    }
+    let unknown: Vec<&String> = cases.keys().filter(|n| !names.contains(*n)).collect();
+    assert!(
+        unknown.is_empty(),
+        "tests of alerts not in {RULES}: {unknown:?}"
+    );
+}
+
+#[test]
+fn the_annotations_are_where_make_monitoring_test_strips_them() {
+    // The Makefile drops `    annotations:` blocks (4 spaces in) before
+    // promtool's unit tests; one elsewhere would make them compare text.
+    let text = read(RULES);
+    let at_four = text.lines().filter(|l| *l == "    annotations:").count();
+    let anywhere = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("annotations:"))
+        .count();
+    assert_eq!(at_four, anywhere);
+    assert_eq!(at_four, alerts(&rules()).len());
+}
+
+const BUILTIN_PANELS: [&str; 4] = ["row", "timeseries", "stat", "table"];
+
+#[test]
+fn every_dashboard_panel_queries_the_templated_prometheus_data_source() {
+    let dashboard = dashboard();
+    let source = json!({ "type": "prometheus", "uid": "${datasource}" });
+    let variables = dashboard["templating"]["list"].as_array().expect("list");
+    let datasource = variables
+        .iter()
+        .find(|v| v["name"] == "datasource")
+        .expect("a datasource variable");
+    assert_eq!(
+        (&datasource["type"], &datasource["query"]),
+        (&json!("datasource"), &json!("prometheus"))
+    );
+    for variable in variables.iter().filter(|v| v["type"] == "query") {
+        assert_eq!(variable["datasource"], source, "{}", variable["name"]);
+    }
+    // Importable anywhere: no inputs to fill in, no plugin to install.
+    assert_eq!(dashboard["__inputs"], json!([]));
+    for required in dashboard["__requires"].as_array().expect("__requires") {
+        let ok = match required["type"].as_str() {
+            Some("panel") => BUILTIN_PANELS.contains(&required["id"].as_str().unwrap_or("")),
+            Some("grafana") => true,
+            Some("datasource") => required["id"] == "prometheus",
+            _ => false,
+        };
+        assert!(ok, "{DASHBOARD} requires {required}");
+    }
+
+    let mut ids = BTreeSet::new();
+    let panels = each_panel(&dashboard);
+    assert!(panels.len() > 10, "{} panels", panels.len());
+    for panel in panels {
+        let title = panel["title"].as_str().expect("title");
+        let kind = panel["type"].as_str().expect("type");
+        assert!(BUILTIN_PANELS.contains(&kind), "{title}: panel type {kind}");
+        assert!(
+            ids.insert(panel["id"].as_u64().expect("id")),
+            "{title}: id taken"
+        );
+        let pos = &panel["gridPos"];
+        let (x, w) = (pos["x"].as_u64().expect("x"), pos["w"].as_u64().expect("w"));
+        assert!(x + w <= 24 && pos["h"].as_u64() > Some(0), "{title}: {pos}");
+        if kind == "row" {
+            continue;
+        }
+        assert!(
+            panel["description"].as_str().is_some_and(|d| !d.is_empty()),
+            "{title}: description"
+        );
+        assert_eq!(panel["datasource"], source, "{title}");
+        let targets = panel["targets"].as_array().expect("targets");
+        assert!(!targets.is_empty(), "{title}: no query");
+        for target in targets {
+            assert_eq!(target["datasource"], source, "{title}");
+            let expr = target["expr"].as_str().unwrap_or("");
+            // Each metric it reads is narrowed to the chosen Envoys.
+            let used = uses(expr);
+            assert!(!used.is_empty(), "{title}: {expr:?} reads no metric");
+            for u in used {
+                assert!(
+                    u.labels
+                        .contains(&("instance".to_string(), Expect::Present)),
+                    "{title}: {} without $instance",
+                    u.metric
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_query_in_the_kit_reads_a_metric() {
+    for (what, query) in queries() {
+        if !query.contains(':') {
+            assert!(!uses(&query).is_empty(), "{what}: {query:?}");
+        }
+    }
+}
