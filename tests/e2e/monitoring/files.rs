@@ -4,8 +4,10 @@
 
 use super::promql::{Expect, uses};
 use super::{DASHBOARD, RULE_TESTS, RULES, dashboard, each_panel, each_rule, queries, read, rules};
+use onerecord_tls_policy_testkit::tempdir::TempDir;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
 
 fn alerts(rules: &Value) -> Vec<&Value> {
     each_rule(rules)
@@ -178,4 +180,53 @@ fn every_query_in_the_kit_reads_a_metric() {
             assert!(!uses(&query).is_empty(), "{what}: {query:?}");
         }
     }
+}
+
+/// Grafana's variables, as a query sees them once Grafana replaced them.
+fn as_grafana_sends(query: &str) -> String {
+    query
+        .replace("$__rate_interval", "2m")
+        .replace("$__range", "6h")
+        .replace("$instance", ".*")
+}
+
+#[test]
+fn every_dashboard_query_is_valid_promql() {
+    // promtool parses them as recording rules. `make test` installs it
+    // (`make promtool`); CI must have it.
+    let Ok(version) = Command::new("promtool").arg("--version").output() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "promtool is missing on CI"
+        );
+        eprintln!("SKIPPED: no promtool to parse the dashboard's queries (make promtool)");
+        return;
+    };
+    assert!(version.status.success());
+    let dashboard = dashboard();
+    let rules: Vec<Value> = each_panel(&dashboard)
+        .into_iter()
+        .flat_map(|panel| panel["targets"].as_array().into_iter().flatten())
+        .enumerate()
+        .map(|(n, target)| {
+            let expr = target["expr"].as_str().expect("expr");
+            json!({ "record": format!("dashboard:query_{n}:expr"), "expr": as_grafana_sends(expr) })
+        })
+        .collect();
+    let dir = TempDir::new("dashboard-queries");
+    let file = dir.write(
+        "queries.rules.json",
+        json!({ "groups": [{ "name": "dashboard", "rules": rules }] }).to_string(),
+    );
+    let out = Command::new("promtool")
+        .args(["check", "rules"])
+        .arg(&file)
+        .output()
+        .expect("promtool");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
