@@ -4,6 +4,8 @@
 
 use super::promql::{Expect, uses};
 use super::{DASHBOARD, RULE_TESTS, RULES, dashboard, each_panel, each_rule, queries, read, rules};
+use onerecord_tls_policy_demo::MONITORING_FILES;
+use onerecord_tls_policy_testkit::repo_root;
 use onerecord_tls_policy_testkit::tempdir::TempDir;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -229,4 +231,61 @@ fn every_dashboard_query_is_valid_promql() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The README's "Monitoring" section.
+fn readme_section() -> String {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README.md");
+    let start = readme
+        .find("\n## Monitoring\n")
+        .expect("a Monitoring section");
+    let rest = &readme[start + 1..];
+    let end = rest[3..].find("\n## ").map_or(rest.len(), |i| i + 3);
+    rest[..end].to_string()
+}
+
+#[test]
+fn the_readme_lists_every_alert_with_its_severity_and_the_demo_points_at_the_kit() {
+    let section = readme_section();
+    // | `Name` | severity | ...
+    let listed: BTreeMap<String, String> = section
+        .lines()
+        .filter_map(|line| {
+            let mut cells = line.strip_prefix("| `")?.split(" | ");
+            let name = cells.next()?.strip_suffix('`')?;
+            let severity = cells.next()?;
+            name.starts_with("OneRecord")
+                .then(|| (name.to_string(), severity.to_string()))
+        })
+        .collect();
+    let rules = rules();
+    let defined: BTreeMap<String, String> = alerts(&rules)
+        .iter()
+        .map(|a| {
+            (
+                a["alert"].as_str().expect("name").to_string(),
+                a["labels"]["severity"]
+                    .as_str()
+                    .expect("severity")
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(listed, defined);
+    for record in each_rule(&rules)
+        .iter()
+        .filter_map(|r| r["record"].as_str())
+    {
+        let short = record.trim_start_matches("onerecord_tls_policy");
+        assert!(
+            section.contains(&format!("`{short}`")) || section.contains(&format!("`{record}`")),
+            "{record}"
+        );
+    }
+    for (_, file) in MONITORING_FILES {
+        assert!(repo_root().join(file).is_file(), "{file}");
+        let name = file.trim_start_matches("deploy/monitoring/");
+        assert!([RULES, DASHBOARD].contains(&name), "{file}");
+        assert!(section.contains(&format!("`{name}`")), "README: {name}");
+    }
 }
