@@ -82,6 +82,7 @@ fn assert_families(samples: &BTreeMap<Series, u64>) {
         "crl_fetches_total",
         "crl_seconds_since_this_update",
         "crl_seconds_until_next_update",
+        "verdict_cache_evictions_total",
     ]
     .map(|family| format!("onerecord_tls_policy_{family}"));
     for (name, labels) in samples.keys() {
