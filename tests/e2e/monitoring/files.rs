@@ -194,9 +194,10 @@ fn as_grafana_sends(query: &str) -> String {
 
 #[test]
 fn every_dashboard_query_is_valid_promql() {
-    // promtool parses them as recording rules. `make test` installs it
-    // (`make promtool`); CI must have it.
-    let Ok(version) = Command::new("promtool").arg("--version").output() else {
+    // promtool parses them as recording rules. `make test` provides it
+    // (`make promtool`, exported as $PROMTOOL); CI must have it.
+    let promtool = std::env::var("PROMTOOL").unwrap_or_else(|_| "promtool".into());
+    let Ok(version) = Command::new(&promtool).arg("--version").output() else {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
             "promtool is missing on CI"
@@ -220,7 +221,7 @@ fn every_dashboard_query_is_valid_promql() {
         "queries.rules.json",
         json!({ "groups": [{ "name": "dashboard", "rules": rules }] }).to_string(),
     );
-    let out = Command::new("promtool")
+    let out = Command::new(&promtool)
         .args(["check", "rules"])
         .arg(&file)
         .output()
