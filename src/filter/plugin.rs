@@ -19,6 +19,8 @@ pub struct Plugin {
     metrics: Metrics,
     /// `crl_sources`: what this VM fetches and applies.
     fetcher: CrlFetcher,
+    /// The verdict cache's evictions counted so far.
+    evictions_counted: u64,
 }
 
 /// The plugin for a configuration, or `None` (logged) when it must be
@@ -61,6 +63,7 @@ fn load(host: &mut dyn Host, bytes: &[u8]) -> Option<Plugin> {
                 policy,
                 metrics,
                 fetcher,
+                evictions_counted: 0,
             })
         }
         Err(e) => {
@@ -86,6 +89,10 @@ impl Plugin {
         host: &mut dyn Host,
     ) -> (Action, Outcome, Option<Forwarded>) {
         let plan = request::on_request_headers(host, &self.policy, &mut self.state);
+        let evictions = self.state.stats().evictions;
+        self.metrics
+            .count_evictions(host, evictions.saturating_sub(self.evictions_counted));
+        self.evictions_counted = evictions;
         // Once per request: the trailers phase reports its verdict again.
         if let Some(binding) = plan.decision.token_binding {
             self.metrics.count_binding(host, binding);
