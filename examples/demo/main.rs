@@ -13,6 +13,7 @@
 //! Options: `--any-ports` (free ports instead of the fixed ones),
 //! `--dir PATH` (instead of `.cache/demo`).
 
+use onerecord_tls_policy_demo::MONITORING_FILES;
 use onerecord_tls_policy_demo::setup::{self, AUDIT, Demo, HTTP, HTTPS, LEGACY_TLS, Ports, shown};
 use onerecord_tls_policy_testkit::tempdir::TempDir;
 use std::path::PathBuf;
@@ -226,4 +227,13 @@ fn print_metrics(demo: &Demo) {
         demo.admin_url("/stats/prometheus"),
         demo.admin_url("/stats")
     );
+    println!(
+        "Monitoring (README: Monitoring), for a Prometheus scraping {}:",
+        demo.admin_url("/stats/prometheus")
+    );
+    let root = onerecord_tls_policy_testkit::repo_root();
+    for (what, file) in MONITORING_FILES {
+        println!("    {what}: {}", shown(&root.join(file)));
+    }
+    println!();
 }

@@ -7,7 +7,7 @@ use super::{Host, HostError};
 use crate::config::{Config, Mode, NO_RULE};
 use crate::decision::{ChainVerification, Decision};
 use crate::effects::Outcome;
-use crate::effects::metrics::{EXPIRING_CLIENTS, EXPIRING_CRLS};
+use crate::effects::metrics::{EXPIRING_CLIENTS, EXPIRING_CRLS, VERDICT_CACHE_EVICTIONS};
 use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
 use std::collections::HashMap;
@@ -61,6 +61,7 @@ pub struct Metrics {
     trusted_proxy: Option<u32>,
     /// Token binding results; defined only where a rule binds the token.
     bindings: Vec<(BindingResult, Option<u32>)>,
+    verdict_cache_evictions: Option<u32>,
 }
 
 impl Metrics {
@@ -95,6 +96,7 @@ impl Metrics {
         } else {
             Vec::new()
         };
+        let verdict_cache_evictions = definer.define(VERDICT_CACHE_EVICTIONS);
         if let Some(e) = definer.last_error {
             log::error!(
                 "onerecord-tls-policy: {} counters could not be defined ({}); they will not count",
@@ -108,6 +110,7 @@ impl Metrics {
             verifications,
             trusted_proxy,
             bindings,
+            verdict_cache_evictions,
         }
     }
 
@@ -163,6 +166,16 @@ impl Metrics {
             .find(|(b, _)| *b == result)
             .and_then(|(_, id)| *id);
         increment(host, id);
+    }
+}
+
+impl Metrics {
+    /// Adds `evictions` to the verdict cache's evictions: 0 on almost every
+    /// request (no hostcall), 1 when its verdict pushed another out.
+    pub fn count_evictions(&self, host: &mut dyn Host, evictions: u64) {
+        for _ in 0..evictions {
+            increment(host, self.verdict_cache_evictions);
+        }
     }
 }
 

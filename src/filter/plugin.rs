@@ -22,6 +22,8 @@ pub struct Plugin {
     fetcher: CrlFetcher,
     /// `ocsp`: the queries, refreshes and their counters.
     ocsp: OcspAsker,
+    /// The verdict cache's evictions counted so far.
+    evictions_counted: u64,
 }
 
 /// A request's headers as handled: decided, or waiting for OCSP answers.
@@ -77,6 +79,7 @@ fn load(host: &mut dyn Host, bytes: &[u8]) -> Option<Plugin> {
                 metrics,
                 fetcher,
                 ocsp,
+                evictions_counted: 0,
             })
         }
         Err(e) => {
@@ -165,6 +168,10 @@ impl Plugin {
     }
 
     fn finish(&mut self, host: &mut dyn Host, plan: Plan) -> (Action, Outcome, Option<Forwarded>) {
+        let evictions = self.state.stats().evictions;
+        self.metrics
+            .count_evictions(host, evictions.saturating_sub(self.evictions_counted));
+        self.evictions_counted = evictions;
         // Once per request: the trailers phase reports its verdict again.
         if let Some(binding) = plan.decision.token_binding {
             self.metrics.count_binding(host, binding);

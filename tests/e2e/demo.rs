@@ -410,6 +410,10 @@ fn ctrl_c_stops_the_demo_its_envoy_and_its_backend() {
             && text.contains("got 403 certificate_revoked [as expected]"),
         "{text}"
     );
+    // Where the monitoring kit is, as paths from the repository root.
+    for (what, file) in onerecord_tls_policy_demo::MONITORING_FILES {
+        assert!(text.contains(&format!("    {what}: {file}")), "{text}");
+    }
     let envoy_pid: u32 = text
         .split("(pid ")
         .nth(1)

@@ -13,6 +13,8 @@
 //! - `two_tier`: behind a trusted gateway, an edge Envoy in front of the filter's.
 //! - `name_constraints`: name-constrained sub-CAs (URI host, subject tree).
 //! - `observability`, `reload`: counters, access log, configuration changes.
+//! - `monitoring`: the Prometheus rules and Grafana dashboard in
+//!   `deploy/monitoring`, their queries against a real scrape.
 //! - `token_binding`: the ONE Record token bound to the client certificate,
 //!   behind Envoy's own `jwt_authn`.
 //! - `demo`, `deployment`: the `make run` demo and the kit in `envoy/`.
@@ -35,6 +37,7 @@ mod deployment;
 mod forged_annotations;
 mod fuzz_regressions;
 mod harness;
+mod monitoring;
 mod mtls;
 mod name_constraints;
 mod observability;

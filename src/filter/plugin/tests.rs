@@ -101,8 +101,9 @@ fn every_counter_is_defined_at_load_and_none_per_request() {
     let mut proxy = Proxy::load(&delegations(""));
     // Two rule slots (no rule, access-delegations): allowed, two expiry
     // counters and one deny per reason each; no audit counters in enforce
-    // mode; chain verifications by result; two config counters.
-    let expected = 2 * (3 + Reason::ALL.len()) + (1 + chain_failures().count()) + 2;
+    // mode; chain verifications by result; two config counters; the
+    // verdict cache's evictions.
+    let expected = 2 * (3 + Reason::ALL.len()) + (1 + chain_failures().count()) + 2 + 1;
     assert_eq!(proxy.counters.len(), expected);
     assert!(!proxy.counters.iter().any(|(n, _)| n.contains(AUDIT_DENIED)));
     proxy.send(MockHost::plaintext());
@@ -336,4 +337,39 @@ fn each_configuration_counts_one_load_however_many_vms_load_it() {
     assert_eq!(envoy.counter(CONFIG_FAILURES), Some(2));
     assert_eq!(envoy.counter(CONFIG_LOADS), Some(2));
     assert_eq!(envoy.counters.len(), defined);
+}
+
+#[test]
+fn a_verified_client_pushed_out_of_a_full_verdict_cache_is_counted() {
+    use crate::effects::metrics::VERDICT_CACHE_EVICTIONS;
+    use onerecord_tls_policy_testkit::pki::{CertSpec, issue, self_signed};
+    let root = self_signed(&CertSpec::ca("Pinned Root"));
+    let clients = [
+        issue(&CertSpec::client("client-1"), &root),
+        issue(&CertSpec::client("client-2"), &root),
+    ];
+    let config = format!(
+        r#"{{"trusted_ca_sha256":["{}"],"verdict_cache_size":1}}"#,
+        root.sha256_hex()
+    );
+    let mut proxy = Proxy::load(&config);
+    // client-1, client-2 (pushes client-1 out), client-1 (pushes client-2 out).
+    for (id, leaf) in [&clients[0], &clients[1], &clients[0]]
+        .into_iter()
+        .enumerate()
+    {
+        let mut host = tls_at("/logistics-objects/1");
+        host.now = onerecord_tls_policy_testkit::unix_now();
+        host.set_property(&dotted(CONNECTION_ID), &(id as u64).to_le_bytes());
+        host.set_property(&dotted(PEER_DIGEST), leaf.sha256_hex().as_bytes());
+        let xfcc = crate::xfcc::envoy_format::element(&leaf.der(), &[leaf.der(), root.der()]);
+        host.headers.push(("x-forwarded-client-cert".into(), xfcc));
+        assert_eq!(proxy.send(host).1, Outcome::Allowed);
+    }
+    let counted: std::collections::BTreeMap<_, _> = proxy.counted().into_iter().collect();
+    assert_eq!(counted.get(VERDICT_CACHE_EVICTIONS), Some(&2));
+    assert_eq!(
+        counted.get(&verification_counter_name(ChainVerification::Verified)),
+        Some(&3)
+    );
 }

@@ -202,6 +202,42 @@ fn path_length_violation_is_denied_certificate_invalid() {
 }
 
 #[test]
+fn a_self_issued_intermediate_does_not_count_against_a_path_length() {
+    let p = pki();
+    // root → pathlen:0 intermediate → its renewal under the same name (a new
+    // key, issued by the old one) → leaf: RFC 5280 does not count the renewal.
+    let limited_spec = CertSpec::ca("Path-limited Intermediate CA").path_len(Some(0));
+    let limited = issue(&limited_spec, &p.client_ca);
+    let renewed = issue(&limited_spec, &limited);
+    let leaf = issue(&CertSpec::client("renewed-issuer"), &renewed);
+    // A CA under another name in the renewal's place is one too many.
+    let other = issue(&CertSpec::ca("Sub CA below the limit"), &limited);
+    let too_deep = issue(&CertSpec::client("too-deep"), &other);
+
+    let config = policy(json!({}));
+    let t = Target::start(spec(&config));
+    t.expect_allow(&verified_by(&leaf, "renewed-issuer", &p.client_ca), || {
+        get(
+            &t.presenting(&leaf, &[&renewed, &limited]),
+            t.tls(),
+            DELEGATION,
+        )
+    });
+    t.expect_handshake_refused(
+        &t.presenting(&too_deep, &[&other, &limited]),
+        "fail_verify_error",
+    );
+    t.assert_vm_intact();
+
+    let offline = Offline::new(&config);
+    offline.assert_refused(
+        &facts_for(&[&too_deep, &other, &limited]),
+        Reason::CertificateInvalid,
+        "a CA below pathlen 0",
+    );
+}
+
+#[test]
 fn unknown_critical_extension_on_the_leaf_is_denied_certificate_invalid() {
     let p = pki();
     let leaf = issue(

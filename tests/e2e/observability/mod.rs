@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use support::envoy::Envoy;
 
 /// The `stats_config` envoy/envoy.yaml documents (a unit test keeps them equal).
-fn stats_config() -> Value {
+pub(crate) fn stats_config() -> Value {
     let tags: Vec<Value> = STATS_TAGS
         .iter()
         .map(|(name, regex)| json!({ "tag_name": name, "regex": regex }))
@@ -82,6 +82,7 @@ fn assert_families(samples: &BTreeMap<Series, u64>) {
         "crl_fetches_total",
         "crl_seconds_since_this_update",
         "crl_seconds_until_next_update",
+        "verdict_cache_evictions_total",
     ]
     .map(|family| format!("onerecord_tls_policy_{family}"));
     for (name, labels) in samples.keys() {

@@ -68,7 +68,7 @@ fn source(refresh: u64) -> Value {
 }
 
 /// Polls `check` until it holds or `limit` passes; whether it held.
-fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+pub(crate) fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
         if check() {

@@ -38,6 +38,9 @@ pub const CRL_SECONDS_UNTIL_NEXT_UPDATE: &str = "crl_seconds_until_next_update";
 /// whose CRL reaches nextUpdate within it: `<PREFIX>.<family>.rule.<rule>`.
 pub const EXPIRING_CLIENTS: &str = "expiring_clients_total";
 pub const EXPIRING_CRLS: &str = "expiring_crls_total";
+/// Verified clients' verdicts pushed out of a full verdict cache (by
+/// content): each costs its client a full verification again.
+pub const VERDICT_CACHE_EVICTIONS: &str = "onerecord_tls_policy.verdict_cache_evictions_total";
 /// The results of a CRL fetch, as its counters label them.
 pub const CRL_FETCH_RESULTS: [&str; 5] =
     ["ok", "http_error", "parse_error", "bad_signature", "older"];

@@ -24,15 +24,18 @@
 //!
 //! # What must hold
 //! webpki (with RustCrypto signature verification) builds a path from the leaf
-//! to an anchor: every signature, CA basic constraints and path lengths of
-//! intermediates, EKU clientAuth when an EKU is present (on intermediates too),
-//! leaf and intermediates valid in time, no unknown critical extension. webpki
-//! is shown the certificates without their name constraints
-//! (`name_constraints/view.rs`). On top of that, on every certificate of the
+//! to an anchor: every signature, CA basic constraints of intermediates,
+//! EKU clientAuth when an EKU is present (on intermediates too), leaf and
+//! intermediates valid in time, no unknown critical extension. webpki is
+//! shown the certificates without their name constraints and without their
+//! pathLenConstraint (`view.rs`). On top of that, on every certificate of the
 //! path including the anchor:
 //! - at most `max_chain_length` certificates, leaf and anchor included;
-//! - the anchor valid in time, a CA (BasicConstraints cA, or a v1 root), and
-//!   its pathLenConstraint respected; issuers with KeyUsage have keyCertSign;
+//! - the anchor valid in time, a CA (BasicConstraints cA, or a v1 root);
+//!   issuers with KeyUsage have keyCertSign;
+//! - every pathLenConstraint, the anchor's included, counting the
+//!   intermediates below it that are not self-issued (RFC 5280 6.1.4 (l),
+//!   (m); `path_len.rs`);
 //! - nothing whose SHA-256 is in `revoked_sha256`;
 //! - keys: RSA ≥ 2048 bits, EC on P-256 or P-384, or Ed25519;
 //! - no MD5- or SHA-1-based signature (the anchor's self-signature included);
@@ -62,7 +65,8 @@
 //! 6. no path passes all checks. If webpki verified some candidate path that
 //!    then failed the checks above, the first such failure, in the order
 //!    listed there: `ChainTooLong`, `CertificateExpired`/`CertificateNotYetValid`
-//!    (anchor), `CertificateInvalid` (anchor constraints, keyCertSign),
+//!    (anchor), `CertificateInvalid` (anchor constraints, keyCertSign; then
+//!    path lengths, detail `path_length_constraint_exceeded`),
 //!    `CertificateRevoked`, `WeakKey`/`WeakSignatureAlgorithm` (leaf first,
 //!    key before signature), `MissingClientAuthUsage`,
 //!    `CertificateProfileViolation` (leaf first), `NameConstraintViolation`
@@ -72,8 +76,8 @@
 //!    specific error: no issuer or anchor → `UntrustedCa`; expired / not yet
 //!    valid → `CertificateExpired` / `CertificateNotYetValid`; EKU without
 //!    clientAuth → `MissingClientAuthUsage`; unsupported MD5/SHA-1 signature →
-//!    `WeakSignatureAlgorithm`; anything else (bad signature, CA as leaf, path
-//!    length, unknown critical extension, malformed DER) →
+//!    `WeakSignatureAlgorithm`; anything else (bad signature, CA as leaf,
+//!    unknown critical extension, malformed DER) →
 //!    `CertificateInvalid`. When no verified path exists, webpki sees what
 //!    the leaf reaches by name, except over edges known to be bad (a
 //!    signature pruning found bad, or key identifiers that differ): a
@@ -96,11 +100,13 @@ pub use memo::VerificationCost;
 mod name_constraints;
 mod onerecord;
 mod path;
+mod path_len;
 mod presented;
 mod profile;
 mod rfc5280;
 pub use rfc5280::Defect;
 mod signed;
+mod view;
 pub(crate) use signed::{PublicKey, Signed, no_unused_bits, split_tlv, take};
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use super::name_constraints::{self, Constraints, Names, Violation};
 use super::onerecord::{self, OneRecordFacts};
+use super::path_len;
 use super::rfc5280::{Defects, Role};
 use super::{TrustSettings, X509Profile};
 use crate::fingerprint::Fingerprint;
@@ -20,6 +21,9 @@ use x509_parser::signature_algorithm::RsaSsaPssParams;
 use x509_parser::x509::{AlgorithmIdentifier, SubjectPublicKeyInfo, X509Version};
 
 const MIN_RSA_BITS: usize = 2048;
+
+/// The detail of a path longer than a pathLenConstraint on it allows.
+pub(crate) const PATH_LENGTH_EXCEEDED: &str = "path_length_constraint_exceeded";
 
 /// Signature algorithms built on MD2, MD4, MD5 or SHA-1.
 const WEAK_SIGNATURE_OIDS: &[Oid<'static>] = &[
@@ -112,6 +116,29 @@ impl CertFacts {
         })
     }
 
+    /// Facts of no particular certificate, for tests to fill in.
+    #[cfg(test)]
+    pub(crate) fn blank() -> Self {
+        CertFacts {
+            not_before: 0,
+            not_after: 0,
+            version1: false,
+            ca: None,
+            path_len: None,
+            key_cert_sign: None,
+            digital_signature: None,
+            crl_sign: None,
+            client_auth: None,
+            key: Ok(()),
+            weak_signature: false,
+            defects: Defects::default(),
+            self_issued: false,
+            names: Names::default(),
+            name_constraints: None,
+            onerecord: OneRecordFacts::default(),
+        }
+    }
+
     /// Valid at `now`, allowing `skew` seconds either side.
     pub(crate) fn validity_at(&self, now: u64, skew: u64) -> Result<(), Reason> {
         let (now, skew) = (i128::from(now), i128::from(skew));
@@ -134,6 +161,7 @@ pub(crate) struct PathCert<'a> {
 /// Checks a path webpki verified (signatures, names, leaf and intermediate
 /// validity, basic constraints, EKU). Order, first failure wins: length;
 /// the anchor's validity and CA constraints and every issuer's keyCertSign;
+/// the path-length constraints of the anchor and intermediates;
 /// revocation; key then signature strength from leaf to anchor; leaf usage.
 pub(crate) fn check_path(
     leaf: PathCert<'_>,
@@ -151,14 +179,16 @@ pub(crate) fn check_path(
     // A v3 certificate without BasicConstraints is not a CA (RFC 5280 4.2.1.9);
     // v1 roots predate the extension.
     let anchor_is_ca = anchor.facts.ca.unwrap_or(anchor.facts.version1);
-    let within_path_len = anchor
-        .facts
-        .path_len
-        .is_none_or(|n| intermediates.len() <= n as usize);
     let issuers = || intermediates.iter().chain(std::iter::once(&anchor));
     let issuers_may_sign = issuers().all(|c| c.facts.key_cert_sign != Some(false));
-    if !anchor_is_ca || !within_path_len || !issuers_may_sign {
+    if !anchor_is_ca || !issuers_may_sign {
         return Err(Reason::CertificateInvalid.into());
+    }
+    if !path_len::respected(intermediates.iter().map(|c| c.facts), anchor.facts) {
+        return Err(Refusal {
+            reason: Reason::CertificateInvalid,
+            detail: Some(PATH_LENGTH_EXCEEDED),
+        });
     }
 
     let all = || std::iter::once(&leaf).chain(issuers());
@@ -327,20 +357,7 @@ mod tests {
         let facts = CertFacts {
             not_before: 1_000,
             not_after: 2_000,
-            version1: false,
-            ca: None,
-            path_len: None,
-            key_cert_sign: None,
-            digital_signature: None,
-            crl_sign: None,
-            client_auth: None,
-            key: Ok(()),
-            weak_signature: false,
-            defects: Defects::default(),
-            self_issued: false,
-            names: Names::default(),
-            name_constraints: None,
-            onerecord: OneRecordFacts::default(),
+            ..CertFacts::blank()
         };
         assert_eq!(facts.validity_at(940, 60), Ok(()));
         assert_eq!(

@@ -2,8 +2,8 @@
 //! dNSName, iPAddress, directoryName, rfc822Name and the host of a URI,
 //! permitted and excluded, from every CA on the path, the pinned anchor
 //! included. webpki refuses directoryName, rfc822Name and URI constraints
-//! outright, so it is shown the certificates without them (`view.rs`) and
-//! they are all evaluated here instead, on the certificates as signed.
+//! outright, so it is shown the certificates without them (`trust/view.rs`)
+//! and they are all evaluated here instead, on the certificates as signed.
 //!
 //! The work is bounded: at most [`MAX_COMPARISONS`] name-to-subtree
 //! comparisons per candidate path; beyond that the verification ends as
@@ -11,7 +11,6 @@
 
 mod matching;
 mod read;
-pub(crate) mod view;
 
 pub(crate) use read::{Constraints, Names};
 
