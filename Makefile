@@ -70,7 +70,7 @@ e2e: build envoy
 # pinned Envoy: selected by module (a test's name starts with its suite's).
 COMPAT_SUITES := mtls tls_enforcement observability demo adversarial reload \
 	forged_annotations path_forms bypass_review verification_cost two_tier remote_module \
-	token_binding name_constraints revocation monitoring
+	token_binding name_constraints revocation ocsp monitoring
 e2e-compat: build $(call envoy_bin,$(ENVOY_COMPAT_VERSION))
 	ENVOY=$(ENVOY_COMPAT) cargo test --test e2e -- $(addsuffix ::,$(COMPAT_SUITES))
 
@@ -138,7 +138,7 @@ clean:
 # fuzz builds turn it off. The fuzzers build into the workspace's target/.
 # Seeds are generated from the test PKI into fuzz/corpus/<target>; crashes
 # land in fuzz/artifacts/<target> (both ignored by git). FUZZ_SECONDS is per target.
-FUZZ_TARGETS := xfcc chain config decide path token_payload crl
+FUZZ_TARGETS := xfcc chain config decide path token_payload crl ocsp
 FUZZ_SECONDS ?= 60
 FUZZ_MAX_LEN ?= 32768
 FUZZ_CARGO   := RUSTC_BOOTSTRAP=1 CARGO_PROFILE_RELEASE_LTO=false cargo fuzz

@@ -440,11 +440,74 @@ fn revocation(c: &mut Criterion) {
     group.finish();
 }
 
+/// The warm path with OCSP off and with it on (`hard`, a good answer in
+/// the cache): the per-request cost of the cache lookup.
+fn ocsp(c: &mut Criterion) {
+    use onerecord_tls_policy::ocsp::{OcspAnswer, OcspStatus, Signer};
+    let client = Client::new(KeyKind::P256, true);
+    // What the path asks about, as any policy verifies it.
+    let plain = Policy::new(
+        Config::parse(
+            format!(
+                r#"{{"trusted_ca_sha256":["{}"],"mtls":"required"}}"#,
+                client.root.sha256_hex()
+            )
+            .as_bytes(),
+        )
+        .expect("valid configuration"),
+    );
+    let queries = plain
+        .decide(&on_connection(request(
+            Some("TLSv1.3"),
+            Some(client.peer()),
+        )))
+        .client
+        .expect("verifies")
+        .ocsp_queries;
+    let mut group = c.benchmark_group("ocsp");
+    for (name, extra) in [
+        ("off", ""),
+        (
+            "hard-cached-good",
+            r#","ocsp":{"mode":"hard","cluster":"ocsp"}"#,
+        ),
+    ] {
+        let json = format!(
+            r#"{{"trusted_ca_sha256":["{}"],"mtls":"required","verdict_cache_size":1024{extra}}}"#,
+            client.root.sha256_hex(),
+        );
+        let policy = Policy::new(Config::parse(json.as_bytes()).expect("valid configuration"));
+        let mut state = policy.new_state();
+        let mut peer = client.peer();
+        let first = on_connection(request(Some("TLSv1.3"), Some(peer.clone())));
+        let now = first.now_unix;
+        for query in &queries {
+            let answer = OcspAnswer {
+                status: OcspStatus::Good,
+                this_update: now as i64,
+                next_update: Some(now as i64 + 86_400),
+                signer: Signer::Issuer,
+            };
+            state.ocsp.store(query.key(), &answer, now, 86_400);
+        }
+        policy.decide_with(&first, &mut state);
+        (peer.certificate_pem, peer.xfcc) = (None, None);
+        let facts = on_connection(request(Some("TLSv1.3"), Some(peer)));
+        let warm = policy.decide_with(&facts, &mut state);
+        assert_eq!(warm.decision.deny_reason(), None, "{name}");
+        group.bench_function(format!("warm-connection/{name}"), |b| {
+            b.iter(|| policy.decide_with(black_box(&facts), &mut state))
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     evaluation,
     token::token_binding,
     revocation,
+    ocsp,
     xfcc_parsing,
     without_client_certificate,
     path_readings,

@@ -426,5 +426,34 @@ fn main() {
             );
         }
     }
+    // OCSP responses about a leaf of each key type, with its issuer.
+    use onerecord_tls_policy_testkit::ocsp::{OcspSpec, Status};
+    for (name, kind) in [("p256", KeyKind::P256), ("rsa", KeyKind::Rsa(2048))] {
+        let ca = self_signed(&CertSpec::ca(&format!("OCSP Seed {name}")).key(kind));
+        let leaf = issue(&CertSpec::client("ocsp-seed"), &ca);
+        let responder = issue(
+            &CertSpec::client("ocsp-seed-responder").eku(Some(vec!["OCSPSigning"])),
+            &ca,
+        );
+        let responses = [
+            ("good", OcspSpec::default().sign(&leaf, &ca)),
+            (
+                "revoked",
+                OcspSpec::default().status(Status::Revoked).sign(&leaf, &ca),
+            ),
+            ("sha256", OcspSpec::default().sha256().sign(&leaf, &ca)),
+            (
+                "delegated",
+                OcspSpec::default().sign_with(&leaf, &ca, &responder, &[&responder]),
+            ),
+        ];
+        for (shape, response) in responses {
+            seed(
+                "ocsp",
+                &format!("{name}-{shape}"),
+                &join(&ca.der(), &response, &leaf.der()),
+            );
+        }
+    }
     println!("wrote {count} seeds under {}", dir.display());
 }

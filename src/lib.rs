@@ -8,8 +8,8 @@
 //! `onerecord-tls-policy-core`, whose modules are re-exported here.
 
 pub use onerecord_tls_policy_core::{
-    binding, config, decision, effects, facts, fingerprint, policy, reason, revocation, rfc3339,
-    state, trust, xfcc,
+    binding, config, decision, effects, facts, fingerprint, ocsp, policy, reason, revocation,
+    rfc3339, state, trust, xfcc,
 };
 
 pub mod filter;

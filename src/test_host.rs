@@ -62,6 +62,10 @@ pub struct MockHost {
     pub http_calls: Vec<HttpCall>,
     /// `dispatch_http_call` fails.
     pub fail_http_calls: bool,
+    /// The body of each HTTP call that had one, by token.
+    pub http_bodies: Vec<(u32, Vec<u8>)>,
+    /// How many times a paused request was resumed.
+    pub resumed: u32,
     /// Defined gauges, `(name, value)`; a gauge's id is its index.
     pub gauges: Vec<(String, u64)>,
     /// Every read, in order: property paths (dotted), `headers` for the map.

@@ -9,6 +9,7 @@ mod facts;
 mod forged;
 pub mod header_map;
 pub mod metrics;
+pub mod ocsp_ask;
 mod plugin;
 pub mod properties;
 mod request;
@@ -18,7 +19,7 @@ mod wasm;
 
 pub use crate::effects::{Outcome, Rendered};
 pub use facts::{Gathered, XFCC_HEADER, gather_facts};
-pub use plugin::{Forwarded, Plugin, configure};
+pub use plugin::{Forwarded, Headers, Plugin, configure};
 pub use request::{Action, on_request_headers};
 
 use header_map::HeaderMap;
@@ -78,6 +79,17 @@ pub trait Host {
     fn define_gauge(&mut self, name: &str) -> Result<u32, HostError>;
     /// Sets a gauge defined earlier.
     fn set_gauge(&mut self, id: u32, value: u64) -> Result<(), HostError>;
+    /// As [`Host::dispatch_http_call`], with a request body (an OCSP POST);
+    /// the response goes to the context that dispatched it.
+    fn dispatch_http_post(
+        &mut self,
+        cluster: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        timeout_ms: u64,
+    ) -> Result<u32, HostError>;
+    /// Lets a request paused at its headers go on.
+    fn resume_request(&mut self) -> Result<(), HostError>;
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 use super::crl_fetch::CrlFetcher;
 use super::metrics::{self, Metrics};
+use super::ocsp_ask::{Asking, OcspAsker};
 use super::{Action, Host, HostError, Outcome, access_log, request, trailers};
 use crate::config::Config;
 use crate::decision::{Decision, FactsSource};
@@ -19,8 +20,21 @@ pub struct Plugin {
     metrics: Metrics,
     /// `crl_sources`: what this VM fetches and applies.
     fetcher: CrlFetcher,
+    /// `ocsp`: the queries, refreshes and their counters.
+    ocsp: OcspAsker,
     /// The verdict cache's evictions counted so far.
     evictions_counted: u64,
+}
+
+/// A request's headers as handled: decided, or waiting for OCSP answers.
+// Returned once per request and matched at once: boxing would only add an
+// allocation to every request.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Headers {
+    Done(Action, Outcome, Option<Forwarded>),
+    /// Paused: these queries are under way.
+    Waiting(Vec<Asking>),
 }
 
 /// The plugin for a configuration, or `None` (logged) when it must be
@@ -57,12 +71,14 @@ fn load(host: &mut dyn Host, bytes: &[u8]) -> Option<Plugin> {
             );
             let metrics = Metrics::define(host, &config);
             let fetcher = CrlFetcher::new(host, &config);
+            let ocsp = OcspAsker::new(host, &config);
             let policy = Policy::new(config);
             Some(Plugin {
                 state: policy.new_state(),
                 policy,
                 metrics,
                 fetcher,
+                ocsp,
                 evictions_counted: 0,
             })
         }
@@ -88,7 +104,70 @@ impl Plugin {
         &mut self,
         host: &mut dyn Host,
     ) -> (Action, Outcome, Option<Forwarded>) {
-        let plan = request::on_request_headers(host, &self.policy, &mut self.state);
+        let (plan, ocsp) = request::on_request_headers_noting(host, &self.policy, &mut self.state);
+        self.ocsp.note(host, &ocsp);
+        self.finish(host, plan)
+    }
+
+    /// As [`Plugin::on_request_headers_keeping`], unless the OCSP cache
+    /// cannot answer for the client: then the responders are asked and the
+    /// request waits for [`Plugin::on_ocsp_response`].
+    pub fn on_request_headers_asking(&mut self, host: &mut dyn Host) -> Headers {
+        if self.ocsp.is_on() {
+            match request::on_request_headers_or_ask(host, &self.policy, &mut self.state) {
+                Ok((plan, ocsp)) => {
+                    self.ocsp.note(host, &ocsp);
+                    let (action, outcome, forwarded) = self.finish(host, plan);
+                    return Headers::Done(action, outcome, forwarded);
+                }
+                Err(queries) => {
+                    let now = host.now_unix().unwrap_or(0);
+                    let asking = self.ocsp.ask(host, &queries, &mut self.state.ocsp, now);
+                    if !asking.is_empty() {
+                        return Headers::Waiting(asking);
+                    }
+                    // Nothing could be sent: the failures are cached.
+                }
+            }
+        }
+        let (action, outcome, forwarded) = self.on_request_headers_keeping(host);
+        Headers::Done(action, outcome, forwarded)
+    }
+
+    /// An answer (`status` `None`: the call failed or timed out) for a
+    /// request waiting on `waiting`. When it was the last, the request is
+    /// decided again, resumed when forwarded, and its result returned;
+    /// an answer that is none of `waiting`'s changes nothing. Trailers that
+    /// arrived meanwhile (`had_trailers`) are stripped before the resume.
+    pub fn on_ocsp_response(
+        &mut self,
+        host: &mut dyn Host,
+        waiting: &mut Vec<Asking>,
+        answer: (u32, Option<u32>, &[u8]),
+        had_trailers: bool,
+    ) -> Option<(Action, Option<Forwarded>)> {
+        let (token, status, body) = answer;
+        let index = waiting.iter().position(|a| a.token == token)?;
+        let asking = waiting.swap_remove(index);
+        let now = host.now_unix().unwrap_or(0);
+        self.ocsp
+            .answered(host, &asking, status, body, &mut self.state.ocsp, now);
+        if !waiting.is_empty() {
+            return None;
+        }
+        let (mut action, _, forwarded) = self.on_request_headers_keeping(host);
+        if had_trailers && let Some(forwarded) = &forwarded {
+            action = self.on_request_trailers(host, forwarded);
+        }
+        if action == Action::Continue
+            && let Err(e) = host.resume_request()
+        {
+            log::error!("onerecord-tls-policy: cannot resume the request: {}", e.0);
+        }
+        Some((action, forwarded))
+    }
+
+    fn finish(&mut self, host: &mut dyn Host, plan: Plan) -> (Action, Outcome, Option<Forwarded>) {
         let evictions = self.state.stats().evictions;
         self.metrics
             .count_evictions(host, evictions.saturating_sub(self.evictions_counted));
@@ -135,13 +214,14 @@ impl Plugin {
 
     /// Whether the root context must tick (CRL sources are configured).
     pub fn needs_ticks(&self) -> bool {
-        !self.fetcher.is_empty()
+        !self.fetcher.is_empty() || self.ocsp.is_on()
     }
 
     /// The root context's tick: CRL sources fetched and shared.
     pub fn on_tick(&mut self, host: &mut dyn Host) {
         if let Ok(now) = host.now_unix() {
             self.fetcher.on_tick(host, &mut self.state.revocation, now);
+            self.ocsp.on_tick(host, &mut self.state.ocsp, now);
         }
     }
 
@@ -157,6 +237,9 @@ impl Plugin {
         let now = host.now_unix().unwrap_or(0);
         self.fetcher
             .on_response(host, &mut self.state.revocation, token, status, body, now)
+            || self
+                .ocsp
+                .on_refresh_response(host, token, status, body, &mut self.state.ocsp, now)
     }
 
     pub fn policy(&self) -> &Policy {

@@ -5,8 +5,10 @@ use super::forged::{self, RequestMap};
 use super::header_map::HeaderMap;
 use super::{Gathered, Host, HostError, gather_facts};
 use crate::config::NO_RULE;
-use crate::decision::Decision;
+use crate::decision::{Decided, Decision};
 use crate::effects::{Effect, Plan, Rendered, Resource, header_safe};
+use crate::ocsp::CertQuery;
+use crate::policy::OcspOutcome;
 use crate::policy::Policy;
 use crate::reason::Reason;
 use crate::state::State;
@@ -33,11 +35,53 @@ set_current_client_cert_details: {cert: true, chain: true}, or complete chains w
 /// decide and plan, and applies the plan. Returns the plan as applied: the
 /// core's fallback when a forward could not be applied.
 pub fn on_request_headers(host: &mut dyn Host, policy: &Policy, state: &mut State) -> Plan {
-    let Gathered { facts, headers } = gather_facts(host, policy, state);
-    let decided = policy.decide_with(&facts, state);
+    on_request_headers_noting(host, policy, state).0
+}
+
+/// As [`on_request_headers`], with what the OCSP check used.
+pub fn on_request_headers_noting(
+    host: &mut dyn Host,
+    policy: &Policy,
+    state: &mut State,
+) -> (Plan, OcspOutcome) {
+    let (Gathered { facts, headers }, mut decided) = decide(host, policy, state);
+    let ocsp = std::mem::take(&mut decided.ocsp);
+    (apply(host, policy, state, &facts, headers, decided), ocsp)
+}
+
+/// As [`on_request_headers_noting`], unless the OCSP cache has no answer
+/// for a certificate the decision checks: then nothing is applied and what
+/// to ask is returned (the request waits, then is decided again).
+pub fn on_request_headers_or_ask(
+    host: &mut dyn Host,
+    policy: &Policy,
+    state: &mut State,
+) -> Result<(Plan, OcspOutcome), Vec<CertQuery>> {
+    let (Gathered { facts, headers }, mut decided) = decide(host, policy, state);
+    if !decided.ocsp.ask.is_empty() {
+        return Err(std::mem::take(&mut decided.ocsp.ask));
+    }
+    let ocsp = std::mem::take(&mut decided.ocsp);
+    Ok((apply(host, policy, state, &facts, headers, decided), ocsp))
+}
+
+fn decide(host: &mut dyn Host, policy: &Policy, state: &mut State) -> (Gathered, Decided) {
+    let gathered = gather_facts(host, policy, state);
+    let decided = policy.decide_with(&gathered.facts, state);
+    (gathered, decided)
+}
+
+fn apply(
+    host: &mut dyn Host,
+    policy: &Policy,
+    state: &mut State,
+    facts: &crate::facts::Facts,
+    headers: Result<HeaderMap, HostError>,
+    decided: Decided,
+) -> Plan {
     log_decision(&decided.decision, &facts.request.path);
     let connection_id = facts.connection.as_ref().ok().and_then(|c| c.id);
-    let resource = Resource::of(&facts);
+    let resource = Resource::of(facts);
     let plan = policy.plan(decided, &resource, connection_id, state);
     let Effect::Forward(rendered) = &plan.effect else {
         send(host, &plan);

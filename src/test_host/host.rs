@@ -204,6 +204,23 @@ impl Host for MockHost {
         Ok(token)
     }
 
+    fn dispatch_http_post(
+        &mut self,
+        cluster: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        timeout_ms: u64,
+    ) -> Result<u32, HostError> {
+        let token = self.dispatch_http_call(cluster, headers, timeout_ms)?;
+        self.http_bodies.push((token, body.to_vec()));
+        Ok(token)
+    }
+
+    fn resume_request(&mut self) -> Result<(), HostError> {
+        self.resumed += 1;
+        Ok(())
+    }
+
     fn shared_data(&self, key: &str) -> Result<Option<(Vec<u8>, u32)>, HostError> {
         let value = self.shared_values.get(key).cloned();
         self.count(

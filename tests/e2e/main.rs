@@ -41,6 +41,7 @@ mod monitoring;
 mod mtls;
 mod name_constraints;
 mod observability;
+mod ocsp;
 mod path_forms;
 mod reload;
 mod remote_module;

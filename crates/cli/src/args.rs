@@ -111,6 +111,10 @@ pub struct ExplainArgs {
     /// a CRL its sources fetch; repeatable.
     #[arg(long = "crl", value_name = "CRL")]
     pub crls: Vec<PathBuf>,
+    /// A stored OCSP response (DER), checked as the filter checks a
+    /// responder's answer for the client's certificates (repeatable).
+    #[arg(long = "ocsp-response", value_name = "FILE")]
+    pub ocsp_responses: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

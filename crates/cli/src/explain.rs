@@ -49,7 +49,13 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Failure> {
     }
     // The state of a fresh VM: the configured CRLs in force, then --crl.
     let mut state = policy.new_state();
-    let crl_lines = crls::apply(&args.crls, &chain, &mut state.revocation)?;
+    let mut crl_lines = crls::apply(&args.crls, &chain, &mut state.revocation)?;
+    crl_lines.extend(crate::ocsp::apply(
+        &args.ocsp_responses,
+        &policy,
+        &facts,
+        &mut state,
+    )?);
     let revoked = revoked_line(&policy, &facts, &state);
     let decision = policy.decide_with(&facts, &mut state).decision;
     let selected_rules: Vec<String> = policy

@@ -10,6 +10,7 @@ mod crls;
 mod explain;
 mod fingerprint;
 mod limbo;
+mod ocsp;
 mod report;
 
 use std::process::ExitCode;

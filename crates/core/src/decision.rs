@@ -41,6 +41,9 @@ pub struct Decision {
     /// What of the verified client's comes to an end within
     /// `expiry_warning_days`.
     pub expiring: Expiring,
+    /// The OCSP status the verdict used (`good`, `revoked`, `unknown`,
+    /// `failed`), when `ocsp` is on and a verified client was checked.
+    pub ocsp: Option<&'static str>,
 }
 
 /// Where the client's TLS version and certificate came from.
@@ -109,4 +112,22 @@ pub struct Decided {
     pub decision: Decision,
     /// The full chain verification it ran, for `chain_verifications_total`.
     pub chain_verification: Option<ChainVerification>,
+    /// What the OCSP check used, or needs asked.
+    pub ocsp: OcspOutcome,
+}
+
+/// The OCSP side of a decision.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OcspOutcome {
+    /// Certificates the cache has no answer for: the request waits for
+    /// them, then is decided again.
+    pub ask: Vec<crate::ocsp::CertQuery>,
+    /// Good answers due for a refresh in the background.
+    pub refresh: Vec<crate::ocsp::CertQuery>,
+    /// The status used: `good`, `revoked`, `unknown`, `failed`, `pending`.
+    pub used: Option<&'static str>,
+    /// The cache answered for every checked certificate.
+    pub cache_hit: bool,
+    /// Soft mode let the request pass without a valid answer.
+    pub soft_failure: bool,
 }

@@ -16,6 +16,7 @@ pub mod effects;
 pub mod facts;
 pub mod fingerprint;
 pub mod lru;
+pub mod ocsp;
 pub mod pem;
 pub mod policy;
 pub mod reason;

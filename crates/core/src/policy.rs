@@ -11,10 +11,13 @@ use crate::state::State;
 use crate::trust::VerifiedClient;
 
 mod front_proxy;
+mod ocsp;
 pub mod path;
 mod peer;
 mod plan;
-pub use crate::decision::{ChainVerification, Decided, Decision, Expiring, FactsSource, Verdict};
+pub use crate::decision::{
+    ChainVerification, Decided, Decision, Expiring, FactsSource, OcspOutcome, Verdict,
+};
 pub use crate::state::CacheStats;
 pub use front_proxy::Proxied;
 pub use path::{Selection, normalize_path};
@@ -97,18 +100,23 @@ impl Policy {
             token_binding: None,
             detail: None,
             expiring: Default::default(),
+            ocsp: None,
         };
         let mut chain_verification = None;
+        let mut ocsp = OcspOutcome::default();
         let mut run = Run {
             state,
             chain_verification: &mut chain_verification,
+            ocsp: &mut ocsp,
         };
         if let Err(reason) = self.evaluate(facts, selection.as_ref(), &mut decision, &mut run) {
             decision.verdict = Verdict::Deny(reason);
         }
+        decision.ocsp = ocsp.used;
         Decided {
             decision,
             chain_verification,
+            ocsp,
         }
     }
 
@@ -173,6 +181,10 @@ impl Policy {
                 run.state
                     .revocation
                     .check(&client.path_links, facts.now_unix)
+                    .map(|()| client)
+            })
+            .and_then(|client| {
+                self.check_ocsp(&client, facts.now_unix, run.state, run.ocsp)
                     .map(|()| client)
             });
         match verified {
@@ -254,6 +266,8 @@ struct Run<'a> {
     state: &'a mut State,
     /// Set when a full chain verification ran.
     chain_verification: &'a mut Option<ChainVerification>,
+    /// What the OCSP check used or needs.
+    ocsp: &'a mut OcspOutcome,
 }
 
 /// A client passes when any one of its identities is on the list.
@@ -277,6 +291,8 @@ mod connection_tests;
 mod detail_tests;
 #[cfg(test)]
 mod front_proxy_tests;
+#[cfg(test)]
+mod ocsp_tests;
 #[cfg(test)]
 mod path_form_tests;
 #[cfg(test)]

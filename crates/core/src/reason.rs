@@ -191,7 +191,7 @@ impl Reason {
                 "The server could not read the verified access token for this request, so the request was refused. Retry; if it persists, contact the server operator."
             }
             Reason::RevocationStatusUnknown => {
-                "The server cannot currently confirm that the certificates in the client certificate chain are not revoked (no current revocation list from their CA). Retry later; if it persists, contact the server operator."
+                "The server cannot currently confirm that the certificates in the client certificate chain are not revoked (no current revocation list or OCSP answer from their CA). Retry later; if it persists, contact the server operator."
             }
         }
     }

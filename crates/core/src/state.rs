@@ -63,6 +63,9 @@ pub(crate) struct Connection {
     kept: Option<(Decision, Rc<Rendered>)>,
 }
 
+/// OCSP answers kept per VM (one per certificate asked about).
+pub const OCSP_CACHE_ENTRIES: usize = 10_000;
+
 #[derive(Clone, Debug)]
 pub struct State {
     pub(crate) by_content: ByContent,
@@ -71,6 +74,8 @@ pub struct State {
     connection_denial_hits: u64,
     /// The CRLs in force on this VM (configured, then as fetched).
     pub revocation: Revocations,
+    /// OCSP answers on this VM, per issuer and serial.
+    pub ocsp: crate::ocsp::OcspCache,
 }
 
 impl State {
@@ -83,6 +88,7 @@ impl State {
             connection_hits: 0,
             connection_denial_hits: 0,
             revocation: Revocations::default(),
+            ocsp: crate::ocsp::OcspCache::new(OCSP_CACHE_ENTRIES),
         }
     }
 

@@ -234,7 +234,7 @@ pub fn serial_contents(cert: &Issued) -> Vec<u8> {
     }
 }
 
-fn algorithm_for(signer: &Issued) -> Vec<u8> {
+pub(crate) fn algorithm_for(signer: &Issued) -> Vec<u8> {
     match signer.key.id() {
         Id::RSA => tlv(
             0x30,
@@ -254,7 +254,7 @@ fn algorithm_for(signer: &Issued) -> Vec<u8> {
     }
 }
 
-fn sign(signer: &Issued, message: &[u8]) -> Vec<u8> {
+pub(crate) fn sign(signer: &Issued, message: &[u8]) -> Vec<u8> {
     let digest = if signer.key.id() == Id::EC && signer.key.bits() > 256 {
         MessageDigest::sha384()
     } else {
@@ -289,7 +289,7 @@ fn integer(n: u64) -> Vec<u8> {
 }
 
 /// UTCTime (before 2050) or GeneralizedTime.
-fn time(unix: i64) -> Vec<u8> {
+pub(crate) fn time(unix: i64) -> Vec<u8> {
     let t = openssl::asn1::Asn1Time::from_unix(unix).expect("time");
     let text = t.to_string(); // "Mon DD HH:MM:SS YYYY GMT"
     let parts: Vec<&str> = text.split_whitespace().collect();
@@ -312,7 +312,7 @@ fn time(unix: i64) -> Vec<u8> {
     }
 }
 
-fn tlv(tag: u8, contents: &[u8]) -> Vec<u8> {
+pub(crate) fn tlv(tag: u8, contents: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
     let len = contents.len();
     if len < 0x80 {

@@ -24,6 +24,8 @@ pub mod h2;
 pub mod http;
 pub mod jwt;
 pub mod name_constraints;
+pub mod ocsp;
+pub mod ocsp_responder;
 pub mod onerecord;
 pub mod pinned;
 pub mod pki;

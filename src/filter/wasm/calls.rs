@@ -33,12 +33,13 @@ unsafe extern "C" {
 pub fn dispatch_http_call(
     cluster: &str,
     headers: &[(&str, &str)],
+    body: Option<&[u8]>,
     timeout_ms: u64,
 ) -> Result<u32, HostError> {
     proxy_wasm::hostcalls::dispatch_http_call(
         cluster,
         headers.to_vec(),
-        None,
+        body,
         Vec::new(),
         std::time::Duration::from_millis(timeout_ms),
     )

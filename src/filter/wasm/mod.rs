@@ -5,7 +5,8 @@ mod calls;
 mod logger;
 
 use super::header_map::HeaderMap;
-use super::{Action as FilterAction, Forwarded, Host, HostError, Plugin, configure};
+use super::ocsp_ask::Asking;
+use super::{Action as FilterAction, Forwarded, Headers, Host, HostError, Plugin, configure};
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, ContextType};
 use std::cell::RefCell;
@@ -34,12 +35,9 @@ impl Context for PolicyRoot {
         body_size: usize,
         _num_trailers: usize,
     ) {
-        let Some(Ok(mut plugin)) = self.plugin.as_deref().map(RefCell::try_borrow_mut) else {
-            return;
-        };
-        let status = calls::http_call_status();
-        let body = calls::http_call_body(body_size);
-        plugin.on_http_call_response(&mut WasmHost, token_id, status, &body);
+        if let Some((mut plugin, status, body)) = call_response(self.plugin.as_ref(), body_size) {
+            plugin.on_http_call_response(&mut WasmHost, token_id, status, &body);
+        }
     }
 }
 
@@ -70,6 +68,8 @@ impl RootContext for PolicyRoot {
         Some(Box::new(PolicyHttp {
             plugin: self.plugin.clone(),
             forwarded: None,
+            waiting: Vec::new(),
+            trailers_waiting: false,
         }))
     }
 
@@ -83,9 +83,34 @@ struct PolicyHttp {
     /// Set when the headers phase forwarded the request; only then are its
     /// trailers handled (a denied request has been answered already).
     forwarded: Option<Forwarded>,
+    /// OCSP queries the paused request waits for. Envoy cancels them when
+    /// the stream goes first; the last answer decides the request once.
+    waiting: Vec<Asking>,
+    /// The trailers came while OCSP answers were awaited.
+    trailers_waiting: bool,
 }
 
-impl Context for PolicyHttp {}
+impl Context for PolicyHttp {
+    fn on_http_call_response(
+        &mut self,
+        token_id: u32,
+        _num_headers: usize,
+        body_size: usize,
+        _num_trailers: usize,
+    ) {
+        let Some((mut plugin, status, body)) = call_response(self.plugin.as_ref(), body_size)
+        else {
+            return;
+        };
+        let answer = (token_id, status, body.as_slice());
+        let had_trailers = self.trailers_waiting;
+        if let Some((action, forwarded)) =
+            plugin.on_ocsp_response(&mut WasmHost, &mut self.waiting, answer, had_trailers)
+        {
+            self.forwarded = forwarded.filter(|_| action == FilterAction::Continue);
+        }
+    }
+}
 
 impl HttpContext for PolicyHttp {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
@@ -98,13 +123,34 @@ impl HttpContext for PolicyHttp {
             let _ = host.send_response(503, &[], b"");
             return Action::Pause;
         };
-        let (action, _, forwarded) = plugin.on_request_headers_keeping(&mut host);
-        self.forwarded = forwarded;
-        wasm_action(action)
+        match plugin.on_request_headers_asking(&mut host) {
+            Headers::Done(action, _, forwarded) => {
+                self.forwarded = forwarded;
+                wasm_action(action)
+            }
+            Headers::Waiting(asking) => {
+                self.waiting = asking;
+                Action::Pause
+            }
+        }
+    }
+
+    /// A body that comes while OCSP answers are awaited waits too (a
+    /// Continue here would let the paused headers go on).
+    fn on_http_request_body(&mut self, _body_size: usize, _end_of_stream: bool) -> Action {
+        if self.waiting.is_empty() {
+            Action::Continue
+        } else {
+            Action::Pause
+        }
     }
 
     /// Runs only for requests that have trailers.
     fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
+        if !self.waiting.is_empty() {
+            self.trailers_waiting = true;
+            return Action::Pause;
+        }
         let (Some(plugin), Some(forwarded)) = (self.plugin.as_deref(), self.forwarded.as_ref())
         else {
             return Action::Continue;
@@ -124,6 +170,19 @@ impl HttpContext for PolicyHttp {
         }
         wasm_action(action)
     }
+}
+
+/// The plugin and an HTTP call's `:status` and body, in the call's callback.
+fn call_response(
+    plugin: Option<&Shared>,
+    body_size: usize,
+) -> Option<(std::cell::RefMut<'_, Plugin>, Option<u32>, Vec<u8>)> {
+    let plugin = plugin?.try_borrow_mut().ok()?;
+    Some((
+        plugin,
+        calls::http_call_status(),
+        calls::http_call_body(body_size),
+    ))
 }
 
 fn wasm_action(action: FilterAction) -> Action {
@@ -196,7 +255,22 @@ impl Host for WasmHost {
         headers: &[(&str, &str)],
         timeout_ms: u64,
     ) -> Result<u32, HostError> {
-        calls::dispatch_http_call(cluster, headers, timeout_ms)
+        calls::dispatch_http_call(cluster, headers, None, timeout_ms)
+    }
+
+    fn dispatch_http_post(
+        &mut self,
+        cluster: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        timeout_ms: u64,
+    ) -> Result<u32, HostError> {
+        calls::dispatch_http_call(cluster, headers, Some(body), timeout_ms)
+    }
+
+    fn resume_request(&mut self) -> Result<(), HostError> {
+        proxy_wasm::hostcalls::resume_http_request()
+            .map_err(|status| HostError(format!("proxy_continue_stream returned {status:?}")))
     }
 
     fn shared_data(&self, key: &str) -> Result<Option<(Vec<u8>, u32)>, HostError> {

@@ -18,6 +18,7 @@ mod explain_output;
 mod explain_rules;
 mod fingerprint;
 mod limbo;
+mod ocsp;
 mod token_binding;
 
 use onerecord_tls_policy_testkit::pinned::{Pki, pki_with_leaf};

@@ -15,6 +15,7 @@ fn client() -> VerifiedClient {
         anchor_sha256: Fingerprint::of_der(b"root"),
         path_sha256: Vec::new(),
         path_links: Vec::new(),
+        ocsp_queries: Vec::new(),
         not_after: i64::MAX,
     }
 }

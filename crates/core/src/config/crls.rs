@@ -190,7 +190,7 @@ fn source(v: &Value, field: &str) -> Result<CrlSource, ConfigError> {
     })
 }
 
-fn bounded(v: &Value, field: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
+pub(super) fn bounded(v: &Value, field: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
     let n = as_u64(v, field)?;
     if !(min..=max).contains(&n) {
         return Err(err(

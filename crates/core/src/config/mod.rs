@@ -9,6 +9,7 @@
 mod ca_certificates;
 pub mod crls;
 mod json;
+pub mod ocsp;
 mod profile;
 mod rules;
 mod token_binding;
@@ -50,6 +51,8 @@ pub struct Config {
     pub token_metadata: TokenMetadata,
     /// `crls_pem`, `crl_sources`, `crl_grace_seconds`, `expiry_warning_days`.
     pub revocation: crls::RevocationConfig,
+    /// `ocsp`.
+    pub ocsp: ocsp::OcspConfig,
     /// The verifier for `trust`, made from the CA certificates as they were
     /// read when checked: [`Config::trust_store`].
     trust_store: Prepared,
@@ -107,6 +110,7 @@ impl Default for Config {
             token_binding: TokenBinding::default(),
             token_metadata: TokenMetadata::default(),
             revocation: crls::RevocationConfig::default(),
+            ocsp: ocsp::OcspConfig::default(),
             trust_store,
         }
     }
@@ -179,6 +183,7 @@ impl Config {
             .iter()
             .chain(token_binding::GLOBAL_KEYS)
             .chain(crls::FIELDS)
+            .chain(ocsp::FIELDS)
             .copied()
             .collect();
         reject_unknown(object, &known, "")?;
@@ -300,6 +305,7 @@ impl Config {
             config.trusted_proxies = Some(trusted_proxies::read(v, &config.annotation_prefix)?);
         }
         config.revocation = crls::read(object, &config.trust.ca_certificates_der)?;
+        config.ocsp = ocsp::read(object)?;
         config.check_trust_is_possible()?;
         config.trust_store = Prepared(TrustStore::with_certificates(
             &config.trust,

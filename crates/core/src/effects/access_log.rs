@@ -18,7 +18,9 @@ const ABSENT: &str = "-";
 /// `decision=…;reason=…;rule=…;client_sha256=…;anchor_sha256=…;not_after=…`
 /// (`not_after`: the verified path's earliest notAfter, RFC 3339), then
 /// `;token_binding=<verified | absent | reason>` where a rule binds the
-/// token and the client was verified, and `;facts=trusted_proxy` when a
+/// token and the client was verified, `;ocsp=<good | revoked | unknown |
+/// failed>` when `ocsp` is on and the client's status was looked up, and
+/// `;facts=trusted_proxy` when a
 /// trusted front proxy reported the client (without it the facts are the
 /// handshake's). Every value is a fixed word, a rule name or hex, so none
 /// contains `;`, `=` or a quote.
@@ -40,6 +42,10 @@ pub fn value(outcome: Outcome, decision: &Decision) -> String {
     if let Some(binding) = decision.token_binding {
         value.push_str(";token_binding=");
         value.push_str(binding.code());
+    }
+    if let Some(ocsp) = decision.ocsp {
+        value.push_str(";ocsp=");
+        value.push_str(ocsp);
     }
     if decision.facts_from == FactsSource::TrustedProxy {
         value.push_str(";facts=");

@@ -45,6 +45,27 @@ pub const VERDICT_CACHE_EVICTIONS: &str = "onerecord_tls_policy.verdict_cache_ev
 pub const CRL_FETCH_RESULTS: [&str; 5] =
     ["ok", "http_error", "parse_error", "bad_signature", "older"];
 
+/// OCSP queries by result: `<PREFIX>.ocsp_responses_total.result.<result>`;
+/// requests the OCSP cache answered: `<PREFIX>.ocsp_cache_hits_total`;
+/// requests soft mode passed without a valid answer:
+/// `<PREFIX>.ocsp_soft_failures_total`.
+pub const OCSP_RESPONSES: &str = "ocsp_responses_total";
+pub const OCSP_CACHE_HITS: &str = "onerecord_tls_policy.ocsp_cache_hits_total";
+pub const OCSP_SOFT_FAILURES: &str = "onerecord_tls_policy.ocsp_soft_failures_total";
+pub const OCSP_RESULTS: [&str; 6] = [
+    "good",
+    "revoked",
+    "unknown",
+    "timeout",
+    "error",
+    "bad_response",
+];
+
+/// `onerecord_tls_policy.ocsp_responses_total.result.<result>`.
+pub fn ocsp_counter_name(result: &str) -> String {
+    format!("{PREFIX}.{OCSP_RESPONSES}.result.{result}")
+}
+
 /// `onerecord_tls_policy.crl_fetches_total.source.<index>.result.<result>`.
 pub fn crl_fetch_counter_name(source: usize, result: &str) -> String {
     format!("{PREFIX}.{CRL_FETCHES}.source.{source}.result.{result}")
@@ -70,7 +91,7 @@ pub const STATS_TAGS: [(&str, &str); 4] = [
     ),
     (
         "result",
-        r"^wasmcustom\.onerecord_tls_policy\.(?:chain_verifications_total|token_bindings_total|crl_fetches_total\.source\.\d+)(\.result\.(\w+))$",
+        r"^wasmcustom\.onerecord_tls_policy\.(?:chain_verifications_total|token_bindings_total|ocsp_responses_total|crl_fetches_total\.source\.\d+)(\.result\.(\w+))$",
     ),
     (
         "source",

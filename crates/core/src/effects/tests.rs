@@ -19,6 +19,7 @@ fn decision(verdict: Verdict, mode: Mode) -> Decision {
         token: None,
         token_binding: None,
         facts_from: FactsSource::Handshake,
+        ocsp: None,
     }
 }
 
@@ -219,6 +220,7 @@ fn annotations_for_verified_client_in_audit() {
         anchor_sha256: Fingerprint([2; 32]),
         path_sha256: vec![Fingerprint([1; 32]), Fingerprint([2; 32])],
         path_links: Vec::new(),
+        ocsp_queries: Vec::new(),
         not_after: 1_000,
     });
     let a = annotations(&d, "x-1r-");

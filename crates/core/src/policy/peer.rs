@@ -117,6 +117,7 @@ impl Policy {
         let Run {
             state,
             chain_verification: verification,
+            ..
         } = run;
         let digest = peer.sha256_digest.as_deref();
         if let Some(id) = connection_id {

@@ -23,6 +23,7 @@ impl Policy {
         let Decided {
             decision,
             chain_verification,
+            ..
         } = decided;
         let plan = if decision.rejects() {
             Plan::reply(decision, resource, &self.config.annotation_prefix)

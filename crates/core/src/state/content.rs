@@ -178,6 +178,7 @@ pub(crate) mod tests {
                 anchor_sha256: Fingerprint([0; 32]),
                 path_sha256: vec![Fingerprint([n; 32]), Fingerprint([0; 32])],
                 path_links: Vec::new(),
+                ocsp_queries: Vec::new(),
                 not_after: 100,
             },
             validity: PathValidity {

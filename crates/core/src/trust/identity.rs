@@ -35,6 +35,7 @@ pub(crate) fn client(
         anchor_sha256,
         path_sha256,
         path_links: Vec::new(),
+        ocsp_queries: Vec::new(),
         not_after: i64::MAX,
     })
 }

@@ -167,6 +167,8 @@ pub struct VerifiedClient {
     /// Issuer and serial of each certificate below the anchor, leaf first:
     /// what the revocation check of every request reads.
     pub path_links: Vec<PathLink>,
+    /// What to ask an OCSP responder about each of `path_links`, same order.
+    pub ocsp_queries: Vec<crate::ocsp::CertQuery>,
     /// The earliest notAfter on the path, anchor included (Unix seconds).
     pub not_after: i64,
 }
@@ -360,6 +362,7 @@ impl TrustStore {
         })?;
         let mut client = identity::client(&presented.leaf_x509, path.sha256)?;
         client.path_links = path.links;
+        client.ocsp_queries = path.ocsp_queries;
         client.not_after = path.validity.not_after;
         verification.path_issuers = path.issuers;
         Ok((client, path.validity))

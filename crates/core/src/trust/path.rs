@@ -37,6 +37,8 @@ pub(crate) struct BuiltPath {
     pub links: Vec<PathLink>,
     /// The issuing certificates on it (intermediates and anchor).
     pub issuers: Vec<IssuerKey>,
+    /// What to ask an OCSP responder about each of `links`.
+    pub ocsp_queries: Vec<crate::ocsp::CertQuery>,
 }
 
 /// Builds and checks a path from `leaf` to one of `anchors`, and says what
@@ -271,11 +273,17 @@ impl Search<'_, '_> {
             .chain(on_path.iter().map(|c| &c.facts))
             .chain(std::iter::once(&anchor.facts));
         let (links, issuers) = revocation_facts(self.leaf, &on_path, anchor)?;
+        let ocsp_queries = std::iter::once(self.leaf)
+            .chain(on_path.iter().copied())
+            .zip(&issuers)
+            .filter_map(|(child, issuer)| crate::ocsp::CertQuery::of(&child.der, issuer.clone()))
+            .collect();
         Ok(BuiltPath {
             sha256,
             validity: PathValidity::of(all),
             links,
             issuers,
+            ocsp_queries,
         })
     }
 }

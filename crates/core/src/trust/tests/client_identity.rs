@@ -33,6 +33,7 @@ fn identity_fields_are_exact() {
             anchor_sha256: sha(&root),
             path_sha256: vec![sha(&leaf), sha(&inter), sha(&root)],
             path_links: client.path_links.clone(),
+            ocsp_queries: client.ocsp_queries.clone(),
             not_after: client.not_after,
         }
     );

@@ -1,0 +1,198 @@
+//! OCSP through the mock host: a request waits for its answer and is
+//! decided once, later requests ride the cache, failures are counted and
+//! decided by the mode.
+
+use crate::effects::metrics::{OCSP_CACHE_HITS, OCSP_SOFT_FAILURES, ocsp_counter_name};
+use crate::filter::mock::MockHost;
+use crate::filter::properties::{CONNECTION_ID, PEER_CERTIFICATE, PEER_DIGEST, dotted};
+use crate::filter::{Action, Headers, Plugin, XFCC_HEADER, configure};
+use crate::xfcc::envoy_format;
+use onerecord_tls_policy_testkit::ocsp::{OcspSpec, Status};
+use onerecord_tls_policy_testkit::pinned::{Pki, pki_with_leaf, policy_json};
+use onerecord_tls_policy_testkit::pki::CertSpec;
+use onerecord_tls_policy_testkit::unix_now;
+
+fn pki() -> Pki {
+    pki_with_leaf(CertSpec::client("client-1").extension(
+        "authorityInfoAccess",
+        "OCSP;URI:http://ocsp.test:8888/status",
+    ))
+}
+
+fn plugin(host: &mut MockHost, k: &Pki, mode: &str) -> Plugin {
+    let extra =
+        format!(r#","ocsp":{{"mode":"{mode}","cluster":"ocsp_responders","timeout_ms":700}}"#);
+    configure(host, Ok(policy_json(&k.root, &extra).into_bytes())).expect("loads")
+}
+
+/// A request from `k.leaf` on connection `id`, counters carried over.
+fn request(k: &Pki, id: u64, from: &mut MockHost) -> MockHost {
+    let mut host = MockHost::tls("TLSv1.3");
+    host.now = unix_now();
+    host.counters = std::mem::take(&mut from.counters);
+    host.set_property(&dotted(CONNECTION_ID), &id.to_le_bytes());
+    host.set_property(&dotted(PEER_DIGEST), k.leaf.sha256_hex().as_bytes());
+    host.set_property(&dotted(PEER_CERTIFICATE), k.leaf.pem().as_bytes());
+    let chain = [k.leaf.der(), k.inter.der(), k.root.der()];
+    host.headers.push((
+        XFCC_HEADER.into(),
+        envoy_format::element(&k.leaf.der(), &chain),
+    ));
+    host
+}
+
+fn waiting(headers: Headers) -> Vec<crate::filter::ocsp_ask::Asking> {
+    match headers {
+        Headers::Waiting(asking) => asking,
+        Headers::Done(action, outcome, _) => panic!("decided at once: {action:?} {outcome:?}"),
+    }
+}
+
+/// The deny reply's reason header.
+fn deny_reason(host: &MockHost) -> String {
+    let (code, headers, _) = host.sent.clone().expect("a reply");
+    assert_eq!(code, 403);
+    headers
+        .iter()
+        .find(|(name, _)| name.ends_with("deny-reason"))
+        .map(|(_, value)| value.clone())
+        .expect("a deny-reason header")
+}
+
+#[test]
+fn a_request_waits_for_its_answer_and_later_ones_ride_the_cache() {
+    let k = pki();
+    let mut host = MockHost::default();
+    let mut p = plugin(&mut host, &k, "hard");
+    let mut first = request(&k, 1, &mut host);
+    let mut asking = waiting(p.on_request_headers_asking(&mut first));
+    assert_eq!(asking.len(), 1);
+    let (token, cluster, headers) = first.http_calls[0].clone();
+    assert_eq!(cluster, "ocsp_responders");
+    for expected in [
+        (":method", "POST"),
+        (":path", "/status"),
+        (":authority", "ocsp.test:8888"),
+        ("content-type", "application/ocsp-request"),
+    ] {
+        assert!(
+            headers.contains(&(expected.0.into(), expected.1.into())),
+            "{expected:?} in {headers:?}"
+        );
+    }
+    let body = &first.http_bodies[0].1;
+    assert!(openssl::ocsp::OcspRequest::from_der(body).is_ok());
+    assert_eq!(first.sent, None);
+
+    // Not this request's token: nothing.
+    assert!(
+        p.on_ocsp_response(&mut first, &mut asking, (token + 7, Some(200), b""), false)
+            .is_none()
+    );
+    let good = OcspSpec::default().sign(&k.leaf, &k.inter);
+    let (action, forwarded) = p
+        .on_ocsp_response(&mut first, &mut asking, (token, Some(200), &good), false)
+        .unwrap();
+    assert_eq!(action, Action::Continue);
+    assert!(forwarded.is_some());
+    assert_eq!(first.resumed, 1);
+    assert_eq!(first.sent, None);
+    // A second answer to the same token decides nothing again.
+    assert!(
+        p.on_ocsp_response(&mut first, &mut asking, (token, Some(200), &good), false)
+            .is_none()
+    );
+    assert_eq!(first.resumed, 1);
+    assert_eq!(first.counter(&ocsp_counter_name("good")), Some(1));
+
+    // The same connection and a new one: the cache answers, nothing asked.
+    for id in [1, 2] {
+        let mut later = request(&k, id, &mut first);
+        match p.on_request_headers_asking(&mut later) {
+            Headers::Done(Action::Continue, _, Some(_)) => {}
+            other => panic!("not forwarded at once: {other:?}"),
+        }
+        assert!(later.http_calls.is_empty());
+        first = later;
+    }
+    // The request that waited, decided again from the cache, and the two later.
+    assert_eq!(first.counter(OCSP_CACHE_HITS), Some(3));
+}
+
+/// A fresh VM's first request, answered with `status` and `body`.
+fn first_answered(k: &Pki, mode: &str, status: Option<u32>, body: &[u8]) -> (Action, MockHost) {
+    let mut host = MockHost::default();
+    let mut p = plugin(&mut host, k, mode);
+    let mut h = request(k, 1, &mut host);
+    let mut asking = waiting(p.on_request_headers_asking(&mut h));
+    let token = asking[0].token;
+    let (action, _) = p
+        .on_ocsp_response(&mut h, &mut asking, (token, status, body), false)
+        .unwrap();
+    (action, h)
+}
+
+#[test]
+fn failures_deny_in_hard_mode_and_pass_counted_in_soft_mode() {
+    let k = pki();
+    let revoked = OcspSpec::default()
+        .status(Status::Revoked)
+        .sign(&k.leaf, &k.inter);
+    let stale = OcspSpec::default()
+        .times(-7200, Some(-60))
+        .sign(&k.leaf, &k.inter);
+    let other_serial = OcspSpec::default()
+        .serial(vec![1, 2, 3])
+        .sign(&k.leaf, &k.inter);
+    let try_later = OcspSpec::default()
+        .response_status(3)
+        .sign(&k.leaf, &k.inter);
+    let cases: [(Option<u32>, &[u8], &str); 6] = [
+        // Within a second of timeout_ms (the clock is in seconds): a timeout.
+        (None, b"", "timeout"),
+        (Some(503), b"", "error"),
+        (Some(200), &try_later, "error"),
+        (Some(200), &stale, "bad_response"),
+        (Some(200), &other_serial, "bad_response"),
+        (Some(200), b"garbage", "bad_response"),
+    ];
+    for mode in ["hard", "soft"] {
+        for (status, body, result) in cases {
+            let (action, h) = first_answered(&k, mode, status, body);
+            assert_eq!(
+                h.counter(&ocsp_counter_name(result)),
+                Some(1),
+                "{mode} {result}"
+            );
+            if mode == "hard" {
+                assert_eq!(action, Action::Pause, "{result}");
+                assert_eq!(deny_reason(&h), "revocation_status_unknown", "{result}");
+                assert_eq!(h.resumed, 0);
+            } else {
+                assert_eq!(action, Action::Continue, "{result}");
+                assert_eq!(h.resumed, 1);
+                assert_eq!(h.counter(OCSP_SOFT_FAILURES), Some(1));
+            }
+        }
+    }
+    // Revoked is a deny in either mode.
+    for mode in ["hard", "soft"] {
+        let (action, h) = first_answered(&k, mode, Some(200), &revoked);
+        assert_eq!(action, Action::Pause);
+        assert_eq!(deny_reason(&h), "certificate_revoked");
+    }
+}
+
+#[test]
+fn a_responder_that_cannot_be_asked_is_decided_at_once() {
+    let k = pki();
+    let mut host = MockHost::default();
+    let mut p = plugin(&mut host, &k, "hard");
+    let mut h = request(&k, 1, &mut host);
+    h.fail_http_calls = true;
+    match p.on_request_headers_asking(&mut h) {
+        Headers::Done(Action::Pause, _, None) => {}
+        other => panic!("not denied at once: {other:?}"),
+    }
+    assert_eq!(h.counter(&ocsp_counter_name("error")), Some(1));
+}
