@@ -1,5 +1,5 @@
 //! Responders that give no valid answer: unknown, down, a bad signature,
-//! another serial, stale, slower than `timeout_ms`. Each is
+//! another serial, stale, `tryLater`, slower than `timeout_ms`. Each is
 //! `revocation_status_unknown` in hard mode and a counted pass in soft
 //! mode; a client that leaves while its request waits leaves nothing
 //! behind.
@@ -76,7 +76,7 @@ type Defective = fn(&Issued, &Issued) -> Vec<u8>;
 /// behind the static cluster: each is no answer (one client per case, so
 /// no case meets another's cached failure).
 #[test]
-fn bad_signatures_other_serials_and_stale_answers_are_no_answer() {
+fn bad_signatures_other_serials_stale_answers_and_try_later_are_no_answer() {
     let cases: [(&str, Defective); 3] = [
         ("bad signature", |leaf, issuer| {
             let other = support::pki::self_signed(&CertSpec::ca("Stranger"));
@@ -104,8 +104,14 @@ fn bad_signatures_other_serials_and_stale_answers_are_no_answer() {
             assert_no_answer(&s, mode, &get(&s, &leaf), before, what);
         }
         assert_eq!(asked(&s, "bad_response"), 3, "{}", diagnose(&s));
+        // tryLater: a responder that answers, but with no status.
+        let busy = client(&format!("ocsp-defect-{mode}-busy"), port);
+        server.serve(&OcspSpec::default().response_status(3).sign(&busy, root()));
+        let before = s.upstream.count();
+        assert_no_answer(&s, mode, &get(&s, &busy), before, "tryLater");
+        assert_eq!(asked(&s, "error"), 1, "{}", diagnose(&s));
         let soft_failures = counter(&s, "ocsp_soft_failures_total");
-        assert_eq!(soft_failures, if mode == "soft" { 3 } else { 0 });
+        assert_eq!(soft_failures, if mode == "soft" { 4 } else { 0 });
         // The control: a good answer from the same server passes.
         let fine = client(&format!("ocsp-defect-{mode}-control"), port);
         server.serve(&OcspSpec::default().sign(&fine, root()));
