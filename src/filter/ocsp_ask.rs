@@ -15,7 +15,7 @@ use super::Host;
 use crate::config::Config;
 use crate::config::ocsp::{OcspConfig, OcspMode};
 use crate::effects::metrics::{
-    OCSP_CACHE_HITS, OCSP_RESULTS, OCSP_SOFT_FAILURES, ocsp_counter_name,
+    OCSP_CACHE_HITS, OCSP_PAUSED, OCSP_RESULTS, OCSP_SOFT_FAILURES, ocsp_counter_name,
 };
 use crate::ocsp::{CertQuery, OcspCache, check_response};
 use crate::policy::OcspOutcome;
@@ -40,6 +40,7 @@ pub struct OcspAsker {
     results: Vec<Option<u32>>,
     cache_hits: Option<u32>,
     soft_failures: Option<u32>,
+    paused: Option<u32>,
     /// Refreshes to start on the next tick.
     queue: Vec<CertQuery>,
     /// Refreshes the root context has under way.
@@ -65,6 +66,7 @@ impl OcspAsker {
             soft_failures: on
                 .then(|| host.define_counter(OCSP_SOFT_FAILURES).ok())
                 .flatten(),
+            paused: on.then(|| host.define_counter(OCSP_PAUSED).ok()).flatten(),
             queue: Vec::new(),
             refreshing: Vec::new(),
         }
@@ -118,6 +120,21 @@ impl OcspAsker {
                     cache.store_failure(query.key(), now);
                 }
             }
+        }
+        asking
+    }
+
+    /// As [`OcspAsker::ask`], for a request that then waits: counted.
+    pub fn ask_pausing(
+        &self,
+        host: &mut dyn Host,
+        queries: &[CertQuery],
+        cache: &mut OcspCache,
+        now: u64,
+    ) -> Vec<Asking> {
+        let asking = self.ask(host, queries, cache, now);
+        if !asking.is_empty() {
+            increment(host, self.paused);
         }
         asking
     }

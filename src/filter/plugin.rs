@@ -122,7 +122,9 @@ impl Plugin {
                 }
                 Err(queries) => {
                     let now = host.now_unix().unwrap_or(0);
-                    let asking = self.ocsp.ask(host, &queries, &mut self.state.ocsp, now);
+                    let asking = self
+                        .ocsp
+                        .ask_pausing(host, &queries, &mut self.state.ocsp, now);
                     if !asking.is_empty() {
                         return Headers::Waiting(asking);
                     }

@@ -13,8 +13,12 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Where OpenSSL prints what it reads and answers.
+const LOG: &str = "responder.log";
+
 pub struct OcspResponder {
     addr: SocketAddr,
+    log: std::path::PathBuf,
     /// The index and keys, removed with the responder.
     _dir: TempDir,
     process: Option<Group>,
@@ -57,9 +61,11 @@ impl OcspResponder {
         dir.write("index.txt.attr", "unique_subject = no\n");
         let ca = dir.write("issuer.pem", issuer.pem());
         let key = dir.write("issuer.key", issuer.key_pem());
-        let mut command = Command::new("openssl");
+        // Unbuffered output (coreutils' stdbuf), so that `requests` sees
+        // each request as soon as it is read, not a block later.
+        let mut command = Command::new("stdbuf");
         command
-            .arg("ocsp")
+            .args(["-o0", "openssl", "ocsp"])
             .arg("-index")
             .arg(dir.join("index.txt"))
             .args(["-port", &port.to_string()])
@@ -71,7 +77,11 @@ impl OcspResponder {
             .arg(&ca)
             .args(["-nmin", &next_update_minutes.to_string()])
             .arg("-ignore_err")
-            .stdout(Stdio::null())
+            // Each request it reads, printed: what `requests` counts.
+            .arg("-text")
+            .stdout(Stdio::from(
+                std::fs::File::create(dir.join(LOG)).expect("the responder's log"),
+            ))
             .stderr(Stdio::null());
         let process = Group::spawn(command).expect("start openssl ocsp");
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
@@ -87,9 +97,17 @@ impl OcspResponder {
         }
         OcspResponder {
             addr,
+            log: dir.join(LOG),
             _dir: dir,
             process: Some(process),
         }
+    }
+
+    /// The OCSP requests it has read so far (OpenSSL prints each one).
+    pub fn requests(&self) -> usize {
+        std::fs::read_to_string(&self.log)
+            .map(|log| log.matches("OCSP Request Data:").count())
+            .unwrap_or(0)
     }
 
     /// The AIA value naming this responder.
@@ -104,9 +122,19 @@ impl OcspResponder {
         }
     }
 
-    /// A STATIC cluster named `name` pointing at this responder.
+    /// A STATIC cluster named `name` pointing at this responder, one
+    /// request per connection: OpenSSL serves one connection at a time, so
+    /// a connection Envoy kept open would hold up every other query.
     pub fn cluster(&self, name: &str) -> Value {
-        static_cluster(name, self.addr)
+        let mut cluster = static_cluster(name, self.addr);
+        cluster["typed_extension_protocol_options"] = json!({
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                "common_http_protocol_options": { "max_requests_per_connection": 1 },
+                "explicit_http_config": { "http_protocol_options": {} }
+            }
+        });
+        cluster
     }
 }
 

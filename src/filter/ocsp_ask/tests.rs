@@ -2,7 +2,9 @@
 //! decided once, later requests ride the cache, failures are counted and
 //! decided by the mode.
 
-use crate::effects::metrics::{OCSP_CACHE_HITS, OCSP_SOFT_FAILURES, ocsp_counter_name};
+use crate::effects::metrics::{
+    OCSP_CACHE_HITS, OCSP_PAUSED, OCSP_SOFT_FAILURES, ocsp_counter_name,
+};
 use crate::filter::mock::MockHost;
 use crate::filter::properties::{CONNECTION_ID, PEER_CERTIFICATE, PEER_DIGEST, dotted};
 use crate::filter::{Action, Headers, Plugin, XFCC_HEADER, configure};
@@ -117,6 +119,7 @@ fn a_request_waits_for_its_answer_and_later_ones_ride_the_cache() {
     }
     // The request that waited, decided again from the cache, and the two later.
     assert_eq!(first.counter(OCSP_CACHE_HITS), Some(3));
+    assert_eq!(first.counter(OCSP_PAUSED), Some(1), "only the first waited");
 }
 
 /// A fresh VM's first request, answered with `status` and `body`.
@@ -195,4 +198,55 @@ fn a_responder_that_cannot_be_asked_is_decided_at_once() {
         other => panic!("not denied at once: {other:?}"),
     }
     assert_eq!(h.counter(&ocsp_counter_name("error")), Some(1));
+}
+
+#[test]
+fn a_good_answer_near_its_end_is_refreshed_from_the_root_context_and_nobody_waits() {
+    let k = pki();
+    let mut host = MockHost::default();
+    let mut p = plugin(&mut host, &k, "hard");
+    let t0 = unix_now();
+    let mut first = request(&k, 1, &mut host);
+    let mut asking = waiting(p.on_request_headers_asking(&mut first));
+    let token = first.http_calls[0].0;
+    let good = OcspSpec::default().sign(&k.leaf, &k.inter);
+    p.on_ocsp_response(&mut first, &mut asking, (token, Some(200), &good), false)
+        .unwrap();
+
+    // Within the last tenth of its hour: decided from the cache at once,
+    // and a refresh queued, not sent from the request.
+    let mut late = request(&k, 2, &mut first);
+    late.now = t0 + 3_400;
+    assert!(matches!(
+        p.on_request_headers_asking(&mut late),
+        Headers::Done(Action::Continue, _, Some(_))
+    ));
+    assert!(late.http_calls.is_empty());
+    let mut root = MockHost::default();
+    root.now = t0 + 3_400;
+    root.counters = std::mem::take(&mut late.counters);
+    p.on_tick(&mut root);
+    assert_eq!(
+        root.http_calls.len(),
+        1,
+        "the refresh, from the root context"
+    );
+    let (refresh, cluster, _) = root.http_calls[0].clone();
+    assert_eq!(cluster, "ocsp_responders");
+    // The responder's next answer, produced then, valid for another hour.
+    let renewed = OcspSpec::default()
+        .times(3_300, Some(7_200))
+        .sign(&k.leaf, &k.inter);
+    assert!(p.on_http_call_response(&mut root, refresh, Some(200), &renewed));
+    assert_eq!(root.counter(&ocsp_counter_name("good")), Some(2));
+
+    // Past the first answer's end: the renewed one decides, nothing waits.
+    let mut after = request(&k, 3, &mut root);
+    after.now = t0 + 3_700;
+    assert!(matches!(
+        p.on_request_headers_asking(&mut after),
+        Headers::Done(Action::Continue, _, Some(_))
+    ));
+    assert!(after.http_calls.is_empty());
+    assert_eq!(after.counter(OCSP_PAUSED), Some(1), "only the first waited");
 }

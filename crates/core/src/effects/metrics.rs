@@ -48,10 +48,13 @@ pub const CRL_FETCH_RESULTS: [&str; 5] =
 /// OCSP queries by result: `<PREFIX>.ocsp_responses_total.result.<result>`;
 /// requests the OCSP cache answered: `<PREFIX>.ocsp_cache_hits_total`;
 /// requests soft mode passed without a valid answer:
-/// `<PREFIX>.ocsp_soft_failures_total`.
+/// `<PREFIX>.ocsp_soft_failures_total`; requests that waited for an answer:
+/// `<PREFIX>.ocsp_paused_requests_total`.
 pub const OCSP_RESPONSES: &str = "ocsp_responses_total";
 pub const OCSP_CACHE_HITS: &str = "onerecord_tls_policy.ocsp_cache_hits_total";
 pub const OCSP_SOFT_FAILURES: &str = "onerecord_tls_policy.ocsp_soft_failures_total";
+/// Requests paused while a responder was asked (the cache had no answer).
+pub const OCSP_PAUSED: &str = "onerecord_tls_policy.ocsp_paused_requests_total";
 pub const OCSP_RESULTS: [&str; 6] = [
     "good",
     "revoked",

@@ -10,6 +10,10 @@ use std::collections::HashMap;
 pub const FAILURE_HOLD_SECONDS: u64 = 10;
 /// The most background refresh may start before an answer expires.
 const MAX_REFRESH_LEAD_SECONDS: u64 = 300;
+/// The least, for lifetimes of a few seconds: the root context sends a
+/// queued refresh on its next tick (every second), and the answer must be
+/// in before the one it replaces expires.
+const MIN_REFRESH_LEAD_SECONDS: u64 = 3;
 
 /// One remembered result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,7 +134,10 @@ impl OcspCache {
                     .and_then(|next| u64::try_from(next).ok())
                     .map_or(cap, |next| next.min(cap));
                 let lifetime = until.saturating_sub(now);
-                let lead = (lifetime / 10).clamp(1, MAX_REFRESH_LEAD_SECONDS);
+                // A tenth of the lifetime, at least a few seconds (half of
+                // a shorter lifetime), at most five minutes.
+                let least = MIN_REFRESH_LEAD_SECONDS.min(lifetime / 2).max(1);
+                let lead = (lifetime / 10).clamp(least, MAX_REFRESH_LEAD_SECONDS);
                 Cached {
                     status: Some(OcspStatus::Good),
                     fresh_until: until,

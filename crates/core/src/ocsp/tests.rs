@@ -293,6 +293,17 @@ fn a_good_answer_is_kept_until_next_update_capped_and_refreshed_before() {
             .fresh_until,
         1060
     );
+    // Short lifetimes: refreshed a few seconds ahead, or half-way.
+    let refresh_at = |lifetime: u64| {
+        cache
+            .store(key.clone(), &answer(OcspStatus::Good, None), 1000, lifetime)
+            .refresh_at
+    };
+    assert_eq!(refresh_at(60), 1054);
+    assert_eq!(refresh_at(10), 1007);
+    assert_eq!(refresh_at(4), 1002);
+    assert_eq!(refresh_at(1), 1000);
+    assert_eq!(refresh_at(86_400), 1000 + 86_400 - 300);
 }
 
 #[test]
