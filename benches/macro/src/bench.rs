@@ -23,6 +23,7 @@ use support::envoy::{self, Envoy};
 use support::fixture::{PkiFiles, TestPki};
 use support::http::Request;
 use support::jwt::{self, TokenIssuer};
+use support::ocsp_responder::{OcspResponder, free_port};
 use support::onerecord::deny_reason;
 use support::pki::{CertSpec, Issued, issue, pem_bundle};
 use support::tempdir::TempDir;
@@ -38,6 +39,7 @@ pub(crate) struct Bench {
     envoys: Vec<(Kind, Envoy)>,
     _lean: LeanUpstream,
     _echo: Upstream,
+    _ocsp: OcspResponder,
     _dir: TempDir,
     /// 1-minute load averages seen before each round.
     loads: Vec<f64>,
@@ -81,8 +83,13 @@ impl Bench {
         // intermediate, and the plugin completes the path with the pinned root's PEM.
         let pki = TestPki::generate();
         let issuing = issue(&CertSpec::ca("Bench ONE Record Issuing CA"), &pki.client_ca);
-        let leaf_spec = CertSpec::client("forwarder-42");
+        // Its AIA names the OCSP responder G asks (the others ignore it).
+        let ocsp_port = free_port();
+        let leaf_spec = CertSpec::client("forwarder-42")
+            .extension("authorityInfoAccess", &OcspResponder::aia(ocsp_port));
         let leaf = issue(&leaf_spec, &issuing);
+        // nextUpdate an hour on: no refresh falls inside a run.
+        let ocsp = OcspResponder::start(ocsp_port, &issuing, 60, &[(&leaf, false)]);
         let agent = leaf_spec.uri_sans.first().cloned().unwrap_or_default();
         let token_issuer = TokenIssuer::generate("bench");
         let now = support::unix_now();
@@ -113,6 +120,7 @@ impl Bench {
             lean_upstream: lean.addr(),
             echo_upstream: echo.addr(),
             token_issuer: &token_issuer,
+            ocsp_responder: ocsp.cluster("ocsp"),
         };
 
         let mut kinds = if options.profile {
@@ -166,6 +174,7 @@ impl Bench {
             envoys,
             _lean: lean,
             _echo: echo,
+            _ocsp: ocsp,
             _dir: dir,
             loads: Vec::new(),
             load_at_start,
@@ -356,7 +365,7 @@ fn check(
         ]
     };
     let expected: Vec<(&str, String)> = match kind {
-        Kind::Plugin => annotated(),
+        Kind::Plugin | Kind::OcspHard => annotated(),
         Kind::TokenBound => {
             let mut expected = annotated();
             expected.push(("x-onerecord-token-binding", "verified".to_string()));
@@ -379,7 +388,10 @@ fn check(
         }
     }
     let anonymous = TlsClient::new(&pki.server_ca.cert).get(addr, DIRECT).status;
-    let refuses = matches!(kind, Kind::Rbac | Kind::Plugin | Kind::TokenBound);
+    let refuses = matches!(
+        kind,
+        Kind::Rbac | Kind::Plugin | Kind::TokenBound | Kind::OcspHard
+    );
     if (anonymous == 403) != refuses {
         return fail(format!(
             "GET {DIRECT} without a client certificate got {anonymous}"

@@ -1,4 +1,4 @@
-//! The six filter configurations and their Envoy bootstraps. Each starts
+//! The seven filter configurations and their Envoy bootstraps. Each starts
 //! from the end-to-end harness's bootstrap (same TLS context, XFCC settings
 //! and path normalisation as the tests), keeps only its TLS listener, and
 //! swaps in this configuration's HTTP filters and the benchmark routes.
@@ -30,6 +30,8 @@ pub enum Kind {
     Plugin,
     /// The plugin binding the token that `jwt_authn` verified in front of it.
     TokenBound,
+    /// The plugin with OCSP in hard mode, the client's good answer cached.
+    OcspHard,
     /// The hostcall probe running the first `n` steps of [`LADDER`].
     Probe(usize),
 }
@@ -52,13 +54,14 @@ pub const LADDER: [(&str, &str); 7] = [
 ];
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::NoFilter,
         Kind::NoopWasm,
         Kind::Rbac,
         Kind::Lua,
         Kind::Plugin,
         Kind::TokenBound,
+        Kind::OcspHard,
     ];
 
     /// A, B, the probe after each step, and the plugin: `make bench-profile`.
@@ -77,6 +80,7 @@ impl Kind {
             Kind::Lua => "D".into(),
             Kind::Plugin => "E".into(),
             Kind::TokenBound => "F".into(),
+            Kind::OcspHard => "G".into(),
             Kind::Probe(n) => format!("P{n}"),
         }
     }
@@ -89,6 +93,7 @@ impl Kind {
             Kind::Lua => "Lua, TLS version + peer digest header".into(),
             Kind::Plugin => "onerecord_tls_policy (mTLS required, pinned)".into(),
             Kind::TokenBound => "jwt_authn + onerecord_tls_policy, token bound".into(),
+            Kind::OcspHard => "onerecord_tls_policy, OCSP hard (answer cached)".into(),
             Kind::Probe(n) => format!("probe: + {}", LADDER[n - 1].1),
         }
     }
@@ -106,6 +111,8 @@ pub struct Inputs<'a> {
     pub echo_upstream: SocketAddr,
     /// The JWKS `jwt_authn` verifies the driver's token against (F).
     pub token_issuer: &'a jwt::TokenIssuer,
+    /// The OCSP responder the client's AIA names (G's cluster `ocsp`).
+    pub ocsp_responder: Value,
 }
 
 /// The plugin's configuration: mTLS required everywhere, the client root
@@ -126,9 +133,18 @@ pub fn token_bound_config(inputs: &Inputs) -> Value {
     config
 }
 
+/// E's configuration with the leaf's OCSP status required (G): after the
+/// first request, every one is decided from the cached good answer.
+pub fn ocsp_config(inputs: &Inputs) -> Value {
+    let mut config = plugin_config(inputs);
+    config["ocsp"] = json!({ "mode": "hard", "cluster": "ocsp", "timeout_ms": 2000 });
+    config
+}
+
 pub fn bootstrap(kind: Kind, inputs: &Inputs) -> Value {
     let config = match kind {
         Kind::TokenBound => token_bound_config(inputs),
+        Kind::OcspHard => ocsp_config(inputs),
         _ => plugin_config(inputs),
     };
     let spec = EnvoySpec::new(&config);
@@ -150,6 +166,12 @@ pub fn bootstrap(kind: Kind, inputs: &Inputs) -> Value {
         .as_array_mut()
         .expect("clusters")
         .push(cluster("echo", inputs.echo_upstream));
+    if kind == Kind::OcspHard {
+        resources["clusters"]
+            .as_array_mut()
+            .expect("clusters")
+            .push(inputs.ocsp_responder.clone());
+    }
     bootstrap
 }
 
@@ -206,7 +228,7 @@ fn http_filters(kind: Kind, spec: &EnvoySpec, inputs: &Inputs) -> Vec<Value> {
                 "default_source_code": { "inline_string": lua_source() }
             }
         })],
-        Kind::Plugin => vec![bootstrap::wasm_filter(spec, &inputs.files.wasm)],
+        Kind::Plugin | Kind::OcspHard => vec![bootstrap::wasm_filter(spec, &inputs.files.wasm)],
         // A request without a token passes `jwt_authn`; the plugin refuses it.
         Kind::TokenBound => vec![
             jwt::jwt_authn_filter(inputs.token_issuer, "allow_missing"),

@@ -1,4 +1,4 @@
-//! `make bench`: Envoy with six HTTP filter configurations side by side
+//! `make bench`: Envoy with seven HTTP filter configurations side by side
 //! (docs/benchmarks.md explains the method and the targets).
 //!
 //! Envoy (`--concurrency 1`) runs pinned to one CPU; oha, the backends and
@@ -13,7 +13,7 @@
 //! step between the no-op filter and the plugin, to attribute the plugin's cost.
 //!
 //! `bench` starts the processes and runs the rounds (`bench::summary` writes
-//! the report), `configs` holds the six Envoy configurations, `load` drives
+//! the report), `configs` holds the seven Envoy configurations, `load` drives
 //! oha, and `machine` waits for a quiet machine and describes it.
 
 use onerecord_tls_policy_testkit as support;

@@ -179,17 +179,25 @@ pub fn latency_target(route: &str, rate: u32, rows: &[Row]) -> Option<Verdict> {
     })
 }
 
-/// What binding the token adds to the plugin on one route: F against E,
-/// one Markdown table row; `None` when `--only` left either out.
-pub fn token_binding_row(route: &str, rows: &[Row]) -> Option<String> {
-    let (plugin, bound) = (get(rows, Kind::Plugin)?, get(rows, Kind::TokenBound)?);
+/// What `kind` (F: the token bound, G: OCSP) adds to the plugin E on one
+/// route, one Markdown table row: CPU, throughput, p50, and whether the
+/// difference in CPU is within the rounds' spread of either; `None` when
+/// `--only` left either out.
+pub fn against_plugin_row(route: &str, kind: Kind, rows: &[Row]) -> Option<String> {
+    let (plugin, other) = (get(rows, Kind::Plugin)?, get(rows, kind)?);
+    let difference = other.cpu_us_per_req - plugin.cpu_us_per_req;
+    let noise = plugin.cpu_spread.max(other.cpu_spread) * plugin.cpu_us_per_req;
     Some(format!(
-        "| {route} | {:.1} | {:.1} | {:+.1} | {:.3} | {:+.0} |",
+        "| {route} | {:.1} | {:.1} | {difference:+.1} | {} | {:.3} | {:+.0} |",
         plugin.cpu_us_per_req,
-        bound.cpu_us_per_req,
-        bound.cpu_us_per_req - plugin.cpu_us_per_req,
-        bound.rps / plugin.rps,
-        bound.p50_us - plugin.p50_us,
+        other.cpu_us_per_req,
+        if difference.abs() <= noise {
+            "yes"
+        } else {
+            "no"
+        },
+        other.rps / plugin.rps,
+        other.p50_us - plugin.p50_us,
     ))
 }
 

@@ -4,7 +4,7 @@
 //! cluster [`CrlServer::cluster`] describes.
 
 use crate::upstream::{Reply, Upstream};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -68,20 +68,7 @@ impl CrlServer {
 
     /// A STATIC cluster named `name` pointing at this server.
     pub fn cluster(&self, name: &str) -> Value {
-        json!({
-            "name": name,
-            "type": "STATIC",
-            "connect_timeout": "1s",
-            "load_assignment": {
-                "cluster_name": name,
-                "endpoints": [{ "lb_endpoints": [{ "endpoint": { "address": {
-                    "socket_address": {
-                        "address": self.addr.ip().to_string(),
-                        "port_value": self.addr.port()
-                    }
-                }}}]}]
-            }
-        })
+        crate::ocsp_responder::static_cluster(name, self.addr)
     }
 }
 

@@ -69,13 +69,10 @@ fn start(mode: &str, cluster: Value) -> Stack {
 
 /// A counter of the filter's from `/stats` (0 when not there yet).
 fn counter(s: &Stack, name: &str) -> u64 {
-    let name = format!("wasmcustom.onerecord_tls_policy.{name}: ");
-    s.envoy
-        .admin_get("/stats")
-        .text()
-        .lines()
-        .find_map(|line| line.strip_prefix(name.as_str()))
-        .and_then(|v| v.trim().parse().ok())
+    let name = format!("wasmcustom.onerecord_tls_policy.{name}");
+    support::vm::counters(&s.envoy)
+        .get(&name)
+        .copied()
         .unwrap_or(0)
 }
 

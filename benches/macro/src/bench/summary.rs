@@ -3,6 +3,7 @@
 
 use super::Bench;
 use super::measured::Measured;
+use crate::configs::Kind;
 use crate::machine::{Machine, file_size};
 use crate::report::{Row, Sample, Verdict};
 use crate::{Phase, Route, Samples, report};
@@ -83,20 +84,32 @@ impl Bench {
                 md.push('\n');
             }
         }
-        let token_rows: Vec<String> = self
-            .routes
-            .iter()
-            .filter_map(|&route| {
-                report::token_binding_row(
-                    route.name(),
-                    &self.rows(samples, Phase::Saturated, route),
-                )
-            })
-            .collect();
-        if !token_rows.is_empty() {
-            md.push_str("### Token binding on the warm path (F − E, as fast as possible)\n\n");
-            md.push_str("| route | E Envoy CPU µs/req | F Envoy CPU µs/req | F − E | F req/s ÷ E | p50 µs F − E |\n| --- | ---: | ---: | ---: | ---: | ---: |\n");
-            for row in token_rows {
+        for (kind, heading) in [
+            (Kind::TokenBound, "Token binding on the warm path"),
+            (
+                Kind::OcspHard,
+                "OCSP on the warm path, the good answer cached",
+            ),
+        ] {
+            let rows: Vec<String> = self
+                .routes
+                .iter()
+                .filter_map(|&route| {
+                    report::against_plugin_row(
+                        route.name(),
+                        kind,
+                        &self.rows(samples, Phase::Saturated, route),
+                    )
+                })
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let key = kind.key();
+            md.push_str(&format!(
+                "### {heading} ({key} − E, as fast as possible)\n\n| route | E Envoy CPU µs/req | {key} Envoy CPU µs/req | {key} − E | within noise | {key} req/s ÷ E | p50 µs {key} − E |\n| --- | ---: | ---: | ---: | :---: | ---: | ---: |\n"
+            ));
+            for row in rows {
                 md.push_str(&row);
                 md.push('\n');
             }
