@@ -5,6 +5,7 @@
 //! refreshed while traffic goes on. Each test runs its own Envoy and
 //! responder.
 
+mod any_responder;
 mod failures;
 mod refresh;
 
