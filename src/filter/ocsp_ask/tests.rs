@@ -222,9 +222,11 @@ fn a_good_answer_near_its_end_is_refreshed_from_the_root_context_and_nobody_wait
         Headers::Done(Action::Continue, _, Some(_))
     ));
     assert!(late.http_calls.is_empty());
-    let mut root = MockHost::default();
-    root.now = t0 + 3_400;
-    root.counters = std::mem::take(&mut late.counters);
+    let mut root = MockHost {
+        now: t0 + 3_400,
+        counters: std::mem::take(&mut late.counters),
+        ..MockHost::default()
+    };
     p.on_tick(&mut root);
     assert_eq!(
         root.http_calls.len(),

@@ -294,7 +294,7 @@ fn a_good_answer_is_kept_until_next_update_capped_and_refreshed_before() {
         1060
     );
     // Short lifetimes: refreshed a few seconds ahead, or half-way.
-    let refresh_at = |lifetime: u64| {
+    let mut refresh_at = |lifetime: u64| {
         cache
             .store(key.clone(), &answer(OcspStatus::Good, None), 1000, lifetime)
             .refresh_at
