@@ -128,11 +128,17 @@ fn main() {
         ALLOCATIONS.load(Ordering::Relaxed),
         LIVE.load(Ordering::Relaxed),
     );
-    const WARM: u64 = 1000;
-    for _ in 0..WARM {
+    // `MEMO_WARM` sets the count: two runs under callgrind differ by the
+    // instructions of that many warm requests.
+    let warm_count: u64 = std::env::var("MEMO_WARM")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
+    for _ in 0..warm_count {
         serve(&policy, &mut state, &warm);
     }
-    let warm_allocations = (ALLOCATIONS.load(Ordering::Relaxed) - allocations) as f64 / WARM as f64;
+    let warm_allocations =
+        (ALLOCATIONS.load(Ordering::Relaxed) - allocations) as f64 / warm_count as f64;
     let warm_left = LIVE.load(Ordering::Relaxed) as i64 - live as i64;
 
     println!(
@@ -153,5 +159,5 @@ fn main() {
     );
     println!("one warm request (decide + plan, connection known):");
     println!("  allocations                   {warm_allocations:.1}");
-    println!("  bytes left allocated after {WARM} {warm_left}");
+    println!("  bytes left allocated after {warm_count} {warm_left}");
 }

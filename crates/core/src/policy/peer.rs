@@ -114,7 +114,7 @@ impl Policy {
         now_unix: u64,
         run: &mut Run<'_>,
         detail: &mut Option<&'static str>,
-    ) -> Result<VerifiedClient, Reason> {
+    ) -> Result<Rc<VerifiedClient>, Reason> {
         let Run {
             state,
             chain_verification: verification,
@@ -301,7 +301,10 @@ impl Policy {
         let verification = self.config.trust_store().verify_counted(&chain, now_unix);
         *issuers = verification.path_issuers;
         match verification.result {
-            Ok((client, validity)) => Ok(CachedVerdict { client, validity }),
+            Ok((client, validity)) => Ok(CachedVerdict {
+                client: Rc::new(client),
+                validity,
+            }),
             Err(reason) => {
                 if let Some(detail) = verification.detail {
                     log::info!(

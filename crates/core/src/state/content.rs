@@ -34,7 +34,7 @@ use std::rc::Rc;
 /// later request presenting the same bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct CachedVerdict {
-    pub client: VerifiedClient,
+    pub client: Rc<VerifiedClient>,
     pub validity: PathValidity,
 }
 
@@ -170,7 +170,7 @@ pub(crate) mod tests {
 
     pub(crate) fn verdict(n: u8) -> Rc<CachedVerdict> {
         Rc::new(CachedVerdict {
-            client: VerifiedClient {
+            client: Rc::new(VerifiedClient {
                 leaf_sha256: Fingerprint([n; 32]),
                 subject: format!("CN=client-{n}"),
                 uri_sans: Vec::new(),
@@ -181,7 +181,7 @@ pub(crate) mod tests {
                 path_links: Vec::new(),
                 ocsp_queries: Vec::new(),
                 not_after: 100,
-            },
+            }),
             validity: PathValidity {
                 not_before: 0,
                 not_after: 100,
