@@ -62,6 +62,11 @@ unit:
 bench-micro:
 	CARGO_PROFILE_RELEASE_PANIC=unwind cargo bench -p onerecord-tls-policy --bench policy
 
+# The connection memo's memory per entry and a warm request's allocations, printed.
+.PHONY: bench-memo
+bench-memo:
+	CARGO_PROFILE_RELEASE_PANIC=unwind cargo bench -p onerecord-tls-policy --bench memo
+
 # The end-to-end suites: one test binary (tests/e2e), a module per suite.
 e2e: build envoy
 	cargo test --test e2e

@@ -463,7 +463,8 @@ fn ocsp(c: &mut Criterion) {
         )))
         .client
         .expect("verifies")
-        .ocsp_queries;
+        .ocsp_queries
+        .clone();
     let mut group = c.benchmark_group("ocsp");
     for (name, extra) in [
         ("off", ""),

@@ -148,6 +148,7 @@ fn check_same_connection(config: &Config, first: &Facts, later: &Facts, cold: &D
 fn same_but_path(d: &Decision) -> Decision {
     let mut d = d.clone();
     if let Some(client) = &mut d.client {
+        let client = std::rc::Rc::make_mut(client);
         client.path_sha256.clear();
         client.anchor_sha256 = Fingerprint([0; 32]);
     }

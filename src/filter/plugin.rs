@@ -211,7 +211,9 @@ impl Plugin {
             self.metrics.count_trusted_proxy(host);
         }
         self.metrics.count_expiring(host, &plan.decision);
-        access_log::record_value(host, plan.access_log());
+        if self.policy.config.access_log_filter_state {
+            access_log::record_value(host, plan.access_log());
+        }
     }
 
     /// Whether the root context must tick (CRL sources are configured).

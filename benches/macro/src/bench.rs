@@ -192,15 +192,26 @@ impl Bench {
             .expect("every configuration has an Envoy")
     }
 
-    fn load(&self, kind: Kind, path: &str, duration: Duration, rate: Option<u32>) -> Load {
+    fn load(
+        &self,
+        (phase, rate): (Phase, Option<u32>),
+        kind: Kind,
+        path: &str,
+        duration: Duration,
+    ) -> Load {
         let addr = self.envoy(kind).listener(TLS);
+        let o = &self.options;
         Load {
             // `localhost` is the name on the server certificate.
             url: format!("https://localhost:{}{path}", addr.port()),
             duration,
-            connections: self.options.connections,
+            connections: match phase {
+                Phase::ManyConnections => o.many_connections,
+                _ => o.connections,
+            },
             rate,
             authorization: authorization(kind, &self.token),
+            http2_streams: (phase == Phase::Http2).then_some(o.http2_streams),
         }
     }
 
@@ -229,6 +240,24 @@ impl Bench {
                 envoy.log_tail(20)
             ));
         }
+        // What the run claims to load Envoy with, by Envoy's own counts.
+        let opened = after.connections.saturating_sub(before.connections);
+        let http2 = after
+            .http2_connections
+            .saturating_sub(before.http2_connections);
+        if opened < u64::from(load.connections) || (load.http2_streams.is_some() && http2 == 0) {
+            return Err(format!(
+                "{} {}: Envoy saw {opened} new connections ({http2} HTTP/2), the run asked for {}{}",
+                kind.key(),
+                load.url,
+                load.connections,
+                if load.http2_streams.is_some() {
+                    " over HTTP/2"
+                } else {
+                    ""
+                }
+            ));
+        }
         let per_request = |seconds: f64| seconds * 1e6 / requests as f64;
         Ok(Measured {
             sample: Sample {
@@ -250,7 +279,7 @@ impl Bench {
         let duration = self.options.duration;
         let mut results = Vec::new();
         for (name, path) in [("harness echo", ECHO), ("lean", PROXIED)] {
-            let load = self.load(Kind::NoFilter, path, duration, None);
+            let load = self.load((Phase::Saturated, None), Kind::NoFilter, path, duration);
             let m = self.measure(Kind::NoFilter, &load)?;
             println!(
                 "  {name}: {:.0} req/s, Envoy {:.1} µs/req, backend {:.1} µs/req",
@@ -270,7 +299,12 @@ impl Bench {
         );
         for &route in &self.routes {
             for &kind in &self.kinds {
-                let load = self.load(kind, route.path(), self.options.warmup, None);
+                let load = self.load(
+                    (Phase::Saturated, None),
+                    kind,
+                    route.path(),
+                    self.options.warmup,
+                );
                 self.measure(kind, &load)?;
             }
         }
@@ -283,9 +317,17 @@ impl Bench {
         rate: Option<u32>,
         samples: &mut Samples,
     ) -> Result<(), String> {
-        let what = match rate {
-            None => "as fast as possible".to_string(),
-            Some(rate) => format!("fixed rate {rate} req/s"),
+        let o = &self.options;
+        let what = match (phase, rate) {
+            (_, Some(rate)) => format!("fixed rate {rate} req/s"),
+            (Phase::Saturated | Phase::FixedRate, None) => "as fast as possible".to_string(),
+            (Phase::ManyConnections, None) => {
+                format!("{} connections, as fast as possible", o.many_connections)
+            }
+            (Phase::Http2, None) => format!(
+                "HTTP/2, {} connections × {} streams, as fast as possible",
+                o.connections, o.http2_streams
+            ),
         };
         for round in 1..=self.options.rounds {
             let load_average = cpu::load_average();
@@ -296,7 +338,7 @@ impl Bench {
             );
             for &route in &self.routes {
                 for &kind in &self.kinds {
-                    let load = self.load(kind, route.path(), self.options.duration, rate);
+                    let load = self.load((phase, rate), kind, route.path(), self.options.duration);
                     let m = self.measure(kind, &load)?;
                     let s = m.sample;
                     println!(

@@ -1,5 +1,5 @@
 //! The load generator: oha, presenting the client certificate over
-//! keep-alive HTTP/1.1 connections, in its own process group.
+//! keep-alive HTTP/1.1 (or HTTP/2) connections, in its own process group.
 
 use crate::cpu;
 use crate::support::process::Group;
@@ -32,6 +32,8 @@ pub struct Load {
     pub rate: Option<u32>,
     /// The `authorization` header every request carries, if any.
     pub authorization: Option<String>,
+    /// HTTP/2 with this many concurrent streams per connection; `None` is HTTP/1.1.
+    pub http2_streams: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -78,6 +80,9 @@ impl Oha {
             command
                 .args(["-q", &rate.to_string()])
                 .arg("--latency-correction");
+        }
+        if let Some(streams) = load.http2_streams {
+            command.arg("--http2").args(["-p", &streams.to_string()]);
         }
         if let Some(value) = &load.authorization {
             command.args(["-H", &format!("authorization: {value}")]);

@@ -101,6 +101,10 @@ impl Route {
 enum Phase {
     Saturated,
     FixedRate,
+    /// As fast as possible over `--many-connections` connections.
+    ManyConnections,
+    /// As fast as possible over HTTP/2, `--http2-streams` per connection.
+    Http2,
 }
 
 type Samples = BTreeMap<(Phase, Route), Vec<(Kind, Sample)>>;
@@ -119,6 +123,12 @@ fn run(options: &Options) -> Result<(), String> {
         bench.rounds(Phase::Saturated, None, &mut samples)?;
         let rate = options.rate.unwrap_or_else(|| auto_rate(&samples));
         bench.rounds(Phase::FixedRate, Some(rate), &mut samples)?;
+        if options.many_connections > 0 {
+            bench.rounds(Phase::ManyConnections, None, &mut samples)?;
+        }
+        if options.http2_streams > 0 {
+            bench.rounds(Phase::Http2, None, &mut samples)?;
+        }
         bench.markdown(rate, &upstreams, &samples)
     };
     println!("\n{markdown}");

@@ -8,6 +8,10 @@ pub const USAGE: &str = "usage: macro-bench [options]
   --duration SECS     length of each measured run (default 6)
   --warmup SECS       unrecorded run per configuration and route first (default 3)
   --connections N     keep-alive connections from the load generator (default 16)
+  --many-connections N
+                      connections of the many-connections runs (default 2048; 0 skips them)
+  --http2-streams N   concurrent streams per connection of the HTTP/2 runs, over
+                      --connections connections (default 4; 0 skips them)
   --rate N            requests/s of the fixed-rate runs (default 1000, or a
                       quarter of the slowest saturated throughput if lower)
   --cpus E,L          CPU for Envoy, CPU for the load generator and backends (default 0,1)
@@ -23,6 +27,10 @@ pub struct Options {
     pub duration: Duration,
     pub warmup: Duration,
     pub connections: u32,
+    /// Connections of the many-connections runs; 0 skips them.
+    pub many_connections: u32,
+    /// Streams per connection of the HTTP/2 runs; 0 skips them.
+    pub http2_streams: u32,
     pub rate: Option<u32>,
     pub envoy_cpu: usize,
     pub load_cpu: usize,
@@ -41,6 +49,8 @@ impl Options {
             duration: Duration::from_secs(6),
             warmup: Duration::from_secs(3),
             connections: 16,
+            many_connections: 2048,
+            http2_streams: 4,
             rate: None,
             envoy_cpu: 0,
             load_cpu: 1,
@@ -57,6 +67,8 @@ impl Options {
                 "--duration" => o.duration = seconds(&flag, &value()?)?,
                 "--warmup" => o.warmup = seconds(&flag, &value()?)?,
                 "--connections" => o.connections = number(&flag, &value()?)?,
+                "--many-connections" => o.many_connections = number(&flag, &value()?)?,
+                "--http2-streams" => o.http2_streams = number(&flag, &value()?)?,
                 "--rate" => o.rate = Some(number(&flag, &value()?)?),
                 "--cpus" => {
                     let text = value()?;
@@ -98,4 +110,42 @@ fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, String> {
 fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
     let secs: f64 = number(flag, text)?;
     Duration::try_from_secs_f64(secs).map_err(|_| format!("{flag}: not a duration: {text:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Options;
+
+    fn parse(args: &[&str]) -> Result<Options, String> {
+        Options::parse(args.iter().map(|a| a.to_string()))
+    }
+
+    #[test]
+    fn the_many_connections_and_http2_runs_are_on_by_default_and_can_be_skipped() {
+        let default = parse(&[]).unwrap();
+        assert_eq!((default.many_connections, default.http2_streams), (2048, 4));
+        let skipped = parse(&["--many-connections", "0", "--http2-streams", "0"]).unwrap();
+        assert_eq!((skipped.many_connections, skipped.http2_streams), (0, 0));
+        let short = parse(&[
+            "--rounds",
+            "1",
+            "--duration",
+            "1",
+            "--warmup",
+            "0",
+            "--only",
+            "B,E",
+            "--many-connections",
+            "64",
+            "--http2-streams",
+            "2",
+        ])
+        .unwrap();
+        assert_eq!(
+            (short.rounds, short.many_connections, short.http2_streams),
+            (1, 64, 2)
+        );
+        assert_eq!(short.only, ["B", "E"]);
+        assert!(parse(&["--many-connections", "lots"]).is_err());
+    }
 }

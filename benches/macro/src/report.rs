@@ -157,6 +157,29 @@ pub fn cpu_targets(route: &str, rows: &[Row]) -> Vec<Verdict> {
 
 /// Proxied throughput: the plugin's ratio to the ceiling within 0.03 of the
 /// no-op wasm filter's.
+/// The plugin's added CPU per request with many connections within 15 %
+/// of its added CPU with few: the connection memo keeps them all warm.
+pub fn scale_target(
+    route: &str,
+    (few, few_rows): (u32, &[Row]),
+    (many, many_rows): (u32, &[Row]),
+) -> Option<Verdict> {
+    let added = |rows: &[Row]| {
+        get(rows, Kind::Plugin).map(|s| s.cpu_us_per_req - ceiling(rows).cpu_us_per_req)
+    };
+    let (at_few, at_many) = (added(few_rows)?, added(many_rows)?);
+    Some(Verdict {
+        target: format!(
+            "{route}: plugin's added Envoy CPU/request at {many} connections within 15 % of {few}'s"
+        ),
+        measured: format!(
+            "{at_many:.1} µs vs {at_few:.1} µs ({:+.0} %)",
+            (at_many / at_few - 1.0) * 100.0
+        ),
+        met: at_many <= 1.15 * at_few,
+    })
+}
+
 pub fn throughput_target(rows: &[Row]) -> Option<Verdict> {
     let a = ceiling(rows).rps;
     let plugin = get(rows, Kind::Plugin)?.rps / a;

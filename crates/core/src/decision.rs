@@ -5,6 +5,7 @@ use crate::binding::{BindingResult, BoundToken};
 use crate::config::{Mode, TlsVersion};
 use crate::reason::Reason;
 use crate::trust::VerifiedClient;
+use std::rc::Rc;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -24,7 +25,8 @@ pub struct Decision {
     pub rule: Option<String>,
     pub tls_version: Option<TlsVersion>,
     /// The verified client, when one presented a certificate that passed.
-    pub client: Option<VerifiedClient>,
+    /// Shared with the verdict it came from (a warm request copies no client).
+    pub client: Option<Rc<VerifiedClient>>,
     /// Why a presented certificate was not accepted where mTLS was optional.
     pub ignored_certificate: Option<Reason>,
     /// What exactly the client's chain broke, when the deny reason is the

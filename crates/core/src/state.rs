@@ -11,7 +11,8 @@
 //! a denial with the window in which it cannot change), and the rendering of
 //! its last forwarded decision. Later requests on a keep-alive connection
 //! then read `connection.id` and the headers, not the handshake or the
-//! certificate. Up to `verdict_cache_size` connections, least recently used
+//! certificate. Up to [`connection_memo_capacity`] connections (four per
+//! verdict the cache holds: 4,096 at the default size), least recently used
 //! first out; a closed connection's entry simply ages out. A connection
 //! pushed out only costs its next request the reads (its client is still
 //! known by content).
@@ -51,7 +52,8 @@ pub struct CacheStats {
 /// The verdict on a connection's client certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum ConnectionVerdict {
-    Verified(CachedVerdict),
+    /// Shared with the index by content (one per client, not per connection).
+    Verified(Rc<CachedVerdict>),
     Denied(CachedDenial),
 }
 
@@ -59,12 +61,30 @@ pub(crate) enum ConnectionVerdict {
 pub(crate) struct Connection {
     pub handshake: Handshake,
     pub verdict: Option<ConnectionVerdict>,
-    /// The last forwarded decision on the connection, rendered.
-    kept: Option<(Decision, Rc<Rendered>)>,
+    /// The last forwarded decision on the connection, rendered (boxed: the
+    /// memo's table holds a pointer, not a decision, per connection).
+    kept: Option<Box<(Decision, Rc<Rendered>)>>,
 }
 
 /// OCSP answers kept per VM (one per certificate asked about).
 pub const OCSP_CACHE_ENTRIES: usize = 10_000;
+
+/// Connections remembered per verdict the cache can hold: a client keeps
+/// several keep-alive connections open (HTTP/1.1 pools, one per worker
+/// thread of a client), and each needs its own entry to stay on the warm path.
+pub const CONNECTIONS_PER_VERDICT: usize = 4;
+
+/// The most connections one state remembers, whatever the cache size.
+pub const MAX_REMEMBERED_CONNECTIONS: usize = 65_536;
+
+/// How many connections a state sized for `verdict_cache_size` verdicts
+/// remembers: [`CONNECTIONS_PER_VERDICT`] each, at most
+/// [`MAX_REMEMBERED_CONNECTIONS`]; 0 for 0.
+pub fn connection_memo_capacity(verdict_cache_size: usize) -> usize {
+    verdict_cache_size
+        .saturating_mul(CONNECTIONS_PER_VERDICT)
+        .min(MAX_REMEMBERED_CONNECTIONS)
+}
 
 #[derive(Clone, Debug)]
 pub struct State {
@@ -80,11 +100,11 @@ pub struct State {
 
 impl State {
     /// Room for `capacity` verdicts by content (and as many denials) and
-    /// `capacity` connections; 0 remembers nothing.
+    /// [`connection_memo_capacity`]`(capacity)` connections; 0 remembers nothing.
     pub fn new(capacity: usize) -> State {
         State {
             by_content: ByContent::new(capacity),
-            connections: Lru::new(capacity),
+            connections: Lru::new(connection_memo_capacity(capacity)),
             connection_hits: 0,
             connection_denial_hits: 0,
             revocation: Revocations::default(),
@@ -111,6 +131,11 @@ impl State {
     /// How many connections are remembered.
     pub fn remembered_connections(&self) -> usize {
         self.connections.len()
+    }
+
+    /// How many connections can be remembered.
+    pub fn connection_capacity(&self) -> usize {
+        self.connections.capacity()
     }
 
     /// The connection's entry, without counting or reordering.
@@ -167,7 +192,7 @@ impl State {
     /// The rendering kept for connection `id`, if it was made for an equal
     /// decision (rendering is a function of the decision, so it is the same).
     pub(crate) fn kept_rendering(&self, id: u64, decision: &Decision) -> Option<Rc<Rendered>> {
-        match &self.connections.peek(id)?.kept {
+        match self.connections.peek(id)?.kept.as_deref() {
             Some((made_for, rendered)) if made_for == decision => Some(Rc::clone(rendered)),
             _ => None,
         }
@@ -176,7 +201,7 @@ impl State {
     /// Keeps `rendered` for a remembered connection (else nothing).
     pub(crate) fn keep_rendering(&mut self, id: u64, decision: &Decision, rendered: &Rc<Rendered>) {
         if let Some(known) = self.connections.peek_mut(id) {
-            known.kept = Some((decision.clone(), Rc::clone(rendered)));
+            known.kept = Some(Box::new((decision.clone(), Rc::clone(rendered))));
         }
     }
 }

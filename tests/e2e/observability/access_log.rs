@@ -36,11 +36,9 @@ pub(crate) fn entries_after_stop(envoy: Envoy, path: &Path) -> (String, Vec<Valu
     (text, lines)
 }
 
-#[test]
-fn the_access_log_prints_the_decision() {
-    let logs = TempDir::new("access-log");
-    let log = logs.join("access.json");
-    let spec = EnvoySpec::new(&delegations_policy()).access_log(&log, decision_format());
+/// A stack for `spec` that allowed the client on DELEGATION and denied
+/// plaintext on OBJECT.
+fn allow_and_deny(spec: EnvoySpec) -> Stack {
     let s = Stack::start_spec(spec);
     let client = s.client().cert(&s.pki.client).chain(&[&s.pki.client_ca]);
     assert_allowed(&client.get(s.tls(), DELEGATION));
@@ -49,6 +47,15 @@ fn the_access_log_prints_the_decision() {
         "tls_required",
         OBJECT,
     );
+    s
+}
+
+#[test]
+fn the_access_log_prints_the_decision() {
+    let logs = TempDir::new("access-log");
+    let log = logs.join("access.json");
+    let spec = EnvoySpec::new(&delegations_policy()).access_log(&log, decision_format());
+    let s = allow_and_deny(spec);
     let client_sha256 = s.pki.client.sha256_hex();
     // The path's earliest notAfter: the client's (its CA lives longer).
     let epoch = openssl::asn1::Asn1Time::from_unix(0).unwrap();
@@ -141,5 +148,22 @@ fn wait_for_log(envoy: &Envoy, text: &str) {
             envoy.log_tail(30)
         );
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `access_log_filter_state: false`: the same decisions, none in the log.
+#[test]
+fn without_the_filter_state_the_log_has_no_decision_and_requests_are_decided_alike() {
+    let logs = TempDir::new("access-log-off");
+    let log = logs.join("access.json");
+    let mut policy = delegations_policy();
+    policy["access_log_filter_state"] = json!(false);
+    let spec = EnvoySpec::new(&policy).access_log(&log, decision_format());
+    let s = allow_and_deny(spec);
+    let Stack { envoy, .. } = s;
+    let (text, lines) = entries_after_stop(envoy, &log);
+    assert_eq!(lines.len(), 2, "{text}");
+    for line in &lines {
+        assert_eq!(line["onerecord"], Value::Null, "{text}");
     }
 }

@@ -18,6 +18,9 @@ pub(crate) struct Measured {
 pub(super) struct Completed {
     pub(super) all: u64,
     pub(super) ok: u64,
+    /// Connections accepted, and how many of them spoke HTTP/2.
+    pub(super) connections: u64,
+    pub(super) http2_connections: u64,
 }
 
 impl Completed {
@@ -32,6 +35,8 @@ impl Completed {
         Completed {
             all: get("downstream_rq_completed"),
             ok: get("downstream_rq_2xx"),
+            connections: get("downstream_cx_total"),
+            http2_connections: get("downstream_cx_http2_total"),
         }
     }
 }

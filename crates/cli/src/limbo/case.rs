@@ -193,7 +193,10 @@ impl Case {
                 None => reason.code().to_string(),
             }),
             None => Verdict::Accept {
-                dns_sans: decision.client.map(|c| c.dns_sans).unwrap_or_default(),
+                dns_sans: decision
+                    .client
+                    .map(|c| c.dns_sans.clone())
+                    .unwrap_or_default(),
             },
         })
     }

@@ -6,6 +6,7 @@
 //! allow-lists, `ca_certificates.rs` the CA bundle, `json.rs` the values
 //! themselves, `values.rs` defines what they become.
 
+mod access_log;
 mod ca_certificates;
 pub mod crls;
 mod json;
@@ -53,6 +54,8 @@ pub struct Config {
     pub revocation: crls::RevocationConfig,
     /// `ocsp`.
     pub ocsp: ocsp::OcspConfig,
+    /// `access_log_filter_state`: the decision written for access logs.
+    pub access_log_filter_state: bool,
     /// The verifier for `trust`, made from the CA certificates as they were
     /// read when checked: [`Config::trust_store`].
     trust_store: Prepared,
@@ -111,6 +114,7 @@ impl Default for Config {
             token_metadata: TokenMetadata::default(),
             revocation: crls::RevocationConfig::default(),
             ocsp: ocsp::OcspConfig::default(),
+            access_log_filter_state: true,
             trust_store,
         }
     }
@@ -184,6 +188,7 @@ impl Config {
             .chain(token_binding::GLOBAL_KEYS)
             .chain(crls::FIELDS)
             .chain(ocsp::FIELDS)
+            .chain(access_log::FIELDS)
             .copied()
             .collect();
         reject_unknown(object, &known, "")?;
@@ -306,6 +311,7 @@ impl Config {
         }
         config.revocation = crls::read(object, &config.trust.ca_certificates_der)?;
         config.ocsp = ocsp::read(object)?;
+        config.access_log_filter_state = access_log::read(object)?;
         config.check_trust_is_possible()?;
         config.trust_store = Prepared(TrustStore::with_certificates(
             &config.trust,

@@ -211,7 +211,7 @@ fn annotations_for_allow_without_client() {
 fn annotations_for_verified_client_in_audit() {
     let mut d = decision(Verdict::Deny(Reason::ClientNotAllowed), Mode::Audit);
     d.rule = Some("access-delegations".into());
-    d.client = Some(VerifiedClient {
+    d.client = Some(std::rc::Rc::new(VerifiedClient {
         leaf_sha256: Fingerprint([1; 32]),
         subject: "CN=client\r\nx-evil: 1,O=Example".into(),
         uri_sans: vec!["https://a.example/1".into(), "urn:x,y".into()],
@@ -222,7 +222,7 @@ fn annotations_for_verified_client_in_audit() {
         path_links: Vec::new(),
         ocsp_queries: Vec::new(),
         not_after: 1_000,
-    });
+    }));
     let a = annotations(&d, "x-1r-");
     let get = |n: &str| a.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
     assert_eq!(get("x-1r-mtls"), Some("verified"));

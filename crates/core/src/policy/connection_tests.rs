@@ -105,3 +105,67 @@ fn a_failed_connection_is_decided_without_its_certificate_on_any_route() {
     swapped.facts.sha256_digest = Some(k.leaf.sha256_hex());
     assert!(p.needs_certificate(&swapped, t0));
 }
+
+#[test]
+fn four_thousand_keep_alive_connections_stay_warm_at_the_default_size() {
+    let k = pki();
+    let second = issue(&CertSpec::client("client-2"), &k.inter);
+    let mut p = remembering(&k.root, "");
+    let capacity =
+        crate::state::connection_memo_capacity(crate::config::DEFAULT_VERDICT_CACHE_SIZE);
+    assert_eq!(capacity, 4096);
+    assert_eq!(p.state.connection_capacity(), capacity);
+    let clients = [
+        peer(&[&k.leaf, &k.inter, &k.root]),
+        peer(&[&second, &k.inter, &k.root]),
+    ];
+    let client_of = |id: u64| clients[(id % 2) as usize].clone();
+    let ids = 1..=capacity as u64;
+
+    // First round: each connection's first request, two clients verified
+    // once each, every other connection known by content.
+    for id in ids.clone() {
+        assert_eq!(
+            reason(&mut p, on_connection(id, client_of(id)), now()),
+            None
+        );
+    }
+    let (entries, hits, misses) = stats(&p);
+    assert_eq!((entries, misses), (2, 2));
+    assert_eq!(hits, capacity as u64 - 2);
+
+    // Second round: every request decided by its connection, without the
+    // certificate, no chain verified and the content index not asked.
+    p.take_chain_verification();
+    for id in ids.clone() {
+        let bare = without_certificate(on_connection(id, client_of(id)));
+        assert!(
+            !p.needs_certificate(&bare, now()),
+            "connection {id} fell off the warm path"
+        );
+        assert_eq!(reason(&mut p, bare, now()), None);
+    }
+    assert_eq!(p.take_chain_verification(), None);
+    assert_eq!(stats(&p), (entries, hits, misses), "no lookup by content");
+    assert_eq!(p.verdict_cache_stats().connection_hits, capacity as u64);
+
+    // One more connection pushes out the least recently used (the first of
+    // the second round), and only that one: the memo stays bounded.
+    let next = capacity as u64 + 1;
+    assert_eq!(
+        reason(&mut p, on_connection(next, client_of(next)), now()),
+        None
+    );
+    assert_eq!(p.state.remembered_connections(), capacity);
+    let first = without_certificate(on_connection(1, client_of(1)));
+    assert!(
+        p.needs_certificate(&first, now()),
+        "the oldest was pushed out"
+    );
+    let kept = without_certificate(on_connection(2, client_of(2)));
+    assert!(!p.needs_certificate(&kept, now()));
+    // Pushed out, it costs a lookup by content, not a verification.
+    assert_eq!(reason(&mut p, on_connection(1, client_of(1)), now()), None);
+    assert_eq!(p.take_chain_verification(), None);
+    assert_eq!(p.state.remembered_connections(), capacity);
+}

@@ -11,6 +11,7 @@ use crate::revocation::IssuerKey;
 use crate::state::{CacheKey, CachedDenial, CachedVerdict, Connection, ConnectionVerdict, State};
 use crate::trust::{PresentedChain, VerifiedClient};
 use crate::xfcc::{self, XfccError};
+use std::rc::Rc;
 
 /// A failed verification, and the denial to remember when it may be.
 #[derive(Debug)]
@@ -113,7 +114,7 @@ impl Policy {
         now_unix: u64,
         run: &mut Run<'_>,
         detail: &mut Option<&'static str>,
-    ) -> Result<VerifiedClient, Reason> {
+    ) -> Result<Rc<VerifiedClient>, Reason> {
         let Run {
             state,
             chain_verification: verification,
@@ -125,7 +126,7 @@ impl Policy {
                 Some(ConnectionVerdict::Verified(cached))
                     if self.still_holds(&cached, digest, now_unix) =>
                 {
-                    return Ok(cached.client);
+                    return Ok(cached.client.clone());
                 }
                 Some(ConnectionVerdict::Denied(denial))
                     if denial_holds(&denial, digest, now_unix) =>
@@ -140,7 +141,7 @@ impl Policy {
         if let Some(id) = connection_id {
             let remembered = match &outcome {
                 Ok(verdict) if verdict.validity.contains(now_unix) => {
-                    Some(ConnectionVerdict::Verified(verdict.clone()))
+                    Some(ConnectionVerdict::Verified(Rc::clone(verdict)))
                 }
                 Err(Failure {
                     denial: Some(denial),
@@ -150,10 +151,12 @@ impl Policy {
             };
             state.set_connection_verdict(id, remembered);
         }
-        outcome.map(|verdict| verdict.client).map_err(|failure| {
-            *detail = failure.denial.and_then(|d| d.detail);
-            failure.reason
-        })
+        outcome
+            .map(|verdict| verdict.client.clone())
+            .map_err(|failure| {
+                *detail = failure.denial.and_then(|d| d.detail);
+                failure.reason
+            })
     }
 
     /// Through the index by content: a remembered verification or denial of
@@ -166,7 +169,7 @@ impl Policy {
         now_unix: u64,
         state: &mut State,
         verification: &mut Option<ChainVerification>,
-    ) -> Result<CachedVerdict, Failure> {
+    ) -> Result<Rc<CachedVerdict>, Failure> {
         let key = state.by_content.key(peer, proxy);
         if let Some(key) = key {
             let reused = match state.by_content.get(key) {
@@ -183,6 +186,7 @@ impl Policy {
             }
         }
         let (outcome, issuers) = self.verify_chain(peer, now_unix);
+        let outcome = outcome.map(Rc::new);
         if !self.config.revocation.sources.is_empty() {
             state.revocation.learn(&issuers);
         }
@@ -202,10 +206,10 @@ impl Policy {
     /// valid paths exist, a hit reports the path found when it was stored.)
     fn reuse(
         &self,
-        cached: CachedVerdict,
+        cached: Rc<CachedVerdict>,
         peer: &PeerFacts,
         now_unix: u64,
-    ) -> Option<Result<CachedVerdict, Reason>> {
+    ) -> Option<Result<Rc<CachedVerdict>, Reason>> {
         // Equal bytes parse to the same leaf, so this is the full
         // verification's first check that can differ, with its outcome. XFCC
         // `Hash=` is inside the keyed bytes: it matched this leaf when stored.
@@ -297,7 +301,10 @@ impl Policy {
         let verification = self.config.trust_store().verify_counted(&chain, now_unix);
         *issuers = verification.path_issuers;
         match verification.result {
-            Ok((client, validity)) => Ok(CachedVerdict { client, validity }),
+            Ok((client, validity)) => Ok(CachedVerdict {
+                client: Rc::new(client),
+                validity,
+            }),
             Err(reason) => {
                 if let Some(detail) = verification.detail {
                     log::info!(
@@ -332,7 +339,7 @@ fn reuse_denial(
     denial: CachedDenial,
     peer: &PeerFacts,
     now_unix: u64,
-) -> Option<Result<CachedVerdict, Failure>> {
+) -> Option<Result<Rc<CachedVerdict>, Failure>> {
     if let Some(differs) = handshake_differs(peer.sha256_digest.as_deref(), &denial.leaf_sha256) {
         return Some(Err(differs.into()));
     }
@@ -376,12 +383,12 @@ fn digest_matches(reported: &str, actual: &Fingerprint) -> bool {
 fn remember(
     state: &mut State,
     key: CacheKey,
-    outcome: &Result<CachedVerdict, Failure>,
+    outcome: &Result<Rc<CachedVerdict>, Failure>,
     now_unix: u64,
 ) {
     match outcome {
         Ok(verdict) if verdict.validity.contains(now_unix) => {
-            state.by_content.insert(key, verdict.clone());
+            state.by_content.insert(key, Rc::clone(verdict));
         }
         Err(Failure {
             denial: Some(denial),

@@ -28,12 +28,13 @@ use crate::reason::Reason;
 use crate::trust::{PathValidity, VerifiedClient};
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
+use std::rc::Rc;
 
 /// What a successful verification established, as far as it holds for any
 /// later request presenting the same bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct CachedVerdict {
-    pub client: VerifiedClient,
+    pub client: Rc<VerifiedClient>,
     pub validity: PathValidity,
 }
 
@@ -64,7 +65,7 @@ pub(crate) struct CacheKey(u64);
 pub(crate) struct ByContent {
     capacity: usize,
     hasher: RandomState,
-    verified: Lru<CacheKey, CachedVerdict>,
+    verified: Lru<CacheKey, Rc<CachedVerdict>>,
     denied: Lru<CacheKey, CachedDenial>,
     /// Its share of the counters (the connection lookups are counted apart).
     stats: CacheStats,
@@ -111,7 +112,7 @@ impl ByContent {
     }
 
     /// The verdict stored under `key`, now the most recently used.
-    pub(crate) fn get(&mut self, key: CacheKey) -> Option<CachedVerdict> {
+    pub(crate) fn get(&mut self, key: CacheKey) -> Option<Rc<CachedVerdict>> {
         let found = self.verified.get(key).cloned();
         if found.is_some() {
             self.stats.hits = self.stats.hits.saturating_add(1);
@@ -131,7 +132,7 @@ impl ByContent {
     }
 
     /// Stores `verdict`, evicting the least recently used entry when full.
-    pub(crate) fn insert(&mut self, key: CacheKey, verdict: CachedVerdict) {
+    pub(crate) fn insert(&mut self, key: CacheKey, verdict: Rc<CachedVerdict>) {
         self.remove_denial(key);
         if self.verified.insert(key, verdict) {
             self.stats.evictions = self.stats.evictions.saturating_add(1);
@@ -167,9 +168,9 @@ impl ByContent {
 pub(crate) mod tests {
     use super::*;
 
-    pub(crate) fn verdict(n: u8) -> CachedVerdict {
-        CachedVerdict {
-            client: VerifiedClient {
+    pub(crate) fn verdict(n: u8) -> Rc<CachedVerdict> {
+        Rc::new(CachedVerdict {
+            client: Rc::new(VerifiedClient {
                 leaf_sha256: Fingerprint([n; 32]),
                 subject: format!("CN=client-{n}"),
                 uri_sans: Vec::new(),
@@ -180,12 +181,12 @@ pub(crate) mod tests {
                 path_links: Vec::new(),
                 ocsp_queries: Vec::new(),
                 not_after: 100,
-            },
+            }),
             validity: PathValidity {
                 not_before: 0,
                 not_after: 100,
             },
-        }
+        })
     }
 
     fn peer(cert: Option<&str>, xfcc: Option<&str>) -> PeerFacts {

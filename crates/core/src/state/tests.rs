@@ -43,14 +43,16 @@ fn a_connection_holds_a_verdict_or_a_denial_never_both() {
 }
 
 #[test]
-fn one_memo_of_connections_sized_like_the_cache() {
+fn one_memo_of_connections_four_per_verdict() {
     let mut state = State::new(2);
     assert!(state.remembers_connections());
-    for id in [1, 2, 3] {
+    assert_eq!(state.connection_capacity(), 8);
+    for id in 1..=9 {
         state.remember_handshake(id, &on("aa"));
     }
-    assert_eq!(state.remembered_connections(), 2);
+    assert_eq!(state.remembered_connections(), 8);
     assert!(state.connection(1).is_none(), "the oldest went first");
+    assert!(state.connection(2).is_some());
     // A verdict is set only on a remembered connection.
     state.set_connection_verdict(1, Some(ConnectionVerdict::Verified(verdict(1))));
     assert!(state.connection(1).is_none());
@@ -70,4 +72,21 @@ fn one_memo_of_connections_sized_like_the_cache() {
 
     let off = State::new(0);
     assert!(!off.remembers_connections());
+}
+
+#[test]
+fn the_memo_is_bounded_whatever_the_cache_size() {
+    assert_eq!(connection_memo_capacity(0), 0);
+    assert_eq!(
+        connection_memo_capacity(crate::config::DEFAULT_VERDICT_CACHE_SIZE),
+        4096
+    );
+    assert_eq!(
+        connection_memo_capacity(crate::config::MAX_VERDICT_CACHE_SIZE),
+        MAX_REMEMBERED_CONNECTIONS
+    );
+    assert_eq!(
+        connection_memo_capacity(usize::MAX),
+        MAX_REMEMBERED_CONNECTIONS
+    );
 }
