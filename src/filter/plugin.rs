@@ -216,12 +216,14 @@ impl Plugin {
         }
     }
 
-    /// Whether the root context must tick (CRL sources are configured).
+    /// Whether the root context must tick (CRL sources are configured, or
+    /// OCSP is on).
     pub fn needs_ticks(&self) -> bool {
         !self.fetcher.is_empty() || self.ocsp.is_on()
     }
 
-    /// The root context's tick: CRL sources fetched and shared.
+    /// The root context's tick: CRL sources fetched and shared, OCSP
+    /// refreshes sent.
     pub fn on_tick(&mut self, host: &mut dyn Host) {
         if let Ok(now) = host.now_unix() {
             self.fetcher.on_tick(host, &mut self.state.revocation, now);

@@ -27,7 +27,8 @@ struct PolicyRoot {
 }
 
 impl Context for PolicyRoot {
-    /// A CRL fetch answered (or failed: then it has no `:status`).
+    /// A CRL fetch or an OCSP refresh answered (or failed: then it has no
+    /// `:status`).
     fn on_http_call_response(
         &mut self,
         token_id: u32,
