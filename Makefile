@@ -74,7 +74,7 @@ e2e: build envoy
 # The suites that depend on which properties Envoy offers, on the older
 # pinned Envoy: selected by module (a test's name starts with its suite's).
 COMPAT_SUITES := mtls tls_enforcement observability demo adversarial reload \
-	forged_annotations path_forms bypass_review verification_cost two_tier remote_module \
+	forged_annotations dictionary_annotations path_forms bypass_review verification_cost two_tier remote_module \
 	token_binding name_constraints revocation ocsp monitoring
 e2e-compat: build $(call envoy_bin,$(ENVOY_COMPAT_VERSION))
 	ENVOY=$(ENVOY_COMPAT) cargo test --test e2e -- $(addsuffix ::,$(COMPAT_SUITES))

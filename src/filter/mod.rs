@@ -98,6 +98,8 @@ pub(crate) use crate::test_host as mock;
 #[cfg(test)]
 mod access_log_tests;
 #[cfg(test)]
+mod annotation_format_tests;
+#[cfg(test)]
 mod fast_path_tests;
 #[cfg(test)]
 mod front_proxy_tests;

@@ -10,6 +10,8 @@
 //! - `adversarial`, `forged_annotations`, `path_forms`, `bypass_review`,
 //!   `verification_cost`: hostile clients, forged headers, path spellings
 //!   and chains built to be expensive.
+//! - `dictionary_annotations`: `annotation_format: "dictionary"`, one
+//!   header the backend parses, and no forgery of it.
 //! - `two_tier`: behind a trusted gateway, an edge Envoy in front of the filter's.
 //! - `name_constraints`: name-constrained sub-CAs (URI host, subject tree).
 //! - `observability`, `reload`: counters, access log, configuration changes.
@@ -34,6 +36,7 @@ mod adversarial;
 mod bypass_review;
 mod demo;
 mod deployment;
+mod dictionary_annotations;
 mod forged_annotations;
 mod fuzz_regressions;
 mod harness;

@@ -4,7 +4,7 @@ use crate::Failure;
 use crate::args::CheckConfigArgs;
 use onerecord_tls_policy_core::binding::BindingSettings;
 use onerecord_tls_policy_core::config::{
-    AllowedClients, Config, Mode, MtlsRequirement, PathMatch, TokenBindingMode,
+    AllowedClients, AnnotationFormat, Config, Mode, MtlsRequirement, PathMatch, TokenBindingMode,
 };
 use onerecord_tls_policy_core::fingerprint::Fingerprint;
 use onerecord_tls_policy_core::trust::{TrustStore, X509Profile};
@@ -160,6 +160,15 @@ fn summary(config: &Config, store: &TrustStore) -> String {
         &trust.clock_skew_seconds.to_string(),
     ));
     lines.push(row("annotation_prefix", &config.annotation_prefix));
+    lines.push(row(
+        "annotation_format",
+        &match config.annotation_format {
+            AnnotationFormat::Headers => "headers (one header per fact)".to_string(),
+            AnnotationFormat::Dictionary => {
+                format!("dictionary (one header, {}facts)", config.annotation_prefix)
+            }
+        },
+    ));
     lines.push(row(
         "verdict_cache_size",
         &match config.verdict_cache_size {

@@ -45,6 +45,8 @@ pub struct ConfigSpec {
     pub clock_skew_seconds: Option<u32>,
     pub verdict_cache_size: Option<u8>,
     pub prefix: Option<String>,
+    /// `annotation_format: "dictionary"` instead of one header per fact.
+    pub dictionary: bool,
 }
 
 #[derive(Arbitrary, Debug, Clone, Copy, PartialEq)]

@@ -92,6 +92,9 @@ pub fn config_json(spec: &ConfigSpec, certs: &Certs<'_>) -> Value {
     if let Some(prefix) = &spec.prefix {
         config.insert("annotation_prefix".into(), json!(prefix));
     }
+    if spec.dictionary {
+        config.insert("annotation_format".into(), json!("dictionary"));
+    }
     Value::Object(config)
 }
 

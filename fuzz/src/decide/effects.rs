@@ -2,7 +2,7 @@
 //! the reply or the annotations, the counters and the access-log property.
 
 use crate::path_oracle::is_origin_form;
-use onerecord_tls_policy::config::NO_RULE;
+use onerecord_tls_policy::config::{AnnotationFormat, NO_RULE};
 use onerecord_tls_policy::effects::{
     DenyResponse, Resource, annotations, deny_response, header_safe,
 };
@@ -30,16 +30,26 @@ pub fn check_effects(
     forged: &[(String, String)],
 ) {
     let prefix = policy.config.annotation_prefix.as_str();
-    for (name, value) in annotations(decision, prefix) {
+    let format = policy.config.annotation_format;
+    for (name, value) in annotations(decision, prefix, format) {
         assert!(name.starts_with(prefix));
         assert!(printable(&value), "annotation {name}: {value:?}");
     }
     if let Some(client) = &decision.client {
-        let subject = (
-            format!("{prefix}client-subject"),
-            header_safe(&client.subject),
-        );
-        assert!(annotations(decision, prefix).contains(&subject));
+        let safe = header_safe(&client.subject);
+        let ours = annotations(decision, prefix, format);
+        match format {
+            AnnotationFormat::Headers => {
+                assert!(ours.contains(&(format!("{prefix}client-subject"), safe)));
+            }
+            // The subject as an sf-string: quotes and backslashes escaped.
+            AnnotationFormat::Dictionary => {
+                let quoted = safe.replace('\\', "\\\\").replace('"', "\\\"");
+                let (name, value) = ours.first().expect("one dictionary header");
+                assert_eq!(name, &format!("{prefix}facts"));
+                assert!(value.contains(&format!("client-subject=\"{quoted}\"")));
+            }
+        }
     }
     let reason = decision.deny_reason().unwrap_or(Reason::TlsRequired);
     check_deny_response(
@@ -146,7 +156,7 @@ pub fn check_effects(
             .filter(|(k, _)| k.to_ascii_lowercase().starts_with(prefix))
             .cloned()
             .collect();
-        let mut ours = annotations(&expected, prefix);
+        let mut ours = annotations(&expected, prefix, policy.config.annotation_format);
         under_prefix.sort();
         ours.sort();
         assert_eq!(

@@ -9,6 +9,7 @@
 //! the hostcalls. Built only with `--features hostcalls`.
 
 use macro_bench::splice;
+use onerecord_tls_policy::config::AnnotationFormat;
 use onerecord_tls_policy::effects;
 use onerecord_tls_policy::filter::header_map::{self, HeaderMap};
 use onerecord_tls_policy::filter::properties::{
@@ -268,7 +269,11 @@ fn main() {
         black_box(HeaderMap::parse(black_box(wire.clone())));
     });
     let annotating = time(&mut || {
-        black_box(effects::annotations(black_box(&decision), "x-onerecord-"));
+        black_box(effects::annotations(
+            black_box(&decision),
+            "x-onerecord-",
+            AnnotationFormat::Headers,
+        ));
     });
     let outcome = Outcome::of(false, &decision);
     let recording = time(&mut || {

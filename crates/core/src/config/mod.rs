@@ -7,6 +7,7 @@
 //! themselves, `values.rs` defines what they become.
 
 mod access_log;
+mod annotation_format;
 mod ca_certificates;
 pub mod crls;
 mod json;
@@ -18,6 +19,7 @@ mod trusted_proxies;
 mod values;
 
 use crate::trust::TrustStore;
+pub use annotation_format::AnnotationFormat;
 use json::{as_str, as_u64, fingerprints, present, reject_unknown};
 use serde_json::{Map, Value};
 use std::fmt;
@@ -40,6 +42,8 @@ pub struct Config {
     pub allowed_clients: Option<AllowedClients>,
     pub rules: Vec<Rule>,
     pub annotation_prefix: String,
+    /// `annotation_format`: one header per fact, or one dictionary header.
+    pub annotation_format: AnnotationFormat,
     /// Successful client verifications kept per VM; 0 disables the cache.
     pub verdict_cache_size: usize,
     /// Front proxies whose forwarded client facts are read; `None`: every
@@ -108,6 +112,7 @@ impl Default for Config {
             allowed_clients: None,
             rules: Vec::new(),
             annotation_prefix: DEFAULT_ANNOTATION_PREFIX.to_string(),
+            annotation_format: AnnotationFormat::Headers,
             verdict_cache_size: DEFAULT_VERDICT_CACHE_SIZE,
             trusted_proxies: None,
             token_binding: TokenBinding::default(),
@@ -189,6 +194,7 @@ impl Config {
             .chain(crls::FIELDS)
             .chain(ocsp::FIELDS)
             .chain(access_log::FIELDS)
+            .chain(annotation_format::FIELDS)
             .copied()
             .collect();
         reject_unknown(object, &known, "")?;
@@ -312,6 +318,7 @@ impl Config {
         config.revocation = crls::read(object, &config.trust.ca_certificates_der)?;
         config.ocsp = ocsp::read(object)?;
         config.access_log_filter_state = access_log::read(object)?;
+        config.annotation_format = annotation_format::read(object)?;
         config.check_trust_is_possible()?;
         config.trust_store = Prepared(TrustStore::with_certificates(
             &config.trust,

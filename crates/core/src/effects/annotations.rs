@@ -1,49 +1,113 @@
-//! The headers a forwarded request carries to the backend: the TLS version,
+//! The facts a forwarded request carries to the backend: the TLS version,
 //! the verified client, the token bound to it and the rule, under the
-//! annotation prefix.
+//! annotation prefix, as one header each or as one dictionary header.
 
+use super::dictionary;
+use crate::config::AnnotationFormat;
 use crate::decision::Decision;
 
-/// Headers for the backend. Values come from verified certificates, but
-/// they still pass through `header_safe` before they reach a header.
-pub fn annotations(decision: &Decision, prefix: &str) -> Vec<(String, String)> {
+/// The dictionary header's name after the prefix.
+pub const DICTIONARY_HEADER: &str = "facts";
+
+/// One fact for the backend, typed so each format can write it its way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fact {
+    /// A fixed word (`verified`, `TLSv1.3`).
+    Word(&'static str),
+    /// Text from a certificate, a token or the configuration, already
+    /// `header_safe`.
+    Text(String),
+    /// Several texts (URI SANs).
+    List(Vec<String>),
+    /// Audit mode's would-be deny: its reason code and detail.
+    AuditDeny {
+        reason: &'static str,
+        detail: Option<&'static str>,
+    },
+}
+
+/// The facts for `decision`, each under its name (the header name after the
+/// prefix, and the dictionary key).
+pub fn facts(decision: &Decision) -> Vec<(&'static str, Fact)> {
     let mut out = Vec::new();
-    let mut add = |name: &str, value: String| out.push((format!("{prefix}{name}"), value));
     if let Some(version) = decision.tls_version {
-        add("tls-version", version.as_str().to_string());
+        out.push(("tls-version", Fact::Word(version.as_str())));
     }
     match &decision.client {
         Some(client) => {
-            add("mtls", "verified".to_string());
-            add("client-sha256", client.leaf_sha256.to_hex());
-            add("client-subject", header_safe(&client.subject));
+            out.push(("mtls", Fact::Word("verified")));
+            out.push(("client-sha256", Fact::Text(client.leaf_sha256.to_hex())));
+            out.push(("client-subject", Fact::Text(header_safe(&client.subject))));
             if !client.uri_sans.is_empty() {
-                let uris: Vec<String> = client
-                    .uri_sans
-                    .iter()
-                    .map(|u| header_safe(u).replace(',', "%2C"))
-                    .collect();
-                add("client-uri-san", uris.join(","));
+                let uris = client.uri_sans.iter().map(|u| header_safe(u)).collect();
+                out.push(("client-uri-san", Fact::List(uris)));
             }
-            add("trust-anchor-sha256", client.anchor_sha256.to_hex());
+            out.push((
+                "trust-anchor-sha256",
+                Fact::Text(client.anchor_sha256.to_hex()),
+            ));
         }
-        None => add("mtls", "none".to_string()),
+        None => out.push(("mtls", Fact::Word("none"))),
     }
     if let Some(token) = &decision.token {
-        add("logistics-agent", header_safe(&token.logistics_agent_uri));
-        add("token-binding", "verified".to_string());
+        out.push((
+            "logistics-agent",
+            Fact::Text(header_safe(&token.logistics_agent_uri)),
+        ));
+        out.push(("token-binding", Fact::Word("verified")));
     }
     if let Some(rule) = &decision.rule {
-        add("rule", rule.clone());
+        out.push(("rule", Fact::Text(rule.clone())));
     }
     if let Some(reason) = decision.deny_reason() {
-        let value = match decision.detail {
-            Some(detail) => format!("audit-deny; reason={}; detail={detail}", reason.code()),
-            None => format!("audit-deny; reason={}", reason.code()),
-        };
-        add("policy", value);
+        out.push((
+            "policy",
+            Fact::AuditDeny {
+                reason: reason.code(),
+                detail: decision.detail,
+            },
+        ));
     }
     out
+}
+
+/// The headers for the backend, in `format`. Values come from verified
+/// certificates, but they still pass through `header_safe` before they
+/// reach a header.
+pub fn annotations(
+    decision: &Decision,
+    prefix: &str,
+    format: AnnotationFormat,
+) -> Vec<(String, String)> {
+    let facts = facts(decision);
+    match format {
+        AnnotationFormat::Headers => facts
+            .into_iter()
+            .map(|(name, fact)| (format!("{prefix}{name}"), header_value(fact)))
+            .collect(),
+        AnnotationFormat::Dictionary => vec![(
+            format!("{prefix}{DICTIONARY_HEADER}"),
+            dictionary::serialize(&facts),
+        )],
+    }
+}
+
+/// A fact as its own header's value.
+fn header_value(fact: Fact) -> String {
+    match fact {
+        Fact::Word(word) => word.to_string(),
+        Fact::Text(text) => text,
+        // A comma inside a URI would read as a separator.
+        Fact::List(items) => items
+            .iter()
+            .map(|item| item.replace(',', "%2C"))
+            .collect::<Vec<_>>()
+            .join(","),
+        Fact::AuditDeny { reason, detail } => match detail {
+            Some(detail) => format!("audit-deny; reason={reason}; detail={detail}"),
+            None => format!("audit-deny; reason={reason}"),
+        },
+    }
 }
 
 /// Percent-encodes everything outside printable ASCII (and `%` itself), so a

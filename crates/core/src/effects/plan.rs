@@ -5,6 +5,7 @@
 use super::reply::{DenyResponse, deny_response};
 use super::resource::Resource;
 use super::{Outcome, access_log, annotations};
+use crate::config::AnnotationFormat;
 use crate::decision::{ChainVerification, Decision};
 use crate::reason::Reason;
 use std::rc::Rc;
@@ -16,7 +17,9 @@ use std::rc::Rc;
 /// decision is equal.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rendered {
-    /// Every client-sent header a backend could read under this prefix goes.
+    /// Every client-sent header a backend could read under this prefix goes,
+    /// in either annotation format: a backend reading the other format's
+    /// names must not find a client's copy.
     pub strip_prefix: String,
     pub annotations: Vec<(String, String)>,
     pub access_log: String,
@@ -24,10 +27,10 @@ pub struct Rendered {
 
 impl Rendered {
     /// For a decision the filter forwards (allowed, or denied in audit mode).
-    pub fn forwarded(decision: &Decision, prefix: &str) -> Rendered {
+    pub fn forwarded(decision: &Decision, prefix: &str, format: AnnotationFormat) -> Rendered {
         Rendered {
             strip_prefix: prefix.to_string(),
-            annotations: annotations(decision, prefix),
+            annotations: annotations(decision, prefix, format),
             access_log: access_log::value(Outcome::of(false, decision), decision),
         }
     }

@@ -2,11 +2,9 @@ use super::resource::MAX_RESOURCE_LEN;
 use super::*;
 use crate::config::{Mode, TlsVersion};
 use crate::decision::{Decision, FactsSource, Verdict};
-use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
-use crate::trust::VerifiedClient;
 
-fn decision(verdict: Verdict, mode: Mode) -> Decision {
+pub(super) fn decision(verdict: Verdict, mode: Mode) -> Decision {
     Decision {
         verdict,
         mode,
@@ -193,57 +191,6 @@ fn an_invalid_path_or_authority_is_never_echoed() {
         );
         assert!(!text.contains("script") && !text.contains("secret") && !text.contains("zz"));
     }
-}
-
-#[test]
-fn annotations_for_allow_without_client() {
-    let a = annotations(&decision(Verdict::Allow, Mode::Enforce), "x-onerecord-");
-    assert_eq!(
-        a,
-        vec![
-            ("x-onerecord-tls-version".to_string(), "TLSv1.3".to_string()),
-            ("x-onerecord-mtls".to_string(), "none".to_string()),
-        ]
-    );
-}
-
-#[test]
-fn annotations_for_verified_client_in_audit() {
-    let mut d = decision(Verdict::Deny(Reason::ClientNotAllowed), Mode::Audit);
-    d.rule = Some("access-delegations".into());
-    d.client = Some(std::rc::Rc::new(VerifiedClient {
-        leaf_sha256: Fingerprint([1; 32]),
-        subject: "CN=client\r\nx-evil: 1,O=Example".into(),
-        uri_sans: vec!["https://a.example/1".into(), "urn:x,y".into()],
-        dns_sans: vec![],
-        organizations: vec!["Example".into()],
-        anchor_sha256: Fingerprint([2; 32]),
-        path_sha256: vec![Fingerprint([1; 32]), Fingerprint([2; 32])],
-        path_links: Vec::new(),
-        ocsp_queries: Vec::new(),
-        not_after: 1_000,
-    }));
-    let a = annotations(&d, "x-1r-");
-    let get = |n: &str| a.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
-    assert_eq!(get("x-1r-mtls"), Some("verified"));
-    assert_eq!(get("x-1r-client-sha256"), Some("01".repeat(32).as_str()));
-    assert_eq!(
-        get("x-1r-client-subject"),
-        Some("CN=client%0D%0Ax-evil: 1,O=Example")
-    );
-    assert_eq!(
-        get("x-1r-client-uri-san"),
-        Some("https://a.example/1,urn:x%2Cy")
-    );
-    assert_eq!(
-        get("x-1r-trust-anchor-sha256"),
-        Some("02".repeat(32).as_str())
-    );
-    assert_eq!(get("x-1r-rule"), Some("access-delegations"));
-    assert_eq!(
-        get("x-1r-policy"),
-        Some("audit-deny; reason=client_not_allowed")
-    );
 }
 
 #[test]

@@ -31,7 +31,7 @@ fn a_refusal_keeps_its_detail_when_remembered() {
             "{what}"
         );
         assert_eq!(d.detail, Some("extended_key_usage_missing"), "{what}");
-        let policy = annotations(&d, "x-onerecord-")
+        let policy = annotations(&d, "x-onerecord-", crate::config::AnnotationFormat::Headers)
             .into_iter()
             .find(|(name, _)| name == "x-onerecord-policy")
             .map(|(_, value)| value);

@@ -55,6 +55,7 @@ impl Policy {
         let rendered = Rc::new(Rendered::forwarded(
             decision,
             &self.config.annotation_prefix,
+            self.config.annotation_format,
         ));
         if let Some(id) = connection_id {
             state.keep_rendering(id, decision, &rendered);
