@@ -2,10 +2,11 @@
 //! per configuration, each checked before it is timed, then oha against
 //! them in alternating rounds.
 
+mod check;
 mod measured;
 mod summary;
 
-use crate::configs::{DIRECT, ECHO, Inputs, Kind, LADDER, LUA_HEADER, PROXIED};
+use crate::configs::{ECHO, Inputs, Kind, PROXIED};
 use crate::load::{Load, Oha};
 use crate::machine::{locate, wait_for_quiet};
 use crate::options::Options;
@@ -18,16 +19,13 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use support::bootstrap::{Files, TLS};
-use support::client::TlsClient;
 use support::envoy::{self, Envoy};
 use support::fixture::{PkiFiles, TestPki};
-use support::http::Request;
 use support::jwt::{self, TokenIssuer};
 use support::ocsp_responder::{OcspResponder, free_port};
-use support::onerecord::deny_reason;
-use support::pki::{CertSpec, Issued, issue, pem_bundle};
+use support::pki::{CertSpec, issue, pem_bundle};
 use support::tempdir::TempDir;
-use support::upstream::{Echo, Upstream};
+use support::upstream::Upstream;
 
 /// Files and processes shared by every run; dropping it stops them all.
 pub(crate) struct Bench {
@@ -148,7 +146,7 @@ impl Bench {
                     envoy::tail(&exited.log, 30)
                 )
             })?;
-            check(kind, &envoy, &pki, (&leaf, &issuing), (&token, &agent))?;
+            check::check(kind, &envoy, &pki, (&leaf, &issuing), (&token, &agent))?;
             println!(
                 "{} {}: Envoy pid {} on CPU {}, checked",
                 kind.key(),
@@ -365,90 +363,6 @@ impl Bench {
 }
 
 /// The bearer token F's requests carry; the others send none.
-fn authorization(kind: Kind, token: &str) -> Option<String> {
+pub(super) fn authorization(kind: Kind, token: &str) -> Option<String> {
     (kind == Kind::TokenBound).then(|| format!("Bearer {token}"))
-}
-
-/// Each Envoy must do what its configuration claims before it is timed.
-fn check(
-    kind: Kind,
-    envoy: &Envoy,
-    pki: &TestPki,
-    (leaf, issuing): (&Issued, &Issued),
-    (token, agent): (&str, &str),
-) -> Result<(), String> {
-    let addr = envoy.listener(TLS);
-    let fail = |what: String| Err(format!("{} {}: {what}", kind.key(), kind.label()));
-    let client = TlsClient::new(&pki.server_ca.cert)
-        .cert(leaf)
-        .chain(&[issuing]);
-    let request = |path: &str| match authorization(kind, token) {
-        Some(value) => Request::get(path).header("authorization", &value),
-        None => Request::get(path),
-    };
-    for path in [DIRECT, PROXIED] {
-        let status = client.send(addr, &request(path)).status;
-        if status != 200 {
-            return fail(format!(
-                "GET {path} with the client certificate got {status}"
-            ));
-        }
-    }
-    let echo = Echo::of(&client.send(addr, &request(ECHO)));
-    let digest = leaf.sha256_hex();
-    let annotated = || {
-        vec![
-            ("x-onerecord-mtls", "verified".to_string()),
-            ("x-onerecord-client-sha256", digest.clone()),
-            (
-                "x-onerecord-trust-anchor-sha256",
-                pki.client_ca.sha256_hex(),
-            ),
-        ]
-    };
-    let expected: Vec<(&str, String)> = match kind {
-        Kind::Plugin | Kind::OcspHard => annotated(),
-        Kind::TokenBound => {
-            let mut expected = annotated();
-            expected.push(("x-onerecord-token-binding", "verified".to_string()));
-            expected.push(("x-onerecord-logistics-agent", agent.to_string()));
-            expected
-        }
-        Kind::Lua => vec![(LUA_HEADER, format!("TLSv1.3 {digest}"))],
-        // The probe sets the plugin's annotations with placeholder values.
-        Kind::Probe(n) if LADDER[..n].iter().any(|(step, _)| *step == "annotate") => {
-            vec![("x-onerecord-mtls", "verified".to_string())]
-        }
-        _ => vec![],
-    };
-    for (name, value) in &expected {
-        if echo.get(name) != Some(value.as_str()) {
-            return fail(format!(
-                "backend got {name}: {:?}, expected {value:?}",
-                echo.get(name)
-            ));
-        }
-    }
-    let anonymous = TlsClient::new(&pki.server_ca.cert).get(addr, DIRECT).status;
-    let refuses = matches!(
-        kind,
-        Kind::Rbac | Kind::Plugin | Kind::TokenBound | Kind::OcspHard
-    );
-    if (anonymous == 403) != refuses {
-        return fail(format!(
-            "GET {DIRECT} without a client certificate got {anonymous}"
-        ));
-    }
-    if kind == Kind::TokenBound {
-        // The certificate without the token: refused by the plugin, not by jwt_authn.
-        let resp = client.get(addr, DIRECT);
-        if resp.status != 401 || deny_reason(&resp) != Some("token_required") {
-            return fail(format!(
-                "GET {DIRECT} without a token got {} ({:?})",
-                resp.status,
-                deny_reason(&resp)
-            ));
-        }
-    }
-    Ok(())
 }
