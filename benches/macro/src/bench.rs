@@ -9,12 +9,14 @@ mod summary;
 use crate::configs::{ECHO, Inputs, Kind, PROXIED};
 use crate::load::{Load, Oha};
 use crate::machine::{locate, wait_for_quiet};
+use crate::memory::Memory;
 use crate::options::Options;
 use crate::report::Sample;
 use crate::upstream::LeanUpstream;
 use crate::{Phase, Route, STOP, Samples, configs, cpu, load};
 use measured::{Completed, Measured};
 use onerecord_tls_policy_testkit as support;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -41,6 +43,8 @@ pub(crate) struct Bench {
     _dir: TempDir,
     /// 1-minute load averages seen before each round.
     loads: Vec<f64>,
+    /// Each Envoy's memory after each of its runs, by load and route.
+    memory: BTreeMap<(Phase, Route), Vec<(Kind, Memory)>>,
     load_at_start: f64,
     wasm: PathBuf,
     noop_wasm: PathBuf,
@@ -175,6 +179,7 @@ impl Bench {
             _ocsp: ocsp,
             _dir: dir,
             loads: Vec::new(),
+            memory: BTreeMap::new(),
             load_at_start,
             wasm,
             noop_wasm,
@@ -339,8 +344,11 @@ impl Bench {
                     let load = self.load((phase, rate), kind, route.path(), self.options.duration);
                     let m = self.measure(kind, &load)?;
                     let s = m.sample;
+                    // After the run, outside its timed window.
+                    let pid = self.envoy(kind).pid();
+                    let memory = Memory::read(pid).map_err(|e| format!("pid {pid}: {e}"))?;
                     println!(
-                        "  {:<7} {:<3} {:>6.0} req/s  p50 {:>6.0} µs  p99 {:>6.0} µs  Envoy {:>5.1} µs/req, busy {:>3.0} %{}",
+                        "  {:<7} {:<3} {:>6.0} req/s  p50 {:>6.0} µs  p99 {:>6.0} µs  Envoy {:>5.1} µs/req, busy {:>3.0} %, RSS {:.0} MiB{}",
                         route.name(),
                         kind.key(),
                         s.rps,
@@ -348,6 +356,7 @@ impl Bench {
                         s.p99_us,
                         s.cpu_us_per_req,
                         s.cpu_busy * 100.0,
+                        memory.rss_kib as f64 / 1024.0,
                         if m.client_errors > 0 {
                             format!("  ({} client-side errors)", m.client_errors)
                         } else {
@@ -355,6 +364,10 @@ impl Bench {
                         }
                     );
                     samples.entry((phase, route)).or_default().push((kind, s));
+                    self.memory
+                        .entry((phase, route))
+                        .or_default()
+                        .push((kind, memory));
                 }
             }
         }

@@ -23,6 +23,7 @@ mod configs;
 mod cpu;
 mod load;
 mod machine;
+mod memory;
 mod options;
 mod report;
 mod upstream;
