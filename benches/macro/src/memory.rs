@@ -57,44 +57,54 @@ fn cell(value: Option<f64>) -> String {
 }
 
 /// The Markdown table: RSS after the few-connection runs, the peak by
-/// then, RSS and peak after the many-connections runs, and that peak's
-/// difference to the ceiling's (A).
+/// then, RSS and peak after the many-connections runs, how much they
+/// raised the peak, and that peak's difference to the ceiling's (A).
 pub fn table(rows: &[MemoryRow], few: u32, many: u32) -> String {
     let peak_many = |kind: Kind| {
         rows.iter()
             .find(|r| r.kind == kind)
-            .and_then(|r| r.many)
-            .map(|m| mib(m.hwm_kib))
+            .and_then(MemoryRow::peak_many)
     };
     let ceiling = peak_many(Kind::NoFilter);
     let mut out = format!(
-        "| config | RSS MiB after {few} connections, direct | … proxied | peak MiB by then | RSS MiB after {many} connections | peak MiB by then | peak − A |\n\
-         | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+        "| config | RSS MiB after {few} connections, direct | … proxied | peak MiB by then | RSS MiB after {many} connections | peak MiB by then | peak grew by | peak − A |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
     );
+    let signed = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:+.1}"));
     for r in rows {
-        let peak_few = [r.few_direct, r.few_proxied]
-            .iter()
-            .flatten()
-            .map(|m| m.hwm_kib)
-            .max();
-        let peak = peak_many(r.kind);
+        let (before, peak) = (r.peak_few(), peak_many(r.kind));
         let _ = writeln!(
             out,
-            "| {} {} | {} | {} | {} | {} | {} | {} |",
+            "| {} {} | {} | {} | {} | {} | {} | {} | {} |",
             r.kind.key(),
             r.kind.label(),
             cell(r.few_direct.map(|m| mib(m.rss_kib))),
             cell(r.few_proxied.map(|m| mib(m.rss_kib))),
-            cell(peak_few.map(mib)),
+            cell(before),
             cell(r.many.map(|m| mib(m.rss_kib))),
             cell(peak),
-            match (peak, ceiling) {
-                (Some(p), Some(a)) => format!("{:+.1}", p - a),
-                _ => "–".to_string(),
-            },
+            signed(peak.zip(before).map(|(p, b)| p - b)),
+            signed(peak.zip(ceiling).map(|(p, a)| p - a)),
         );
     }
     out
+}
+
+impl MemoryRow {
+    /// The peak, MiB, after the few-connection runs.
+    pub fn peak_few(&self) -> Option<f64> {
+        [self.few_direct, self.few_proxied]
+            .iter()
+            .flatten()
+            .map(|m| m.hwm_kib)
+            .max()
+            .map(mib)
+    }
+
+    /// The peak, MiB, after the many-connections runs.
+    pub fn peak_many(&self) -> Option<f64> {
+        self.many.map(|m| mib(m.hwm_kib))
+    }
 }
 
 #[cfg(test)]
@@ -154,9 +164,9 @@ mod tests {
         assert!(lines[0].contains("after 16 connections") && lines[0].contains("after 2048"));
         assert_eq!(
             lines[2],
-            "| A no filter (ceiling) | 40.0 | 42.0 | 44.0 | 150.0 | 200.0 | +0.0 |"
+            "| A no filter (ceiling) | 40.0 | 42.0 | 44.0 | 150.0 | 200.0 | +156.0 | +0.0 |"
         );
-        assert!(lines[3].ends_with("| 60.0 | 62.0 | 63.0 | 170.0 | 212.0 | +12.0 |"));
-        assert!(lines[4].ends_with("| 58.0 | – | 60.0 | – | – | – |"));
+        assert!(lines[3].ends_with("| 60.0 | 62.0 | 63.0 | 170.0 | 212.0 | +149.0 | +12.0 |"));
+        assert!(lines[4].ends_with("| 58.0 | – | 60.0 | – | – | – | – |"));
     }
 }

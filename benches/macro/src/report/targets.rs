@@ -149,21 +149,23 @@ pub fn scale_target(
 }
 
 /// Envoy's peak memory with many connections, the plugin's (E) against the
-/// ceiling's (A): measured and reported, without a threshold.
+/// ceiling's (A), and how much the many-connections runs raised each:
+/// measured and reported, without a threshold.
 pub fn memory_row(many: u32, rows: &[MemoryRow]) -> Option<Verdict> {
-    let peak = |kind: Kind| {
-        rows.iter()
-            .find(|r| r.kind == kind)
-            .and_then(|r| r.many)
-            .map(|m| m.hwm_kib as f64 / 1024.0)
+    let of = |kind: Kind| rows.iter().find(|r| r.kind == kind);
+    let (plugin, a) = (of(Kind::Plugin)?, of(Kind::NoFilter)?);
+    let (plugin_peak, a_peak) = (plugin.peak_many()?, a.peak_many()?);
+    let grew = |r: &MemoryRow, peak: f64| {
+        r.peak_few()
+            .map_or("–".to_string(), |before| format!("{:+.1}", peak - before))
     };
-    let (plugin, a) = (peak(Kind::Plugin)?, peak(Kind::NoFilter)?);
     Some(Verdict {
         target: format!("{many} connections: Envoy's peak RSS, plugin (E) against A"),
         measured: format!(
-            "{plugin:.1} MiB vs {a:.1} MiB ({:+.1} MiB, {:+.0} %)",
-            plugin - a,
-            (plugin / a - 1.0) * 100.0
+            "{plugin_peak:.1} MiB vs {a_peak:.1} MiB ({:+.1} MiB); the {many}-connection runs raised E's by {} MiB, A's by {} MiB",
+            plugin_peak - a_peak,
+            grew(plugin, plugin_peak),
+            grew(a, a_peak),
         ),
         status: Status::Info,
     })
@@ -310,20 +312,27 @@ mod tests {
 
     #[test]
     fn memory_is_reported_for_the_plugin_against_the_ceiling() {
-        let row = |kind, hwm_mib: u64| MemoryRow {
-            kind,
-            few_direct: None,
-            few_proxied: None,
-            many: Some(Memory {
+        let mib = |hwm_mib: u64| {
+            Some(Memory {
                 rss_kib: 0,
                 hwm_kib: hwm_mib * 1024,
-            }),
+            })
         };
-        let v = memory_row(2048, &[row(Kind::NoFilter, 200), row(Kind::Plugin, 210)]).unwrap();
+        let row = |kind, few, many| MemoryRow {
+            kind,
+            few_direct: None,
+            few_proxied: mib(few),
+            many: mib(many),
+        };
+        let rows = [row(Kind::NoFilter, 70, 200), row(Kind::Plugin, 120, 254)];
+        let v = memory_row(2048, &rows).unwrap();
         assert_eq!(v.status, Status::Info);
-        assert_eq!(v.measured, "210.0 MiB vs 200.0 MiB (+10.0 MiB, +5 %)");
+        assert_eq!(
+            v.measured,
+            "254.0 MiB vs 200.0 MiB (+54.0 MiB); the 2048-connection runs raised E's by +134.0 MiB, A's by +130.0 MiB"
+        );
         assert!(v.line().ends_with("| measured, no target |"));
-        assert!(memory_row(2048, &[row(Kind::NoFilter, 200)]).is_none());
+        assert!(memory_row(2048, &rows[..1]).is_none());
     }
 
     #[test]
