@@ -198,8 +198,8 @@ soak-short: build envoy
 
 # ---- Macro benchmark: make bench ----------------------------------------------
 # Envoy with no filter, a no-op wasm filter, RBAC, Lua and this plugin (also
-# binding a jwt_authn-verified token), side by side under oha (benches/macro; method and results in docs/benchmarks.md,
-# which it updates). Several minutes; wants two CPUs and an otherwise idle
+# binding a jwt_authn-verified token, with OCSP, and in the lean profile), side by side under oha, and Envoy's memory (benches/macro; method and results in docs/benchmarks.md,
+# which it updates). About 40 minutes; wants two CPUs and an otherwise idle
 # machine (it waits up to 2 minutes for a load average below 1.5). Not in CI.
 # `make bench-profile` runs the plugin's hostcalls step by step instead.
 # BENCH_ARGS passes options, e.g. BENCH_ARGS="--rounds 3 --duration 4".

@@ -2,32 +2,32 @@
 //! per configuration, each checked before it is timed, then oha against
 //! them in alternating rounds.
 
+mod check;
 mod measured;
 mod summary;
 
-use crate::configs::{DIRECT, ECHO, Inputs, Kind, LADDER, LUA_HEADER, PROXIED};
+use crate::configs::{ECHO, Inputs, Kind, PROXIED};
 use crate::load::{Load, Oha};
 use crate::machine::{locate, wait_for_quiet};
+use crate::memory::Memory;
 use crate::options::Options;
 use crate::report::Sample;
 use crate::upstream::LeanUpstream;
 use crate::{Phase, Route, STOP, Samples, configs, cpu, load};
 use measured::{Completed, Measured};
 use onerecord_tls_policy_testkit as support;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use support::bootstrap::{Files, TLS};
-use support::client::TlsClient;
 use support::envoy::{self, Envoy};
 use support::fixture::{PkiFiles, TestPki};
-use support::http::Request;
 use support::jwt::{self, TokenIssuer};
 use support::ocsp_responder::{OcspResponder, free_port};
-use support::onerecord::deny_reason;
-use support::pki::{CertSpec, Issued, issue, pem_bundle};
+use support::pki::{CertSpec, issue, pem_bundle};
 use support::tempdir::TempDir;
-use support::upstream::{Echo, Upstream};
+use support::upstream::Upstream;
 
 /// Files and processes shared by every run; dropping it stops them all.
 pub(crate) struct Bench {
@@ -43,6 +43,8 @@ pub(crate) struct Bench {
     _dir: TempDir,
     /// 1-minute load averages seen before each round.
     loads: Vec<f64>,
+    /// Each Envoy's memory after each of its runs, by load and route.
+    memory: BTreeMap<(Phase, Route), Vec<(Kind, Memory)>>,
     load_at_start: f64,
     wasm: PathBuf,
     noop_wasm: PathBuf,
@@ -148,7 +150,7 @@ impl Bench {
                     envoy::tail(&exited.log, 30)
                 )
             })?;
-            check(kind, &envoy, &pki, (&leaf, &issuing), (&token, &agent))?;
+            check::check(kind, &envoy, &pki, (&leaf, &issuing), (&token, &agent))?;
             println!(
                 "{} {}: Envoy pid {} on CPU {}, checked",
                 kind.key(),
@@ -177,6 +179,7 @@ impl Bench {
             _ocsp: ocsp,
             _dir: dir,
             loads: Vec::new(),
+            memory: BTreeMap::new(),
             load_at_start,
             wasm,
             noop_wasm,
@@ -341,8 +344,11 @@ impl Bench {
                     let load = self.load((phase, rate), kind, route.path(), self.options.duration);
                     let m = self.measure(kind, &load)?;
                     let s = m.sample;
+                    // After the run, outside its timed window.
+                    let pid = self.envoy(kind).pid();
+                    let memory = Memory::read(pid).map_err(|e| format!("pid {pid}: {e}"))?;
                     println!(
-                        "  {:<7} {:<3} {:>6.0} req/s  p50 {:>6.0} µs  p99 {:>6.0} µs  Envoy {:>5.1} µs/req, busy {:>3.0} %{}",
+                        "  {:<7} {:<3} {:>6.0} req/s  p50 {:>6.0} µs  p99 {:>6.0} µs  Envoy {:>5.1} µs/req, busy {:>3.0} %, RSS {:.0} MiB{}",
                         route.name(),
                         kind.key(),
                         s.rps,
@@ -350,6 +356,7 @@ impl Bench {
                         s.p99_us,
                         s.cpu_us_per_req,
                         s.cpu_busy * 100.0,
+                        memory.rss_kib as f64 / 1024.0,
                         if m.client_errors > 0 {
                             format!("  ({} client-side errors)", m.client_errors)
                         } else {
@@ -357,6 +364,10 @@ impl Bench {
                         }
                     );
                     samples.entry((phase, route)).or_default().push((kind, s));
+                    self.memory
+                        .entry((phase, route))
+                        .or_default()
+                        .push((kind, memory));
                 }
             }
         }
@@ -365,90 +376,6 @@ impl Bench {
 }
 
 /// The bearer token F's requests carry; the others send none.
-fn authorization(kind: Kind, token: &str) -> Option<String> {
+pub(super) fn authorization(kind: Kind, token: &str) -> Option<String> {
     (kind == Kind::TokenBound).then(|| format!("Bearer {token}"))
-}
-
-/// Each Envoy must do what its configuration claims before it is timed.
-fn check(
-    kind: Kind,
-    envoy: &Envoy,
-    pki: &TestPki,
-    (leaf, issuing): (&Issued, &Issued),
-    (token, agent): (&str, &str),
-) -> Result<(), String> {
-    let addr = envoy.listener(TLS);
-    let fail = |what: String| Err(format!("{} {}: {what}", kind.key(), kind.label()));
-    let client = TlsClient::new(&pki.server_ca.cert)
-        .cert(leaf)
-        .chain(&[issuing]);
-    let request = |path: &str| match authorization(kind, token) {
-        Some(value) => Request::get(path).header("authorization", &value),
-        None => Request::get(path),
-    };
-    for path in [DIRECT, PROXIED] {
-        let status = client.send(addr, &request(path)).status;
-        if status != 200 {
-            return fail(format!(
-                "GET {path} with the client certificate got {status}"
-            ));
-        }
-    }
-    let echo = Echo::of(&client.send(addr, &request(ECHO)));
-    let digest = leaf.sha256_hex();
-    let annotated = || {
-        vec![
-            ("x-onerecord-mtls", "verified".to_string()),
-            ("x-onerecord-client-sha256", digest.clone()),
-            (
-                "x-onerecord-trust-anchor-sha256",
-                pki.client_ca.sha256_hex(),
-            ),
-        ]
-    };
-    let expected: Vec<(&str, String)> = match kind {
-        Kind::Plugin | Kind::OcspHard => annotated(),
-        Kind::TokenBound => {
-            let mut expected = annotated();
-            expected.push(("x-onerecord-token-binding", "verified".to_string()));
-            expected.push(("x-onerecord-logistics-agent", agent.to_string()));
-            expected
-        }
-        Kind::Lua => vec![(LUA_HEADER, format!("TLSv1.3 {digest}"))],
-        // The probe sets the plugin's annotations with placeholder values.
-        Kind::Probe(n) if LADDER[..n].iter().any(|(step, _)| *step == "annotate") => {
-            vec![("x-onerecord-mtls", "verified".to_string())]
-        }
-        _ => vec![],
-    };
-    for (name, value) in &expected {
-        if echo.get(name) != Some(value.as_str()) {
-            return fail(format!(
-                "backend got {name}: {:?}, expected {value:?}",
-                echo.get(name)
-            ));
-        }
-    }
-    let anonymous = TlsClient::new(&pki.server_ca.cert).get(addr, DIRECT).status;
-    let refuses = matches!(
-        kind,
-        Kind::Rbac | Kind::Plugin | Kind::TokenBound | Kind::OcspHard
-    );
-    if (anonymous == 403) != refuses {
-        return fail(format!(
-            "GET {DIRECT} without a client certificate got {anonymous}"
-        ));
-    }
-    if kind == Kind::TokenBound {
-        // The certificate without the token: refused by the plugin, not by jwt_authn.
-        let resp = client.get(addr, DIRECT);
-        if resp.status != 401 || deny_reason(&resp) != Some("token_required") {
-            return fail(format!(
-                "GET {DIRECT} without a token got {} ({:?})",
-                resp.status,
-                deny_reason(&resp)
-            ));
-        }
-    }
-    Ok(())
 }

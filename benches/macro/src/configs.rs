@@ -1,4 +1,4 @@
-//! The seven filter configurations and their Envoy bootstraps. Each starts
+//! The eight filter configurations and their Envoy bootstraps. Each starts
 //! from the end-to-end harness's bootstrap (same TLS context, XFCC settings
 //! and path normalisation as the tests), keeps only its TLS listener, and
 //! swaps in this configuration's HTTP filters and the benchmark routes.
@@ -18,6 +18,10 @@ pub const ECHO: &str = "/echo";
 /// Principals the RBAC configuration admits: the client's URI SAN prefix.
 pub const CLIENT_URI_PREFIX: &str = "https://1r.example.com/";
 
+/// The one header the lean profile (H) annotates with: an RFC 8941
+/// dictionary of the facts, under the default annotation prefix.
+pub const FACTS_HEADER: &str = "x-onerecord-facts";
+
 /// The header the Lua configuration adds.
 pub const LUA_HEADER: &str = "x-bench-tls";
 
@@ -32,6 +36,9 @@ pub enum Kind {
     TokenBound,
     /// The plugin with OCSP in hard mode, the client's good answer cached.
     OcspHard,
+    /// The plugin in the lean profile: no access-log property, the facts
+    /// as one dictionary header.
+    Lean,
     /// The hostcall probe running the first `n` steps of [`LADDER`].
     Probe(usize),
 }
@@ -54,7 +61,7 @@ pub const LADDER: [(&str, &str); 7] = [
 ];
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::NoFilter,
         Kind::NoopWasm,
         Kind::Rbac,
@@ -62,6 +69,7 @@ impl Kind {
         Kind::Plugin,
         Kind::TokenBound,
         Kind::OcspHard,
+        Kind::Lean,
     ];
 
     /// A, B, the probe after each step, and the plugin: `make bench-profile`.
@@ -81,6 +89,7 @@ impl Kind {
             Kind::Plugin => "E".into(),
             Kind::TokenBound => "F".into(),
             Kind::OcspHard => "G".into(),
+            Kind::Lean => "H".into(),
             Kind::Probe(n) => format!("P{n}"),
         }
     }
@@ -94,6 +103,7 @@ impl Kind {
             Kind::Plugin => "onerecord_tls_policy (mTLS required, pinned)".into(),
             Kind::TokenBound => "jwt_authn + onerecord_tls_policy, token bound".into(),
             Kind::OcspHard => "onerecord_tls_policy, OCSP hard (answer cached)".into(),
+            Kind::Lean => "onerecord_tls_policy, lean profile".into(),
             Kind::Probe(n) => format!("probe: + {}", LADDER[n - 1].1),
         }
     }
@@ -141,10 +151,20 @@ pub fn ocsp_config(inputs: &Inputs) -> Value {
     config
 }
 
+/// E's configuration in the lean profile (H): the same checks, without the
+/// access-log property, the facts in one `x-onerecord-facts` header.
+pub fn lean_config(inputs: &Inputs) -> Value {
+    let mut config = plugin_config(inputs);
+    config["access_log_filter_state"] = json!(false);
+    config["annotation_format"] = json!("dictionary");
+    config
+}
+
 pub fn bootstrap(kind: Kind, inputs: &Inputs) -> Value {
     let config = match kind {
         Kind::TokenBound => token_bound_config(inputs),
         Kind::OcspHard => ocsp_config(inputs),
+        Kind::Lean => lean_config(inputs),
         _ => plugin_config(inputs),
     };
     let spec = EnvoySpec::new(&config);
@@ -228,7 +248,9 @@ fn http_filters(kind: Kind, spec: &EnvoySpec, inputs: &Inputs) -> Vec<Value> {
                 "default_source_code": { "inline_string": lua_source() }
             }
         })],
-        Kind::Plugin | Kind::OcspHard => vec![bootstrap::wasm_filter(spec, &inputs.files.wasm)],
+        Kind::Plugin | Kind::OcspHard | Kind::Lean => {
+            vec![bootstrap::wasm_filter(spec, &inputs.files.wasm)]
+        }
         // A request without a token passes `jwt_authn`; the plugin refuses it.
         Kind::TokenBound => vec![
             jwt::jwt_authn_filter(inputs.token_issuer, "allow_missing"),

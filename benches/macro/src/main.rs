@@ -1,9 +1,9 @@
-//! `make bench`: Envoy with seven HTTP filter configurations side by side
+//! `make bench`: Envoy with eight HTTP filter configurations side by side
 //! (docs/benchmarks.md explains the method and the targets).
 //!
 //! Envoy (`--concurrency 1`) runs pinned to one CPU; oha, the backends and
 //! this program share another. All Envoys start once and the configurations
-//! then run in alternation (A B C D E F, A B C D E F, ...) so that drifting
+//! then run in alternation (A B … H, A B … H, ...) so that drifting
 //! background load hits them alike; the report gives per-round medians. Each
 //! run is measured by oha (req/s, latency) and by Envoy's own CPU time per
 //! request from `/proc/<pid>/stat`, which stays meaningful when the load
@@ -13,7 +13,7 @@
 //! step between the no-op filter and the plugin, to attribute the plugin's cost.
 //!
 //! `bench` starts the processes and runs the rounds (`bench::summary` writes
-//! the report), `configs` holds the seven Envoy configurations, `load` drives
+//! the report), `configs` holds the eight Envoy configurations, `load` drives
 //! oha, and `machine` waits for a quiet machine and describes it.
 
 use onerecord_tls_policy_testkit as support;
@@ -23,6 +23,7 @@ mod configs;
 mod cpu;
 mod load;
 mod machine;
+mod memory;
 mod options;
 mod report;
 mod upstream;

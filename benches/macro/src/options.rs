@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub const USAGE: &str = "usage: macro-bench [options]
-  --rounds N          rounds of A..F per route and load (default 5)
+  --rounds N          rounds of A..H per route and load (default 5)
   --duration SECS     length of each measured run (default 6)
   --warmup SECS       unrecorded run per configuration and route first (default 3)
   --connections N     keep-alive connections from the load generator (default 16)

@@ -4,6 +4,9 @@
 use crate::configs::Kind;
 use std::fmt::Write as _;
 
+mod targets;
+pub use targets::*;
+
 /// One load-generator run against one configuration.
 #[derive(Clone, Copy, Debug)]
 pub struct Sample {
@@ -113,96 +116,7 @@ pub fn table(rows: &[Row]) -> String {
     out
 }
 
-/// A target and whether these numbers meet it.
-pub struct Verdict {
-    pub target: String,
-    pub measured: String,
-    pub met: bool,
-}
-
-impl Verdict {
-    pub fn line(&self) -> String {
-        format!(
-            "| {} | {} | {} |",
-            self.target,
-            self.measured,
-            if self.met { "met" } else { "**missed**" }
-        )
-    }
-}
-
-/// Added CPU per request: the plugin's against the no-op wasm filter's
-/// (≤ 1.5×) and, as a stretch, against Lua's.
-pub fn cpu_targets(route: &str, rows: &[Row]) -> Vec<Verdict> {
-    let a = ceiling(rows).cpu_us_per_req;
-    let added = |k| get(rows, k).map(|s| s.cpu_us_per_req - a);
-    let (Some(plugin), Some(noop), Some(lua)) =
-        (added(Kind::Plugin), added(Kind::NoopWasm), added(Kind::Lua))
-    else {
-        return Vec::new();
-    };
-    vec![
-        Verdict {
-            target: format!("{route}: plugin's added Envoy CPU/request ≤ 1.5 × no-op wasm's"),
-            measured: format!("{plugin:.1} µs vs {noop:.1} µs ({:.1} ×)", plugin / noop),
-            met: plugin <= 1.5 * noop,
-        },
-        Verdict {
-            target: format!("{route} (stretch): plugin's added Envoy CPU/request ≤ Lua's"),
-            measured: format!("{plugin:.1} µs vs {lua:.1} µs"),
-            met: plugin <= lua,
-        },
-    ]
-}
-
-/// Proxied throughput: the plugin's ratio to the ceiling within 0.03 of the
-/// no-op wasm filter's.
-/// The plugin's added CPU per request with many connections within 15 %
-/// of its added CPU with few: the connection memo keeps them all warm.
-pub fn scale_target(
-    route: &str,
-    (few, few_rows): (u32, &[Row]),
-    (many, many_rows): (u32, &[Row]),
-) -> Option<Verdict> {
-    let added = |rows: &[Row]| {
-        get(rows, Kind::Plugin).map(|s| s.cpu_us_per_req - ceiling(rows).cpu_us_per_req)
-    };
-    let (at_few, at_many) = (added(few_rows)?, added(many_rows)?);
-    Some(Verdict {
-        target: format!(
-            "{route}: plugin's added Envoy CPU/request at {many} connections within 15 % of {few}'s"
-        ),
-        measured: format!(
-            "{at_many:.1} µs vs {at_few:.1} µs ({:+.0} %)",
-            (at_many / at_few - 1.0) * 100.0
-        ),
-        met: at_many <= 1.15 * at_few,
-    })
-}
-
-pub fn throughput_target(rows: &[Row]) -> Option<Verdict> {
-    let a = ceiling(rows).rps;
-    let plugin = get(rows, Kind::Plugin)?.rps / a;
-    let noop = get(rows, Kind::NoopWasm)?.rps / a;
-    Some(Verdict {
-        target: "proxied: plugin's req/s ÷ A within 0.03 of the no-op wasm filter's".into(),
-        measured: format!("{plugin:.3} vs {noop:.3} (difference {:.3})", noop - plugin),
-        met: noop - plugin <= 0.03,
-    })
-}
-
-/// p99 added at the fixed rate: the plugin's p99 minus the ceiling's.
-pub fn latency_target(route: &str, rate: u32, rows: &[Row]) -> Option<Verdict> {
-    let a = ceiling(rows).p99_us;
-    let plugin = get(rows, Kind::Plugin)?.p99_us;
-    Some(Verdict {
-        target: format!("{route} at {rate} req/s: plugin's p99 added ≤ 50 µs"),
-        measured: format!("{:+.0} µs ({plugin:.0} vs {a:.0} µs)", plugin - a),
-        met: plugin - a <= 50.0,
-    })
-}
-
-/// What `kind` (F: the token bound, G: OCSP) adds to the plugin E on one
+/// What `kind` (F: the token bound, G: OCSP, H: the lean profile) adds to the plugin E on one
 /// route, one Markdown table row: CPU, throughput, p50, and whether the
 /// difference in CPU is within the rounds' spread of either; `None` when
 /// `--only` left either out.
@@ -222,14 +136,6 @@ pub fn against_plugin_row(route: &str, kind: Kind, rows: &[Row]) -> Option<Strin
         other.rps / plugin.rps,
         other.p50_us - plugin.p50_us,
     ))
-}
-
-pub fn size_target(bytes: u64) -> Verdict {
-    Verdict {
-        target: "`.wasm` ≤ 1 MiB".into(),
-        measured: format!("{bytes} bytes ({:.2} MiB)", bytes as f64 / 1_048_576.0),
-        met: bytes <= 1_048_576,
-    }
 }
 
 /// The probe ladder: Envoy CPU per request after each step, what the step

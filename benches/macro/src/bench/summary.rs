@@ -5,6 +5,7 @@ use super::Bench;
 use super::measured::Measured;
 use crate::configs::Kind;
 use crate::machine::{Machine, file_size};
+use crate::memory::{self, MemoryRow};
 use crate::report::{Row, Sample, Verdict};
 use crate::{Phase, Route, Samples, report};
 use onerecord_tls_policy_testkit as support;
@@ -106,6 +107,7 @@ impl Bench {
                 Kind::OcspHard,
                 "OCSP on the warm path, the good answer cached",
             ),
+            (Kind::Lean, "The lean profile on the warm path"),
         ] {
             let rows: Vec<String> = self
                 .routes
@@ -139,30 +141,29 @@ impl Bench {
                 m.sample.rps, m.sample.cpu_us_per_req, m.upstream_cpu_us_per_req
             ));
         }
+        md.push_str(&format!(
+            "\n### Envoy memory (VmRSS after each configuration's last run of each kind; peak: VmHWM)\n\n{}",
+            memory::table(&self.memory_rows(), o.connections, o.many_connections)
+        ));
         md.push_str("\n### Targets\n\n| target | measured | |\n| --- | --- | --- |\n");
         let mut verdicts: Vec<Verdict> = Vec::new();
         for &route in &self.routes {
-            verdicts.extend(report::cpu_targets(
-                route.name(),
-                &self.rows(samples, Phase::Saturated, route),
-            ));
+            let rows = self.rows(samples, Phase::Saturated, route);
+            verdicts.extend(report::plugin_cpu_target(route, &rows));
+            if route == Route::Proxied {
+                verdicts.extend(report::throughput_target(&rows));
+            }
         }
-        verdicts.extend(report::throughput_target(&self.rows(
-            samples,
-            Phase::Saturated,
-            Route::Proxied,
-        )));
         for &route in &self.routes {
-            verdicts.extend(report::latency_target(
-                route.name(),
-                rate,
-                &self.rows(samples, Phase::FixedRate, route),
+            verdicts.extend(report::lean_targets(
+                route,
+                &self.rows(samples, Phase::Saturated, route),
             ));
         }
         for &route in &self.routes {
             if samples.contains_key(&(Phase::ManyConnections, route)) {
                 verdicts.extend(report::scale_target(
-                    route.name(),
+                    route,
                     (o.connections, &self.rows(samples, Phase::Saturated, route)),
                     (
                         o.many_connections,
@@ -171,12 +172,46 @@ impl Bench {
                 ));
             }
         }
+        verdicts.extend(report::memory_row(o.many_connections, &self.memory_rows()));
         verdicts.push(report::size_target(file_size(&self.wasm)));
+        for &route in &self.routes {
+            verdicts.extend(report::latency_row(
+                route,
+                rate,
+                &self.rows(samples, Phase::FixedRate, route),
+            ));
+        }
         for v in &verdicts {
             md.push_str(&v.line());
             md.push('\n');
         }
         md
+    }
+
+    /// Each Envoy's memory after its last 16-connection run on each route
+    /// and after its last many-connections run.
+    fn memory_rows(&self) -> Vec<MemoryRow> {
+        let last = |phase: Phase, route: Route, kind: Kind| {
+            self.memory
+                .get(&(phase, route))
+                .and_then(|runs| runs.iter().rev().find(|(k, _)| *k == kind))
+                .map(|(_, m)| *m)
+        };
+        let last_many = |kind: Kind| {
+            // The later route's run, which is the later one in time.
+            [Route::Proxied, Route::Direct]
+                .into_iter()
+                .find_map(|route| last(Phase::ManyConnections, route, kind))
+        };
+        self.kinds
+            .iter()
+            .map(|&kind| MemoryRow {
+                kind,
+                few_direct: last(Phase::Saturated, Route::Direct, kind),
+                few_proxied: last(Phase::Saturated, Route::Proxied, kind),
+                many: last_many(kind),
+            })
+            .collect()
     }
 
     pub(crate) fn profile_markdown(&self, samples: &Samples) -> String {
