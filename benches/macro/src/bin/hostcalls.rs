@@ -16,7 +16,7 @@ use onerecord_tls_policy::filter::properties::{
     CONNECTION_ID, PEER_CERTIFICATE, PEER_DIGEST, TLS_VERSION, dotted,
 };
 use onerecord_tls_policy::filter::{
-    Action, Outcome, XFCC_HEADER, access_log, configure, gather_facts,
+    Action, Outcome, Plugin, XFCC_HEADER, access_log, configure, gather_facts,
 };
 use onerecord_tls_policy::test_host::{Hostcalls, MockHost, Tally, property_call};
 use onerecord_tls_policy::xfcc::envoy_format;
@@ -104,6 +104,49 @@ fn reads(tally: &BTreeMap<String, Tally>, call: &str) -> bool {
     tally.keys().any(|k| k.starts_with(call))
 }
 
+/// The hostcalls of a warm request under `plugin`'s configuration: the
+/// connection's first request reads the handshake facts and the certificate,
+/// verifies the chain in full, and fills the per-connection memo and the
+/// verdict cache; the second one is counted.
+fn warm_request_tally(
+    plugin: &mut Plugin,
+    host: &mut MockHost,
+    request_headers: &[(String, String)],
+) -> BTreeMap<String, Tally> {
+    clear_tally(host);
+    let (action, outcome) = plugin.on_request_headers(host);
+    assert_eq!(
+        (action, outcome.as_str()),
+        (Action::Continue, "allow"),
+        "the first request must be allowed"
+    );
+    assert!(
+        reads(&tally(host), &property_call(PEER_CERTIFICATE)),
+        "the first request on the connection must read the certificate"
+    );
+    // The measured one: the next request on the same keep-alive connection.
+    clear_tally(host);
+    host.headers = request_headers.to_vec();
+    let (action, outcome) = plugin.on_request_headers(host);
+    assert_eq!(
+        (action, outcome.as_str()),
+        (Action::Continue, "allow"),
+        "the warm request must be allowed"
+    );
+    let tally = tally(host);
+    for call in handshake_reads() {
+        assert!(
+            !reads(&tally, &call),
+            "the warm request must not call {call}"
+        );
+    }
+    assert!(
+        reads(&tally, &property_call(CONNECTION_ID)),
+        "the warm request must find its connection by id"
+    );
+    tally
+}
+
 /// Timing: requests per run, and runs (the median is reported).
 const ROUNDS: u32 = 20_000;
 const REPEATS: usize = 9;
@@ -116,12 +159,23 @@ fn main() {
     let root = self_signed(&CertSpec::ca("Test ONE Record Client CA"));
     let issuing = issue(&CertSpec::ca("Bench ONE Record Issuing CA"), &root);
     let leaf = issue(&CertSpec::client("forwarder-42"), &issuing);
-    let config = serde_json::json!({
-        "mtls": "required",
-        "trusted_ca_sha256": [root.sha256_hex()],
-        "ca_certificates_pem": root.pem(),
-    })
-    .to_string();
+    let config_with = |extra: serde_json::Value| {
+        let mut config = serde_json::json!({
+            "mtls": "required",
+            "trusted_ca_sha256": [root.sha256_hex()],
+            "ca_certificates_pem": root.pem(),
+        });
+        if let (Some(config), Some(extra)) = (config.as_object_mut(), extra.as_object()) {
+            config.extend(extra.clone());
+        }
+        config.to_string()
+    };
+    let config = config_with(serde_json::json!({}));
+    // The lean profile (docs/benchmarks.md), counted beside the default.
+    let lean = config_with(serde_json::json!({
+        "access_log_filter_state": false,
+        "annotation_format": "dictionary",
+    }));
 
     let peer = envoy_format::peer_facts(&[leaf.der(), issuing.der()]).expect("a leaf");
     let mut host = MockHost {
@@ -154,42 +208,15 @@ fn main() {
     .collect();
     host.headers.clone_from(&request_headers);
 
+    let lean_tally = {
+        let mut plugin =
+            configure(&mut host, Ok(lean.into_bytes())).expect("the lean configuration loads");
+        warm_request_tally(&mut plugin, &mut host, &request_headers)
+    };
+    host.headers.clone_from(&request_headers);
     let mut plugin =
         configure(&mut host, Ok(config.clone().into_bytes())).expect("configuration loads");
-    // The connection's first request reads the handshake facts and the
-    // certificate, verifies the chain in full, and fills the per-connection
-    // memo and the verdict cache.
-    clear_tally(&host);
-    let (action, outcome) = plugin.on_request_headers(&mut host);
-    assert_eq!(
-        (action, outcome.as_str()),
-        (Action::Continue, "allow"),
-        "the first request must be allowed"
-    );
-    assert!(
-        reads(&tally(&host), &property_call(PEER_CERTIFICATE)),
-        "the first request on the connection must read the certificate"
-    );
-    // The measured one: the next request on the same keep-alive connection.
-    clear_tally(&host);
-    host.headers = request_headers.clone();
-    let (action, outcome) = plugin.on_request_headers(&mut host);
-    assert_eq!(
-        (action, outcome.as_str()),
-        (Action::Continue, "allow"),
-        "the warm request must be allowed"
-    );
-    let tally = tally(&host);
-    for call in handshake_reads() {
-        assert!(
-            !reads(&tally, &call),
-            "the warm request must not call {call}"
-        );
-    }
-    assert!(
-        reads(&tally, &property_call(CONNECTION_ID)),
-        "the warm request must find its connection by id"
-    );
+    let tally = warm_request_tally(&mut plugin, &mut host, &request_headers);
     let mut md = String::from(
         "### Hostcalls of one warm request\n\n\
          Counted by `benches/macro/src/bin/hostcalls.rs`, which runs the plugin's own code natively \
@@ -213,6 +240,23 @@ fn main() {
         md,
         "| total | {} | {} | {} |",
         total.calls, total.to_wasm, total.to_host
+    );
+    let lean_total = lean_tally.values().fold(Tally::default(), |mut sum, t| {
+        sum.add(*t);
+        sum
+    });
+    let replaced = |t: &BTreeMap<String, Tally>| {
+        t.get("proxy_replace_header_map_value")
+            .map_or(0, |t| t.calls)
+    };
+    let _ = write!(
+        md,
+        "\nIn the [lean profile](#lean-profile) the same request makes {} hostcalls, {} bytes to the \
+         host: {} header write instead of {}, and no access-log property.\n",
+        lean_total.calls,
+        lean_total.to_host,
+        replaced(&lean_tally),
+        replaced(&tally)
     );
 
     // Native time of the warm path, hostcalls served from memory.
