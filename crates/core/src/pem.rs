@@ -6,9 +6,8 @@
 //! inside a request header (XFCC `Cert` and `Chain`) and is strict about
 //! layout, since any leniency there is room for a client to play in.
 
+use base64ct::{Base64, Encoding};
 use std::fmt;
-use x509_parser::error::PEMError;
-use x509_parser::pem::Pem;
 
 pub(crate) const PEM_BEGIN: &str = "-----BEGIN CERTIFICATE-----";
 pub(crate) const PEM_END: &str = "-----END CERTIFICATE-----";
@@ -24,28 +23,70 @@ pub struct Block {
     pub contents: Vec<u8>,
 }
 
-/// A block that cannot be decoded (bad base64, no end line); the message is
-/// the decoder's.
-#[derive(Debug)]
-pub struct Unreadable(PEMError);
+/// A block that cannot be decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unreadable {
+    /// A `-----BEGIN ` line that is not `-----BEGIN <label>-----`.
+    InvalidHeader,
+    /// No `-----END ` line after the block's start.
+    Incomplete,
+    /// A line inside the block that is not text.
+    NotText,
+    /// The block's lines are not padded base64.
+    Base64,
+}
 
 impl fmt::Display for Unreadable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        f.write_str(match self {
+            Unreadable::InvalidHeader => "invalid PEM header line",
+            Unreadable::Incomplete => "PEM block without an end line",
+            Unreadable::NotText => "PEM block with a line that is not text",
+            Unreadable::Base64 => "PEM block that is not valid base64",
+        })
     }
 }
 
 impl std::error::Error for Unreadable {}
 
-/// The blocks of `text` in order; text between blocks is ignored.
+/// The blocks of `text` in order; lines outside blocks are ignored, and so
+/// is what a block's `-----BEGIN` line holds after its label's first `-`.
+/// Inside a block each line's trailing whitespace is dropped and the rest is
+/// decoded as one strict, padded base64 text.
 pub fn blocks(text: &[u8]) -> impl Iterator<Item = Result<Block, Unreadable>> + '_ {
-    Pem::iter_from_buffer(text).map(|block| {
-        block
-            .map(|pem| Block {
-                label: pem.label,
-                contents: pem.contents,
-            })
-            .map_err(Unreadable)
+    let mut lines = text.split(|&b| b == b'\n');
+    std::iter::from_fn(move || {
+        let header = lines
+            .by_ref()
+            .find(|line| line.starts_with(b"-----BEGIN "))?;
+        Some(block(header, &mut lines))
+    })
+}
+
+/// The block whose `-----BEGIN` line is `header`, read from `lines`.
+fn block<'a>(
+    header: &[u8],
+    lines: &mut impl Iterator<Item = &'a [u8]>,
+) -> Result<Block, Unreadable> {
+    let header = std::str::from_utf8(header).map_err(|_| Unreadable::InvalidHeader)?;
+    let label = header
+        .strip_prefix("-----BEGIN ")
+        .and_then(|rest| rest.split_once("-----"))
+        .map(|(label, _)| label.split('-').next().unwrap_or(label))
+        .ok_or(Unreadable::InvalidHeader)?;
+    let mut base64 = String::new();
+    loop {
+        let line = lines.next().ok_or(Unreadable::Incomplete)?;
+        if line.starts_with(b"-----END ") {
+            break;
+        }
+        let line = std::str::from_utf8(line).map_err(|_| Unreadable::NotText)?;
+        base64.push_str(line.trim_end());
+    }
+    let contents = Base64::decode_vec(&base64).map_err(|_| Unreadable::Base64)?;
+    Ok(Block {
+        label: label.to_string(),
+        contents,
     })
 }
 
@@ -166,7 +207,52 @@ mod tests {
         assert_eq!(read[0].contents, [0x30, 0x00]);
         let unterminated = "-----BEGIN CERTIFICATE-----\nAAAA\n";
         let e = blocks(unterminated.as_bytes()).next().unwrap().unwrap_err();
-        assert!(!e.to_string().is_empty());
+        assert_eq!(e, Unreadable::Incomplete);
+    }
+
+    #[test]
+    fn block_lines_are_read_as_openssl_writes_them() {
+        // CRLF line ends, a label with a suffix after `-`, and a base64 text
+        // split over lines of any length.
+        let text = "-----BEGIN X509 CRL-----\r\nMAAw\r\nAA==\r\n-----END X509 CRL-----\r\n";
+        let read: Vec<Block> = blocks(text.as_bytes()).map(Result::unwrap).collect();
+        assert_eq!(read.len(), 1);
+        assert_eq!(read[0].label, "X509 CRL");
+        assert_eq!(read[0].contents, [0x30, 0x00, 0x30, 0x00]);
+        let suffixed = "-----BEGIN CERTIFICATE-x-----\nMAA=\n-----END CERTIFICATE-----\n";
+        assert_eq!(
+            blocks(suffixed.as_bytes()).next().unwrap().unwrap().label,
+            CERTIFICATE
+        );
+        // Bytes that are not UTF-8 outside a block are skipped, inside refused.
+        let mut outside = b"\xff\xfe note\n".to_vec();
+        outside
+            .extend_from_slice(b"-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n");
+        assert_eq!(
+            blocks(&outside).next().unwrap().unwrap().contents,
+            [0x30, 0x00]
+        );
+        let inside = b"-----BEGIN CERTIFICATE-----\nMA\xff=\n-----END CERTIFICATE-----\n";
+        assert_eq!(
+            blocks(inside).next().unwrap().unwrap_err(),
+            Unreadable::NotText
+        );
+    }
+
+    #[test]
+    fn undecodable_blocks_are_named() {
+        let read = |text: &str| blocks(text.as_bytes()).next().unwrap().unwrap_err();
+        // Missing padding, a non-canonical final character, a character
+        // outside the alphabet.
+        for body in ["MAA", "MAB=", "MA*="] {
+            let text = format!("-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n");
+            assert_eq!(read(&text), Unreadable::Base64, "{body}");
+        }
+        assert_eq!(
+            read("-----BEGIN CERTIFICATE\nMAA=\n"),
+            Unreadable::InvalidHeader
+        );
+        assert_eq!(blocks(b"no blocks here\n").count(), 0);
     }
 
     #[test]

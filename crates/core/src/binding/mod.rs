@@ -107,7 +107,8 @@ pub fn bind(
 /// RFC 8705 §3.1 `x5t#S256`: base64url (no padding) of the SHA-256 of
 /// the certificate's DER, which the leaf fingerprint already is.
 pub fn x5t_s256(leaf_sha256: &Fingerprint) -> String {
-    data_encoding::BASE64URL_NOPAD.encode(&leaf_sha256.0)
+    use base64ct::Encoding;
+    base64ct::Base64UrlUnpadded::encode_string(&leaf_sha256.0)
 }
 
 #[cfg(test)]

@@ -95,7 +95,7 @@ fn no_token_is_401_when_required_and_passes_when_optional() {
 
 #[test]
 fn a_thumbprint_of_another_certificate_is_a_mismatch() {
-    let other = data_encoding::BASE64URL_NOPAD.encode(&Fingerprint::of_der(b"other").0);
+    let other = onerecord_tls_policy_testkit::jwt::x5t_s256(b"other");
     let own = x5t_s256(&client().leaf_sha256);
     for cnf in [
         json!({ "x5t#S256": other }),

@@ -7,7 +7,6 @@ use super::*;
 use crate::binding::{TokenFacts, TokenPayload, x5t_s256};
 use crate::effects::{Effect, Resource};
 use crate::facts::Facts;
-use crate::fingerprint::Fingerprint;
 use onerecord_tls_policy_testkit::pinned::Pki;
 use serde_json::json;
 
@@ -29,7 +28,7 @@ fn with_token(mut facts: Facts, payload: serde_json::Value) -> Facts {
 /// A token for the pinned leaf: its agent, and RFC 8705's thumbprint
 /// computed here from the certificate's DER.
 fn bound_payload(k: &Pki) -> serde_json::Value {
-    let thumbprint = data_encoding::BASE64URL_NOPAD.encode(&Fingerprint::of_der(&k.leaf.der()).0);
+    let thumbprint = onerecord_tls_policy_testkit::jwt::x5t_s256(&k.leaf.der());
     json!({ "iss": "https://idp.example.com", "exp": 1, "logistics_agent_uri": AGENT, "cnf": { "x5t#S256": thumbprint } })
 }
 
@@ -159,7 +158,7 @@ fn the_token_is_checked_per_request_on_the_connections_remembered_verdict() {
         "the memo holds the certificate"
     );
     let mut stolen = bound_payload(&k);
-    stolen["cnf"]["x5t#S256"] = json!(data_encoding::BASE64URL_NOPAD.encode(&[7; 32]));
+    stolen["cnf"]["x5t#S256"] = json!(onerecord_tls_policy_testkit::jwt::b64url(&[7; 32]));
     assert_eq!(
         p.decide(&with_token(request(bare.clone(), now()), stolen))
             .deny_reason(),

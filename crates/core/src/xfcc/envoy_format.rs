@@ -52,7 +52,8 @@ fn names(der: &[u8]) -> (String, Vec<String>, Vec<String>) {
 /// PEM as OpenSSL's `PEM_write_bio_X509` writes it: 64-character base64
 /// lines, each ending in `\n`.
 pub fn pem(der: &[u8]) -> String {
-    let encoded = data_encoding::BASE64.encode(der);
+    use base64ct::Encoding;
+    let encoded = base64ct::Base64::encode_string(der);
     let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
     for line in encoded.as_bytes().chunks(64) {
         out.push_str(&String::from_utf8_lossy(line));
