@@ -46,6 +46,8 @@ pub(crate) struct Bench {
     /// Each Envoy's memory after each of its runs, by load and route.
     memory: BTreeMap<(Phase, Route), Vec<(Kind, Memory)>>,
     load_at_start: f64,
+    /// [`cpu::ticks`] when the timed rounds could start.
+    ticks_at_start: (u64, u64),
     wasm: PathBuf,
     noop_wasm: PathBuf,
     /// F's bearer token: the client's URI SAN as `logistics_agent_uri`,
@@ -80,6 +82,7 @@ impl Bench {
         }
         let wasm = envoy::wasm();
         let load_at_start = wait_for_quiet(options);
+        let ticks_at_start = cpu::ticks();
 
         // The harness's PKI plus an issuing CA: clients send leaf +
         // intermediate, and the plugin completes the path with the pinned root's PEM.
@@ -87,7 +90,11 @@ impl Bench {
         let issuing = issue(&CertSpec::ca("Bench ONE Record Issuing CA"), &pki.client_ca);
         // Its AIA names the OCSP responder G asks (the others ignore it).
         let ocsp_port = free_port();
+        // Valid a year, as client certificates are issued: the testkit's
+        // 30 days fall inside `expiry_warning_days`, and every request would
+        // also count an expiring client.
         let leaf_spec = CertSpec::client("forwarder-42")
+            .validity(-3600, 365 * 86_400)
             .extension("authorityInfoAccess", &OcspResponder::aia(ocsp_port));
         let leaf = issue(&leaf_spec, &issuing);
         // nextUpdate an hour on: no refresh falls inside a run.
@@ -181,6 +188,7 @@ impl Bench {
             loads: Vec::new(),
             memory: BTreeMap::new(),
             load_at_start,
+            ticks_at_start,
             wasm,
             noop_wasm,
             token,

@@ -4,6 +4,7 @@
 use super::authorization;
 use crate::configs::{DIRECT, ECHO, FACTS_HEADER, Kind, LADDER, LUA_HEADER, PROXIED};
 use onerecord_tls_policy_testkit as support;
+use sfv::{BareItem, Dictionary, ListEntry, Parser};
 use support::bootstrap::TLS;
 use support::client::TlsClient;
 use support::envoy::Envoy;
@@ -106,7 +107,22 @@ fn dictionary_annotation(echo: &Echo, digest: &str) -> Result<(), String> {
     let facts = echo
         .get(FACTS_HEADER)
         .ok_or_else(|| format!("backend got no {FACTS_HEADER}"))?;
-    if !has_member(facts, "mtls", "verified") || !facts.contains(&format!("\"{digest}\"")) {
+    let dictionary: Dictionary = Parser::new(facts)
+        .parse_dictionary()
+        .map_err(|e| format!("backend got {FACTS_HEADER}: {facts:?}, not a dictionary: {e}"))?;
+    let item = |key: &str| match dictionary.iter().find(|(k, _)| k.as_str() == key) {
+        Some((_, ListEntry::Item(item))) => Some(item.bare_item.clone()),
+        _ => None,
+    };
+    let verified = item("mtls")
+        .as_ref()
+        .and_then(BareItem::as_token)
+        .is_some_and(|t| t.as_str() == "verified");
+    let of_client = item("client-sha256")
+        .as_ref()
+        .and_then(BareItem::as_string)
+        .is_some_and(|s| s.as_str() == digest);
+    if !verified || !of_client {
         return Err(format!(
             "backend got {FACTS_HEADER}: {facts:?}, expected mtls=verified and the client's digest"
         ));
@@ -119,47 +135,4 @@ fn dictionary_annotation(echo: &Echo, digest: &str) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// Whether an RFC 8941 dictionary has the member `key=value` with a token
-/// value (parameters allowed); commas inside strings do not split members.
-fn has_member(dictionary: &str, key: &str, value: &str) -> bool {
-    let wanted = format!("{key}={value}");
-    let (mut members, mut start, mut in_string, mut escaped) = (Vec::new(), 0, false, false);
-    for (i, c) in dictionary.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' if in_string => escaped = true,
-            '"' => in_string = !in_string,
-            ',' if !in_string => {
-                members.push(&dictionary[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    members.push(&dictionary[start..]);
-    members.iter().any(|member| {
-        let member = member.trim();
-        member == wanted || member.starts_with(&format!("{wanted};"))
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::has_member;
-
-    #[test]
-    fn dictionary_members_are_found_outside_strings_only() {
-        let facts = r#"tls-version=TLSv1.3, mtls=verified, client-subject="CN=a, mtls=none""#;
-        assert!(has_member(facts, "mtls", "verified"));
-        assert!(has_member(facts, "tls-version", "TLSv1.3"));
-        assert!(!has_member(facts, "mtls", "none"));
-        assert!(!has_member(r#"x="a, mtls=verified""#, "mtls", "verified"));
-        assert!(!has_member(r#"x="a\", mtls=verified""#, "mtls", "verified"));
-        assert!(!has_member("mtls=verified-not", "mtls", "verified"));
-        assert!(!has_member("xmtls=verified", "mtls", "verified"));
-        assert!(has_member("mtls=verified;since=1", "mtls", "verified"));
-        assert!(!has_member("", "mtls", "verified"));
-    }
 }

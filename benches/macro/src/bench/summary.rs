@@ -7,7 +7,7 @@ use crate::configs::Kind;
 use crate::machine::{Machine, file_size};
 use crate::memory::{self, MemoryRow};
 use crate::report::{Row, Sample, Verdict};
-use crate::{Phase, Route, Samples, report};
+use crate::{Phase, Route, Samples, cpu, report};
 use onerecord_tls_policy_testkit as support;
 
 impl Bench {
@@ -45,7 +45,7 @@ impl Bench {
              - Machine: {} CPUs, {}; Linux {}\n\
              - Envoy {} (`--concurrency 1`, CPU {}); load generator {} (CPU {}, with both backends), {} keep-alive HTTP/1.1 connections, TLS 1.3, client certificate (leaf + intermediate, P-256){}\n\
              - {} rounds of {} s per configuration and route, after a {} s warm-up; medians over the rounds\n\
-             - 1-minute load average: {:.2} at the start, {:.2}–{:.2} over the rounds\n\
+             - 1-minute load average: {:.2} at the start, {:.2}–{:.2} over the rounds; CPU time stolen by the hypervisor: {:.1} %\n\
              - `.wasm` sizes: onerecord_tls_policy {} bytes, no-op filter {} bytes\n\n",
             if o.profile { "bench-profile" } else { "bench" },
             report::utc(support::unix_now()),
@@ -64,6 +64,7 @@ impl Bench {
             self.load_at_start,
             lo,
             hi,
+            cpu::stolen_percent(self.ticks_at_start, cpu::ticks()),
             file_size(&self.wasm),
             file_size(&self.noop_wasm),
         )
