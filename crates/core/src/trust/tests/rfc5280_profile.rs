@@ -164,3 +164,79 @@ fn a_host_form_common_name_must_repeat_a_san() {
         assert!(v.result.is_ok(), "{cn}: {:?}", v.result);
     }
 }
+
+/// A DER TLV: `tag`, the definite length, `content`.
+fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let len = content.len();
+    let mut out = vec![tag];
+    match len {
+        0..=0x7f => out.push(len as u8),
+        0x80..=0xff => out.extend([0x81, len as u8]),
+        _ => out.extend([0x82, (len >> 8) as u8, len as u8]),
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// `cert` with its TBS rewritten by `edit` and signed again by `issuer`
+/// with the outer signatureAlgorithm it had (ecdsa-with-SHA256).
+fn resigned(cert: &Issued, issuer: &Issued, edit: impl Fn(&mut Vec<u8>)) -> Issued {
+    let der = cert.der();
+    let signed = crate::trust::Signed::parse(&der).unwrap();
+    let mut tbs = signed.tbs.to_vec();
+    edit(&mut tbs);
+    let mut signer =
+        openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &issuer.key).unwrap();
+    let signature = signer.sign_oneshot_to_vec(&tbs).unwrap();
+    let mut body = tbs;
+    body.extend(der_tlv(0x30, signed.signature_algorithm));
+    body.extend(der_tlv(0x03, &[&[0u8][..], &signature].concat()));
+    Issued {
+        cert: openssl::x509::X509::from_der(&der_tlv(0x30, &body)).unwrap(),
+        key: cert.key.clone(),
+    }
+}
+
+/// RFC 5280 4.1.1.2: webpki refuses a certificate whose signed field names
+/// another algorithm than the one its signature is checked with, in both
+/// profiles; the anchor's own signature is not checked, by webpki or OpenSSL.
+#[test]
+fn a_signed_field_naming_another_algorithm_is_refused_below_the_anchor() {
+    const ECDSA_SHA256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+    let p = standard();
+    // The TBS signature field says ecdsa-with-SHA384; the outer field, which
+    // the signature is checked with, still says SHA-256.
+    let to_sha384 = |tbs: &mut Vec<u8>| {
+        let at = tbs
+            .windows(ECDSA_SHA256.len())
+            .position(|w| w == ECDSA_SHA256)
+            .unwrap();
+        tbs[at + ECDSA_SHA256.len() - 1] = 0x03;
+    };
+    let verify = |leaf: &Issued, inter: &Issued, profile: X509Profile| {
+        let mut settings = trusting(&[&p.root]);
+        settings.profile.x509 = profile;
+        TrustStore::new(&settings).verify_counted(&chain(leaf, &[inter]), now())
+    };
+    for profile in [X509Profile::Strict, X509Profile::Compatible] {
+        // Signed again unchanged, each passes: only the mismatch is wrong.
+        let (leaf, inter) = (
+            resigned(&p.leaf, &p.inter, |_| {}),
+            resigned(&p.inter, &p.root, |_| {}),
+        );
+        assert_ne!(leaf.der(), p.leaf.der());
+        let v = verify(&leaf, &inter, profile);
+        assert!(v.result.is_ok(), "{profile:?}: {:?}", v.result);
+        for (leaf, inter) in [
+            (resigned(&p.leaf, &p.inter, to_sha384), inter),
+            (leaf, resigned(&p.inter, &p.root, to_sha384)),
+        ] {
+            let v = verify(&leaf, &inter, profile);
+            assert!(v.result.is_err(), "{profile:?}: accepted");
+            assert_ne!(
+                v.result.as_ref().err(),
+                Some(&Reason::CertificateProfileViolation)
+            );
+        }
+    }
+}
