@@ -185,6 +185,54 @@ fn a_delegated_responder_needs_the_issuer_signature_and_ocsp_signing() {
 }
 
 #[test]
+fn a_delegated_responder_is_held_to_its_extensions() {
+    let p = pki();
+    let answer = |extensions: &[(&str, &str)]| {
+        let mut spec = CertSpec::client("OCSP Responder").eku(Some(vec!["OCSPSigning"]));
+        for (name, value) in extensions {
+            spec = spec.extension(name, value);
+        }
+        let responder = issue(&spec, &p.root);
+        let cert_der = responder.der();
+        let cert = crate::x509::parse(&cert_der).unwrap();
+        for (name, _) in extensions.iter().filter(|(name, _)| name.starts_with('1')) {
+            let ext = cert
+                .extensions()
+                .iter()
+                .find(|e| e.oid.to_id_string() == *name);
+            assert!(
+                ext.is_some_and(|e| e.critical),
+                "{name} is not in the certificate"
+            );
+        }
+        let der = OcspSpec::default().sign_with(&p.leaf, &p.root, &responder, &[&responder]);
+        check(&p, &der).map(|answer| answer.signer)
+    };
+    // Understood: id-pkix-ocsp-nocheck, even critical; a KeyUsage that
+    // allows signing.
+    assert_eq!(
+        answer(&[("1.3.6.1.5.5.7.48.1.5", "critical,DER:05:00")]),
+        Ok(Signer::Delegated)
+    );
+    assert_eq!(
+        answer(&[("keyUsage", "critical,digitalSignature")]),
+        Ok(Signer::Delegated)
+    );
+    // A critical extension nobody understands, a KeyUsage without
+    // digitalSignature: the certificate cannot sign for the issuer.
+    for refused in [
+        ("1.3.6.1.4.1.99999.1", "critical,DER:05:00"),
+        ("keyUsage", "critical,keyEncipherment"),
+    ] {
+        assert_eq!(
+            answer(&[refused]),
+            Err(OcspError::BadSignature),
+            "{refused:?}"
+        );
+    }
+}
+
+#[test]
 fn garbage_is_malformed_never_a_panic() {
     let p = pki();
     let good = OcspSpec::default().sign(&p.leaf, &p.root);

@@ -105,6 +105,7 @@ mod presented;
 mod profile;
 mod rfc5280;
 pub use rfc5280::Defect;
+pub(crate) use rfc5280::known_critical;
 mod signed;
 mod view;
 pub(crate) use signed::{PublicKey, Signed, no_unused_bits, split_tlv, take};

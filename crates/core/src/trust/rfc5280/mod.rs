@@ -177,7 +177,7 @@ impl Defects {
             {
                 add(Defect::AuthorityInfoAccessMalformed);
             }
-            if ext.critical && !KNOWN_CRITICAL.contains(&ext.oid) {
+            if ext.critical && !known_critical(&ext.oid) {
                 add(Defect::UnknownCriticalExtension);
             }
             match parsed {
@@ -282,8 +282,12 @@ impl Defects {
     }
 }
 
-/// Extensions whose meaning is known (webpki's list and the policy ones):
-/// any other marked critical makes the certificate unusable.
+/// Whether an extension's meaning is known (webpki's list and the policy
+/// ones): any other marked critical makes a certificate unusable.
+pub(crate) fn known_critical(oid: &x509_parser::oid_registry::Oid<'_>) -> bool {
+    KNOWN_CRITICAL.contains(oid)
+}
+
 const KNOWN_CRITICAL: &[x509_parser::oid_registry::Oid<'static>] = &[
     OID_X509_EXT_BASIC_CONSTRAINTS,
     OID_X509_EXT_KEY_USAGE,
