@@ -6,13 +6,7 @@ use super::super::HostError;
 use super::super::header_map::HeaderMap;
 use std::ptr::null_mut;
 
-const STATUS_OK: u32 = 0;
-const STATUS_NOT_FOUND: u32 = 1;
-pub const MAP_REQUEST_HEADERS: u32 = 0;
-pub const MAP_REQUEST_TRAILERS: u32 = 1;
-pub const BUFFER_PLUGIN_CONFIGURATION: u32 = 7;
-pub const LOG_TRACE: u32 = 0;
-const METRIC_COUNTER: u32 = 0;
+use super::abi_values::{BUFFER_PLUGIN_CONFIGURATION, METRIC_COUNTER, STATUS_NOT_FOUND, STATUS_OK};
 
 #[link(wasm_import_module = "env")]
 unsafe extern "C" {

@@ -7,12 +7,10 @@ use super::abi::{
     proxy_set_shared_data,
 };
 
-const STATUS_OK: u32 = 0;
-const STATUS_NOT_FOUND: u32 = 1;
-const STATUS_CAS_MISMATCH: u32 = 8;
-const MAP_HTTP_CALL_RESPONSE_HEADERS: u32 = 6;
-const BUFFER_HTTP_CALL_RESPONSE_BODY: u32 = 4;
-const METRIC_GAUGE: u32 = 1;
+use super::abi_values::{
+    BUFFER_HTTP_CALL_RESPONSE_BODY, MAP_HTTP_CALL_RESPONSE_HEADERS, METRIC_GAUGE,
+    STATUS_CAS_MISMATCH, STATUS_NOT_FOUND, STATUS_OK,
+};
 
 #[link(wasm_import_module = "env")]
 unsafe extern "C" {

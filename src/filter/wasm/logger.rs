@@ -2,7 +2,7 @@
 //! and that asks Envoy's level first, so a line Envoy would drop is never
 //! formatted (allowed requests log at debug; Envoy runs at info).
 
-use super::abi;
+use super::{abi, abi_values};
 
 struct ProxyLogger;
 
@@ -11,7 +11,7 @@ static LOGGER: ProxyLogger = ProxyLogger;
 /// proxy-wasm levels: trace 0, debug 1, info 2, warn 3, error 4.
 fn proxy_level(level: log::Level) -> u32 {
     match level {
-        log::Level::Trace => abi::LOG_TRACE,
+        log::Level::Trace => abi_values::LOG_TRACE,
         log::Level::Debug => 1,
         log::Level::Info => 2,
         log::Level::Warn => 3,

@@ -1,6 +1,7 @@
 //! The wasm entry: proxy-wasm root and HTTP contexts over the real host.
 
 mod abi;
+mod abi_values;
 mod calls;
 mod logger;
 
@@ -202,23 +203,23 @@ impl Host for WasmHost {
     }
 
     fn request_headers(&self) -> Result<HeaderMap, HostError> {
-        abi::header_map(abi::MAP_REQUEST_HEADERS)
+        abi::header_map(abi_values::MAP_REQUEST_HEADERS)
     }
 
     fn remove_request_header(&mut self, name: &[u8]) -> Result<(), HostError> {
-        abi::remove_header(abi::MAP_REQUEST_HEADERS, name)
+        abi::remove_header(abi_values::MAP_REQUEST_HEADERS, name)
     }
 
     fn request_trailers(&self) -> Result<HeaderMap, HostError> {
-        abi::header_map(abi::MAP_REQUEST_TRAILERS)
+        abi::header_map(abi_values::MAP_REQUEST_TRAILERS)
     }
 
     fn remove_request_trailer(&mut self, name: &[u8]) -> Result<(), HostError> {
-        abi::remove_header(abi::MAP_REQUEST_TRAILERS, name)
+        abi::remove_header(abi_values::MAP_REQUEST_TRAILERS, name)
     }
 
     fn set_request_header(&mut self, name: &str, value: &str) -> Result<(), HostError> {
-        abi::replace_header(abi::MAP_REQUEST_HEADERS, name, value)
+        abi::replace_header(abi_values::MAP_REQUEST_HEADERS, name, value)
     }
 
     fn send_response(
