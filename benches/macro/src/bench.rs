@@ -245,7 +245,7 @@ impl Bench {
         let not_ok = requests.saturating_sub(after.ok.saturating_sub(before.ok));
         if requests == 0 || not_ok > 0 {
             return Err(format!(
-                "{} {}: Envoy completed {requests} requests, {not_ok} of them not 2xx; log:\n{}",
+                "{} {}: Envoy completed {requests} requests, {not_ok} of them not 2xx\nEnvoy's log:\n{}",
                 kind.key(),
                 load.url,
                 envoy.log_tail(20)
