@@ -61,11 +61,8 @@ fn request(id: Option<u64>, peer: Option<PeerFacts>, now_unix: u64) -> Facts {
         request: RequestFacts {
             path: "/access-delegations/4f6c2a".into(),
             method: "GET".into(),
-            method_overrides: Vec::new(),
-            route_mtls: None,
             authority: "1r.example.com".into(),
-            forwarded_tls_version: Vec::new(),
-            token: Default::default(),
+            ..RequestFacts::default()
         },
         connection: Ok(ConnectionFacts {
             peer_uri_san: None,

@@ -87,11 +87,7 @@ fn request(tls_version: Option<&str>, peer: Option<PeerFacts>) -> Facts {
         request: RequestFacts {
             path: "/access-delegations/4f6c2a?embedded=true".into(),
             method: "GET".into(),
-            method_overrides: Vec::new(),
-            route_mtls: None,
-            authority: String::new(),
-            forwarded_tls_version: Vec::new(),
-            token: Default::default(),
+            ..RequestFacts::default()
         },
         connection: Ok(ConnectionFacts {
             peer_uri_san: None,

@@ -43,11 +43,7 @@ fuzz_target!(|data: &[u8]| {
             request: RequestFacts {
                 path: "/access-delegations".into(),
                 method: "GET".into(),
-                method_overrides: Vec::new(),
-                route_mtls: None,
-                authority: String::new(),
-                forwarded_tls_version: Vec::new(),
-                token: Default::default(),
+                ..RequestFacts::default()
             },
             connection: Ok(ConnectionFacts {
                 peer_uri_san: None,

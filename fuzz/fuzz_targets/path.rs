@@ -229,11 +229,7 @@ fuzz_target!(|data: &[u8]| {
         request: RequestFacts {
             path: path.clone(),
             method: method.clone(),
-            method_overrides: Vec::new(),
-            route_mtls: None,
-            authority: String::new(),
-            forwarded_tls_version: Vec::new(),
-            token: Default::default(),
+            ..RequestFacts::default()
         },
         connection: Ok(ConnectionFacts {
             peer_uri_san: None,

@@ -285,11 +285,7 @@ mod tests {
             request: RequestFacts {
                 path,
                 method: request_text(Some(&headers), ":method"),
-                method_overrides: Vec::new(),
-                route_mtls: None,
-                authority: String::new(),
-                forwarded_tls_version: Vec::new(),
-                token: Default::default(),
+                ..RequestFacts::default()
             },
             connection: Ok(ConnectionFacts {
                 peer_uri_san: None,

@@ -252,11 +252,7 @@ fn decide(peer: PeerFacts) -> Verdict {
         request: RequestFacts {
             path: "/logistics-objects/1".into(),
             method: "GET".into(),
-            method_overrides: Vec::new(),
-            route_mtls: None,
-            authority: String::new(),
-            forwarded_tls_version: Vec::new(),
-            token: Default::default(),
+            ..RequestFacts::default()
         },
         connection: Ok(ConnectionFacts {
             peer_uri_san: None,

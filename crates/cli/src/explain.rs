@@ -116,11 +116,8 @@ pub fn facts(args: &ExplainArgs, chain: &[Certificate], now_unix: u64) -> Facts 
         request: RequestFacts {
             path: args.path.clone(),
             method: args.method.clone(),
-            method_overrides: Vec::new(),
             route_mtls: args.route_mtls.clone(),
-            authority: String::new(),
-            forwarded_tls_version: Vec::new(),
-            token: TokenFacts::NotRead,
+            ..RequestFacts::default()
         },
         connection: Ok(ConnectionFacts {
             peer_uri_san: None,

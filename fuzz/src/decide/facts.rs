@@ -94,11 +94,9 @@ pub fn facts(case: &Case, certs: &Certs<'_>, config: &Config, pool_now: u64) -> 
         request: RequestFacts {
             path,
             method: method(&case.method),
-            method_overrides: Vec::new(),
             route_mtls,
             authority: "onerecord.example:8443".to_string(),
-            forwarded_tls_version: Vec::new(),
-            token: Default::default(),
+            ..RequestFacts::default()
         },
         connection,
         now_unix,

@@ -32,11 +32,7 @@ impl Offline {
             request: RequestFacts {
                 path: path.to_string(),
                 method: "GET".to_string(),
-                method_overrides: Vec::new(),
-                route_mtls: None,
-                authority: String::new(),
-                forwarded_tls_version: Vec::new(),
-                token: Default::default(),
+                ..RequestFacts::default()
             },
             connection: Ok(ConnectionFacts {
                 peer_uri_san: None,

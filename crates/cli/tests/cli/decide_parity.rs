@@ -112,11 +112,7 @@ fn explain_verdict_is_policy_decide_for_the_same_facts() {
                     request: RequestFacts {
                         path: path.to_string(),
                         method: method.to_string(),
-                        method_overrides: Vec::new(),
-                        route_mtls: None,
-                        authority: String::new(),
-                        forwarded_tls_version: Vec::new(),
-                        token: Default::default(),
+                        ..RequestFacts::default()
                     },
                     connection: Ok(ConnectionFacts {
                         peer_uri_san: None,

@@ -21,11 +21,7 @@ pub(super) fn request(peer: Peer, at: u64) -> Facts {
         request: RequestFacts {
             path: "/access-delegations/1".into(),
             method: "GET".into(),
-            method_overrides: Vec::new(),
-            route_mtls: None,
-            authority: String::new(),
-            forwarded_tls_version: Vec::new(),
-            token: Default::default(),
+            ..RequestFacts::default()
         },
         connection: Ok(ConnectionFacts {
             peer_uri_san: None,

@@ -12,11 +12,7 @@ pub(super) fn facts(tls: Option<&str>, path: &str, method: &str) -> Facts {
         request: RequestFacts {
             path: path.into(),
             method: method.into(),
-            method_overrides: Vec::new(),
-            route_mtls: None,
-            authority: String::new(),
-            forwarded_tls_version: Vec::new(),
-            token: Default::default(),
+            ..RequestFacts::default()
         },
         connection: Ok(ConnectionFacts {
             peer_uri_san: None,
