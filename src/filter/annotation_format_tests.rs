@@ -2,15 +2,14 @@
 //! per request instead of one per fact, and client-sent copies of either
 //! format's names stripped all the same.
 
-use super::XFCC_HEADER;
 use super::mock::MockHost;
-use super::properties::{CONNECTION_ID, PEER_CERTIFICATE, PEER_DIGEST, dotted};
+use super::properties::{CONNECTION_ID, dotted};
 use super::{Action, on_request_headers};
 use crate::config::Config;
+use crate::filter::test_client::presenting;
 use crate::policy::Policy;
 use crate::state::State;
 use crate::test_host::hostcalls::{REMOVE_HEADER_MAP_VALUE, REPLACE_HEADER_MAP_VALUE};
-use crate::xfcc::envoy_format;
 use onerecord_tls_policy_testkit::pinned::{Pki, pki_with_leaf, policy_json};
 use onerecord_tls_policy_testkit::pki::CertSpec;
 use onerecord_tls_policy_testkit::unix_now;
@@ -18,14 +17,8 @@ use onerecord_tls_policy_testkit::unix_now;
 /// A verified client's request on connection 7, carrying forged copies of
 /// both formats' headers (one in another case, one with `_`).
 fn request(k: &Pki) -> MockHost {
-    let mut host = MockHost::tls("TLSv1.3");
-    host.now = unix_now();
+    let mut host = presenting(k, unix_now());
     host.set_property(&dotted(CONNECTION_ID), &7u64.to_le_bytes());
-    host.set_property(&dotted(PEER_DIGEST), k.leaf.sha256_hex().as_bytes());
-    host.set_property(&dotted(PEER_CERTIFICATE), k.leaf.pem().as_bytes());
-    let chain = [k.leaf.der(), k.inter.der(), k.root.der()];
-    let element = envoy_format::element(&k.leaf.der(), &chain);
-    host.headers.push((XFCC_HEADER.into(), element));
     host.headers
         .push(("x-onerecord-facts".into(), "mtls=verified".into()));
     host.headers

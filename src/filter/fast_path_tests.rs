@@ -6,12 +6,12 @@ use super::properties::{
     CONNECTION_ID, PEER_CERTIFICATE, PEER_CERTIFICATE_VALID, PEER_DIGEST, ROUTE_MTLS, TLS_VERSION,
     dotted,
 };
-use super::{Action, XFCC_HEADER, on_request_headers};
+use super::{Action, on_request_headers};
 use crate::config::Config;
+use crate::filter::test_client::presenting;
 use crate::policy::{Decision, Policy};
 use crate::reason::Reason;
 use crate::state::State;
-use crate::xfcc::envoy_format;
 use onerecord_tls_policy_testkit::pinned::{Pki, pki_with_leaf as pki, policy_json};
 use onerecord_tls_policy_testkit::pki::{CertSpec, Issued};
 use onerecord_tls_policy_testkit::unix_now as now;
@@ -25,18 +25,12 @@ use std::rc::Rc;
 /// the client presenting its whole chain (the pinned root is only named by
 /// its fingerprint in the configuration).
 fn request(k: &Pki, id: Option<u64>, at: u64) -> MockHost {
-    let mut host = MockHost::tls("TLSv1.3");
-    host.now = at;
+    let mut host = presenting(k, at);
     if let Some(id) = id {
         host.set_property(&dotted(CONNECTION_ID), &id.to_le_bytes());
     }
-    host.set_property(&dotted(PEER_DIGEST), k.leaf.sha256_hex().as_bytes());
     // Envoy says "not validated" on every resumed session: not asked.
     host.set_property(&dotted(PEER_CERTIFICATE_VALID), &[0]);
-    host.set_property(&dotted(PEER_CERTIFICATE), k.leaf.pem().as_bytes());
-    let chain = [k.leaf.der(), k.inter.der(), k.root.der()];
-    let xfcc = envoy_format::element(&k.leaf.der(), &chain);
-    host.headers.push((XFCC_HEADER.into(), xfcc));
     host
 }
 

@@ -104,6 +104,8 @@ mod fast_path_tests;
 #[cfg(test)]
 mod front_proxy_tests;
 #[cfg(test)]
+mod test_client;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod token_tests;

@@ -3,16 +3,15 @@
 //! claims read one by one when Envoy cannot serialise the payload.
 
 use super::mock::MockHost;
-use super::properties::{PEER_CERTIFICATE, PEER_DIGEST, dotted};
-use super::{XFCC_HEADER, on_request_headers};
+use super::on_request_headers;
 use crate::binding::payload::envoy_serialization;
 use crate::binding::x5t_s256;
 use crate::config::Config;
+use crate::filter::test_client::presenting;
 use crate::fingerprint::Fingerprint;
 use crate::policy::Policy;
 use crate::reason::Reason;
 use crate::state::State;
-use crate::xfcc::envoy_format;
 use onerecord_tls_policy_testkit::pinned::{Pki, pki, policy_json};
 use onerecord_tls_policy_testkit::unix_now as now;
 use serde_json::{Value, json};
@@ -26,17 +25,9 @@ fn policy(k: &Pki) -> Policy {
 }
 
 fn request(k: &Pki, path: &str) -> MockHost {
-    let mut host = MockHost::tls("TLSv1.3");
-    host.now = now();
+    let mut host = presenting(k, now());
     host.headers.retain(|(name, _)| name != ":path");
     host.headers.push((":path".into(), path.into()));
-    host.set_property(&dotted(PEER_DIGEST), k.leaf.sha256_hex().as_bytes());
-    host.set_property(&dotted(PEER_CERTIFICATE), k.leaf.pem().as_bytes());
-    let chain = [k.leaf.der(), k.inter.der(), k.root.der()];
-    host.headers.push((
-        XFCC_HEADER.into(),
-        envoy_format::element(&k.leaf.der(), &chain),
-    ));
     host
 }
 

@@ -6,9 +6,9 @@ use crate::effects::metrics::{
     OCSP_CACHE_HITS, OCSP_PAUSED, OCSP_SOFT_FAILURES, ocsp_counter_name,
 };
 use crate::filter::mock::MockHost;
-use crate::filter::properties::{CONNECTION_ID, PEER_CERTIFICATE, PEER_DIGEST, dotted};
-use crate::filter::{Action, Headers, Plugin, XFCC_HEADER, configure};
-use crate::xfcc::envoy_format;
+use crate::filter::properties::{CONNECTION_ID, dotted};
+use crate::filter::test_client::presenting;
+use crate::filter::{Action, Headers, Plugin, configure};
 use onerecord_tls_policy_testkit::ocsp::{OcspSpec, Status};
 use onerecord_tls_policy_testkit::pinned::{Pki, pki_with_leaf, policy_json};
 use onerecord_tls_policy_testkit::pki::CertSpec;
@@ -29,17 +29,9 @@ fn plugin(host: &mut MockHost, k: &Pki, mode: &str) -> Plugin {
 
 /// A request from `k.leaf` on connection `id`, counters carried over.
 fn request(k: &Pki, id: u64, from: &mut MockHost) -> MockHost {
-    let mut host = MockHost::tls("TLSv1.3");
-    host.now = unix_now();
+    let mut host = presenting(k, unix_now());
     host.counters = std::mem::take(&mut from.counters);
     host.set_property(&dotted(CONNECTION_ID), &id.to_le_bytes());
-    host.set_property(&dotted(PEER_DIGEST), k.leaf.sha256_hex().as_bytes());
-    host.set_property(&dotted(PEER_CERTIFICATE), k.leaf.pem().as_bytes());
-    let chain = [k.leaf.der(), k.inter.der(), k.root.der()];
-    host.headers.push((
-        XFCC_HEADER.into(),
-        envoy_format::element(&k.leaf.der(), &chain),
-    ));
     host
 }
 
