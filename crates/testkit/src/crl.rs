@@ -254,7 +254,9 @@ pub(crate) fn algorithm_for(signer: &Issued) -> Vec<u8> {
     }
 }
 
-pub(crate) fn sign(signer: &Issued, message: &[u8]) -> Vec<u8> {
+/// `signer`'s signature over `message`: SHA-384 for a key over 256 bits
+/// (P-384), else SHA-256, as `algorithm_for` names it.
+pub fn sign(signer: &Issued, message: &[u8]) -> Vec<u8> {
     let digest = if signer.key.id() == Id::EC && signer.key.bits() > 256 {
         MessageDigest::sha384()
     } else {
@@ -312,7 +314,9 @@ pub(crate) fn time(unix: i64) -> Vec<u8> {
     }
 }
 
-pub(crate) fn tlv(tag: u8, contents: &[u8]) -> Vec<u8> {
+/// DER: `tag`, the definite length, `contents` (the test kit's hand-written
+/// CRLs, OCSP responses and name constraints, and tests that rewrite DER).
+pub fn tlv(tag: u8, contents: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
     let len = contents.len();
     if len < 0x80 {

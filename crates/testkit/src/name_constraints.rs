@@ -1,6 +1,7 @@
 //! nameConstraints values for `CertSpec::extension` that openssl's text
 //! form cannot write without a configuration file: directoryName subtrees.
 
+use crate::crl::tlv;
 use openssl::x509::X509NameBuilder;
 
 /// Which subtrees a constraint goes in.
@@ -26,15 +27,4 @@ pub fn directory_name(subtrees: Subtrees, entries: &[(&str, &str)]) -> String {
     let der = tlv(0x30, &tlv(tag, &tlv(0x30, &tlv(0xa4, &name))));
     let hex: Vec<String> = der.iter().map(|b| format!("{b:02X}")).collect();
     format!("critical,DER:{}", hex.join(":"))
-}
-
-fn tlv(tag: u8, contents: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    match contents.len() {
-        n if n < 0x80 => out.push(n as u8),
-        n if n <= 0xff => out.extend([0x81, n as u8]),
-        n => out.extend([0x82, (n >> 8) as u8, n as u8]),
-    }
-    out.extend_from_slice(contents);
-    out
 }

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::trust::X509Profile;
+use onerecord_tls_policy_testkit::crl::{sign, tlv};
 
 /// The reason and detail for the standard chain shape built from the specs.
 fn refused(root: CertSpec, inter: CertSpec, leaf: CertSpec, profile: X509Profile) -> Verification {
@@ -165,19 +166,6 @@ fn a_host_form_common_name_must_repeat_a_san() {
     }
 }
 
-/// A DER TLV: `tag`, the definite length, `content`.
-fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let len = content.len();
-    let mut out = vec![tag];
-    match len {
-        0..=0x7f => out.push(len as u8),
-        0x80..=0xff => out.extend([0x81, len as u8]),
-        _ => out.extend([0x82, (len >> 8) as u8, len as u8]),
-    }
-    out.extend_from_slice(content);
-    out
-}
-
 /// `cert` with its TBS rewritten by `edit` and signed again by `issuer`
 /// with the outer signatureAlgorithm it had (ecdsa-with-SHA256).
 fn resigned(cert: &Issued, issuer: &Issued, edit: impl Fn(&mut Vec<u8>)) -> Issued {
@@ -185,14 +173,12 @@ fn resigned(cert: &Issued, issuer: &Issued, edit: impl Fn(&mut Vec<u8>)) -> Issu
     let signed = crate::trust::Signed::parse(&der).unwrap();
     let mut tbs = signed.tbs.to_vec();
     edit(&mut tbs);
-    let mut signer =
-        openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &issuer.key).unwrap();
-    let signature = signer.sign_oneshot_to_vec(&tbs).unwrap();
+    let signature = sign(issuer, &tbs);
     let mut body = tbs;
-    body.extend(der_tlv(0x30, signed.signature_algorithm));
-    body.extend(der_tlv(0x03, &[&[0u8][..], &signature].concat()));
+    body.extend(tlv(0x30, signed.signature_algorithm));
+    body.extend(tlv(0x03, &[&[0u8][..], &signature].concat()));
     Issued {
-        cert: openssl::x509::X509::from_der(&der_tlv(0x30, &body)).unwrap(),
+        cert: openssl::x509::X509::from_der(&tlv(0x30, &body)).unwrap(),
         key: cert.key.clone(),
     }
 }
