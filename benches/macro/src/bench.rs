@@ -90,11 +90,7 @@ impl Bench {
         let issuing = issue(&CertSpec::ca("Bench ONE Record Issuing CA"), &pki.client_ca);
         // Its AIA names the OCSP responder G asks (the others ignore it).
         let ocsp_port = free_port();
-        // Valid a year, as client certificates are issued: the testkit's
-        // 30 days fall inside `expiry_warning_days`, and every request would
-        // also count an expiring client.
-        let leaf_spec = CertSpec::client("forwarder-42")
-            .validity(-3600, 365 * 86_400)
+        let leaf_spec = macro_bench::client::spec()
             .extension("authorityInfoAccess", &OcspResponder::aia(ocsp_port));
         let leaf = issue(&leaf_spec, &issuing);
         // nextUpdate an hour on: no refresh falls inside a run.

@@ -1,4 +1,5 @@
-//! What the benchmark driver and the hostcall counter share: the update of
-//! the generated parts of docs/benchmarks.md.
+//! What the benchmark driver and the hostcall counter share: the client
+//! certificate and the update of the generated parts of docs/benchmarks.md.
 
+pub mod client;
 pub mod splice;

@@ -158,11 +158,7 @@ fn main() {
     // The macro benchmark's client: P-256 leaf + intermediate, pinned root.
     let root = self_signed(&CertSpec::ca("Test ONE Record Client CA"));
     let issuing = issue(&CertSpec::ca("Bench ONE Record Issuing CA"), &root);
-    // Valid a year, like the macro benchmark's (not an expiring client).
-    let leaf = issue(
-        &CertSpec::client("forwarder-42").validity(-3600, 365 * 86_400),
-        &issuing,
-    );
+    let leaf = issue(&macro_bench::client::spec(), &issuing);
     let config_with = |extra: serde_json::Value| {
         let mut config = serde_json::json!({
             "mtls": "required",
