@@ -1,7 +1,7 @@
 //! What to ask a responder about one certificate, and the DER request.
 
 use super::super::revocation::{IssuerId, IssuerKey, Serial};
-use crate::trust::{PublicKey, Signed};
+use crate::trust::{PublicKey, Signed, encode_tlv};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use x509_cert::der::Encode;
@@ -72,7 +72,7 @@ impl CertQuery {
 
     /// The issuer name and key hashes with `sha256` or SHA-1.
     pub(super) fn hashes(&self, sha256: bool) -> Option<(Vec<u8>, Vec<u8>)> {
-        let name = sequence(&self.issuer_name);
+        let name = encode_tlv(0x30, &self.issuer_name);
         let key = PublicKey::from_spki(&self.issuer.spki)?.bits;
         Some(if sha256 {
             (Sha256::digest(&name).to_vec(), Sha256::digest(key).to_vec())
@@ -132,21 +132,4 @@ pub fn ocsp_urls(certificate: &[u8]) -> Vec<String> {
         }
     }
     urls
-}
-
-/// A SEQUENCE with these contents (DER, definite length): the whole Name
-/// that issuerNameHash is taken over.
-fn sequence(contents: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x30];
-    let length = contents.len();
-    if length < 0x80 {
-        out.push(length as u8);
-    } else {
-        let bytes = length.to_be_bytes();
-        let significant: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
-        out.push(0x80 | significant.len() as u8);
-        out.extend_from_slice(&significant);
-    }
-    out.extend_from_slice(contents);
-    out
 }

@@ -108,7 +108,7 @@ pub use rfc5280::Defect;
 pub(crate) use rfc5280::known_critical;
 mod signed;
 mod view;
-pub(crate) use signed::{PublicKey, Signed, no_unused_bits, split_tlv, take};
+pub(crate) use signed::{PublicKey, Signed, encode_tlv, no_unused_bits, split_tlv, take};
 
 #[cfg(test)]
 mod cost_tests;

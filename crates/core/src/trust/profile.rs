@@ -6,6 +6,7 @@ use super::name_constraints::{self, Constraints, Names, Violation};
 use super::onerecord::{self, OneRecordFacts};
 use super::path_len;
 use super::rfc5280::{Defects, Role};
+use super::signed::encode_tlv;
 use super::{TrustSettings, X509Profile};
 use crate::fingerprint::Fingerprint;
 use crate::reason::Reason;
@@ -299,14 +300,7 @@ pub(crate) fn is_weak_signature(algorithm: &AlgorithmIdentifier<'_>) -> bool {
 /// Classifies the contents of an AlgorithmIdentifier SEQUENCE, as webpki
 /// reports an unsupported signature algorithm.
 pub(crate) fn is_weak_signature_contents(contents: &[u8]) -> bool {
-    let mut der = vec![0x30];
-    match contents.len() {
-        n @ 0..=0x7f => der.push(n as u8),
-        n @ 0x80..=0xff => der.extend([0x81, n as u8]),
-        n @ 0x100..=0xffff => der.extend([0x82, (n >> 8) as u8, n as u8]),
-        _ => return false,
-    }
-    der.extend_from_slice(contents);
+    let der = encode_tlv(0x30, contents);
     match AlgorithmIdentifier::from_der(&der) {
         Ok((rest, algorithm)) => rest.is_empty() && is_weak_signature(&algorithm),
         Err(_) => false,

@@ -138,6 +138,24 @@ pub(crate) fn split_tlv(input: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((input.get(..whole)?, rest))
 }
 
+/// DER: tag, definite length (shortest form), contents. The writer beside
+/// the reader above, for the few values the core re-encodes.
+pub(crate) fn encode_tlv(tag: u8, contents: &[u8]) -> Vec<u8> {
+    let length = contents.len();
+    let mut out = Vec::with_capacity(contents.len() + 10);
+    out.push(tag);
+    if length < 0x80 {
+        out.push(length as u8);
+    } else {
+        let octets = length.to_be_bytes();
+        let significant = octets.iter().skip_while(|b| **b == 0).count();
+        out.push(0x80 | significant as u8);
+        out.extend_from_slice(octets.get(octets.len() - significant..).unwrap_or_default());
+    }
+    out.extend_from_slice(contents);
+    out
+}
+
 /// Tag, contents and rest of the first TLV (definite lengths, up to 4 octets).
 pub(crate) fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     let (&tag, rest) = input.split_first()?;
@@ -196,5 +214,17 @@ mod tests {
         assert!(Signed::parse(&trailing).is_none());
         assert!(tlv(&[0x30, 0x85, 0, 0, 0, 0, 1]).is_none());
         assert!(tlv(&[0x30, 0x82, 0xff, 0xff]).is_none());
+    }
+
+    #[test]
+    fn writes_what_it_reads() {
+        assert_eq!(encode_tlv(0x04, &[7; 3])[..2], [0x04, 3]);
+        assert_eq!(encode_tlv(0x04, &[7; 200])[..3], [0x04, 0x81, 200]);
+        assert_eq!(encode_tlv(0x04, &[7; 300])[..4], [0x04, 0x82, 1, 44]);
+        for length in [0, 1, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x1_0000] {
+            let contents = vec![5; length];
+            let der = encode_tlv(0x30, &contents);
+            assert_eq!(tlv(&der), Some((0x30, &contents[..], &[][..])), "{length}");
+        }
     }
 }

@@ -14,7 +14,7 @@
 use crate::reason::Reason;
 use crate::trust::memo::Memo;
 use crate::trust::presented::Cert;
-use crate::trust::signed::{Signed, tlv};
+use crate::trust::signed::{Signed, encode_tlv, tlv};
 
 const SEQUENCE: u8 = 0x30;
 const EXTENSIONS: u8 = 0xa3;
@@ -97,7 +97,7 @@ pub(crate) fn for_webpki(der: &[u8], path_len: Option<u32>) -> Option<View> {
                 return None;
             }
             let kept = kept_extensions(list, path_len, &mut removed)?;
-            fields.extend(encode(EXTENSIONS, &encode(SEQUENCE, &kept)));
+            fields.extend(encode_tlv(EXTENSIONS, &encode_tlv(SEQUENCE, &kept)));
         } else {
             fields.extend_from_slice(whole);
         }
@@ -106,11 +106,11 @@ pub(crate) fn for_webpki(der: &[u8], path_len: Option<u32>) -> Option<View> {
     if !removed {
         return None;
     }
-    let tbs = encode(SEQUENCE, &fields);
+    let tbs = encode_tlv(SEQUENCE, &fields);
     let mut body = tbs.clone();
     body.extend_from_slice(after_tbs);
     Some(View {
-        der: encode(SEQUENCE, &body),
+        der: encode_tlv(SEQUENCE, &body),
         tbs,
         original_tbs: original_tbs.to_vec(),
     })
@@ -178,8 +178,8 @@ fn without_path_len(extension: &[u8], read: Option<u32>) -> Option<Vec<u8>> {
     }
     let mut contents = oid.to_vec();
     contents.extend_from_slice(critical);
-    contents.extend(encode(OCTET_STRING, &encode(SEQUENCE, kept)));
-    Some(encode(SEQUENCE, &contents))
+    contents.extend(encode_tlv(OCTET_STRING, &encode_tlv(SEQUENCE, kept)));
+    Some(encode_tlv(SEQUENCE, &contents))
 }
 
 /// A DER INTEGER's contents in 0..=255, as webpki reads a pathLenConstraint.
@@ -189,25 +189,6 @@ fn small_integer(contents: &[u8]) -> Option<u8> {
         [0, value] if value >= 0x80 => Some(value),
         _ => None,
     }
-}
-
-/// DER: tag, definite length, contents.
-fn encode(tag: u8, contents: &[u8]) -> Vec<u8> {
-    let length = contents.len();
-    let mut out = vec![tag];
-    if length < 0x80 {
-        out.push(length as u8);
-    } else {
-        let octets: Vec<u8> = length
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|b| *b == 0)
-            .collect();
-        out.push(0x80 | octets.len() as u8);
-        out.extend(octets);
-    }
-    out.extend_from_slice(contents);
-    out
 }
 
 #[cfg(test)]
@@ -317,12 +298,5 @@ mod tests {
         }
         assert_eq!(small_integer(&[0x00, 0xff]), Some(255));
         assert_eq!(small_integer(&[0x7f]), Some(127));
-    }
-
-    #[test]
-    fn encodes_long_lengths() {
-        assert_eq!(encode(0x04, &[7; 3])[..2], [0x04, 3]);
-        assert_eq!(encode(0x04, &[7; 200])[..3], [0x04, 0x81, 200]);
-        assert_eq!(encode(0x04, &[7; 300])[..4], [0x04, 0x82, 1, 44]);
     }
 }
