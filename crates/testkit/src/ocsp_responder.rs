@@ -1,8 +1,8 @@
 //! OpenSSL's own OCSP responder (`openssl ocsp -index ... -port ...`) for
 //! end-to-end tests: it answers from an index file the test writes (good
-//! or revoked per serial), signs with the issuer's key, and is killed with
-//! its process group when dropped. Envoy reaches it through the cluster
-//! [`OcspResponder::cluster`] describes.
+//! or revoked per serial), signs with the issuer's key or a delegated
+//! responder's, and is killed with its process group when dropped. Envoy
+//! reaches it through the cluster [`OcspResponder::cluster`] describes.
 
 use crate::pki::Issued;
 use crate::process::Group;
@@ -56,11 +56,25 @@ impl OcspResponder {
         next_update_minutes: u32,
         statuses: &[(&Issued, bool)],
     ) -> OcspResponder {
+        Self::start_signed_by(port, issuer, issuer, next_update_minutes, statuses)
+    }
+
+    /// As [`OcspResponder::start`], the answers signed by `signer` (a
+    /// delegated responder, or one that is not) with its key, and its
+    /// certificate sent in each answer.
+    pub fn start_signed_by(
+        port: u16,
+        issuer: &Issued,
+        signer: &Issued,
+        next_update_minutes: u32,
+        statuses: &[(&Issued, bool)],
+    ) -> OcspResponder {
         let dir = TempDir::new("ocsp-responder");
         dir.write("index.txt", index(statuses));
         dir.write("index.txt.attr", "unique_subject = no\n");
         let ca = dir.write("issuer.pem", issuer.pem());
-        let key = dir.write("issuer.key", issuer.key_pem());
+        let rsigner = dir.write("signer.pem", signer.pem());
+        let key = dir.write("signer.key", signer.key_pem());
         // Unbuffered output (coreutils' stdbuf), so that `requests` sees
         // each request as soon as it is read, not a block later.
         let mut command = Command::new("stdbuf");
@@ -70,7 +84,7 @@ impl OcspResponder {
             .arg(dir.join("index.txt"))
             .args(["-port", &port.to_string()])
             .arg("-rsigner")
-            .arg(&ca)
+            .arg(&rsigner)
             .arg("-rkey")
             .arg(&key)
             .arg("-CA")

@@ -9,7 +9,7 @@ use super::*;
 
 /// The cluster `ocsp`: Envoy's DNS cache, the responders' hosts resolved
 /// at start, each call sent to the host its `:authority` names.
-fn dynamic_cluster(hosts: &[u16]) -> Value {
+pub(super) fn dynamic_cluster(hosts: &[u16]) -> Value {
     let preresolve: Vec<Value> = hosts
         .iter()
         .map(|port| json!({ "address": "127.0.0.1", "port_value": port }))

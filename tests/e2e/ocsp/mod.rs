@@ -2,10 +2,12 @@
 //! passes and is not asked about again until nextUpdate, a revoked one is
 //! refused, a responder that cannot answer is `revocation_status_unknown`
 //! in hard mode and a counted pass in soft mode, an answer near its end is
-//! refreshed while traffic goes on. Each test runs its own Envoy and
+//! refreshed while traffic goes on, a delegated responder is believed
+//! only with the issuer's grant. Each test runs its own Envoy and
 //! responder.
 
 mod any_responder;
+mod delegated;
 mod failures;
 mod refresh;
 
