@@ -373,7 +373,15 @@ fn single_certificate(pem: &str) -> Result<Vec<u8>, Reason> {
     }
 }
 
+/// Whether Envoy's hex digest names `actual`. Its own form (64 lowercase
+/// digits) is compared as text, as every warm request does; anything else
+/// is read as a fingerprint.
 fn digest_matches(reported: &str, actual: &Fingerprint) -> bool {
+    let mut expected = [0u8; 64];
+    let encoded = hex::encode_to_slice(actual.0, &mut expected).is_ok();
+    if encoded && reported.as_bytes() == expected.as_slice() {
+        return true;
+    }
     Fingerprint::parse(reported).is_ok_and(|f| f == *actual)
 }
 
@@ -397,6 +405,35 @@ fn remember(
         _ => {
             state.by_content.remove(key);
             state.by_content.remove_denial(key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod digest_tests {
+    use super::*;
+
+    #[test]
+    fn a_digest_matches_in_any_form_a_fingerprint_takes_and_only_its_own() {
+        let actual = Fingerprint::of_der(b"abc");
+        let lower = actual.to_hex();
+        let colons = lower
+            .as_bytes()
+            .chunks(2)
+            .map(|pair| String::from_utf8_lossy(pair).to_uppercase())
+            .collect::<Vec<_>>()
+            .join(":");
+        for form in [lower.clone(), lower.to_uppercase(), colons] {
+            assert!(digest_matches(&form, &actual), "{form}");
+        }
+        let other = Fingerprint::of_der(b"abd").to_hex();
+        for form in [
+            other,
+            String::new(),
+            "zz".repeat(32),
+            lower[..62].to_string(),
+        ] {
+            assert!(!digest_matches(&form, &actual), "{form}");
         }
     }
 }
