@@ -377,12 +377,24 @@ fn single_certificate(pem: &str) -> Result<Vec<u8>, Reason> {
 /// digits) is compared as text, as every warm request does; anything else
 /// is read as a fingerprint.
 fn digest_matches(reported: &str, actual: &Fingerprint) -> bool {
-    let mut expected = [0u8; 64];
-    let encoded = hex::encode_to_slice(actual.0, &mut expected).is_ok();
-    if encoded && reported.as_bytes() == expected.as_slice() {
-        return true;
+    let digits = reported.as_bytes();
+    let as_envoy_prints = digits.len() == 64
+        && actual
+            .0
+            .iter()
+            .zip(digits.chunks_exact(2))
+            .all(|(byte, pair)| *pair == [lower_hex(byte >> 4), lower_hex(*byte)]);
+    as_envoy_prints || Fingerprint::parse(reported).is_ok_and(|f| f == *actual)
+}
+
+/// The lowercase hex digit of the low four bits.
+fn lower_hex(nibble: u8) -> u8 {
+    let nibble = nibble & 0x0f;
+    if nibble < 10 {
+        b'0' + nibble
+    } else {
+        b'a' + (nibble - 10)
     }
-    Fingerprint::parse(reported).is_ok_and(|f| f == *actual)
 }
 
 /// Keeps only what a hit could use: a success valid right now, or a denial
