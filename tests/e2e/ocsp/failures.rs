@@ -17,11 +17,7 @@ use support::upstream::{Reply, Upstream};
 /// before the request.
 fn assert_no_answer(s: &Stack, mode: &str, resp: &Response, before: usize, what: &str) {
     if mode == "hard" {
-        assert_eq!(
-            (resp.status, deny_reason(resp)),
-            (403, Some("revocation_status_unknown")),
-            "{what}: {resp:#?}"
-        );
+        assert_refused(s, resp, "revocation_status_unknown", what);
         assert_eq!(s.upstream.count(), before, "{what}: not forwarded");
     } else {
         assert_eq!(resp.status, 200, "{what}: {resp:#?}\n{}", diagnose(s));
@@ -156,10 +152,11 @@ fn a_client_that_leaves_while_its_request_waits_leaves_nothing_behind() {
     assert_eq!(s.upstream.count(), 0);
     // Decided once it is asked again and waits its turn.
     let resp = get(&s, &leaf);
-    assert_eq!(
-        (resp.status, deny_reason(&resp)),
-        (403, Some("revocation_status_unknown")),
-        "{resp:#?}"
+    assert_refused(
+        &s,
+        &resp,
+        "revocation_status_unknown",
+        "asked again after the clients left",
     );
     let log = s.envoy.log();
     for bad in ["panicked", "cannot resume", "Function: proxy_on"] {
@@ -168,9 +165,10 @@ fn a_client_that_leaves_while_its_request_waits_leaves_nothing_behind() {
     }
     // Envoy still decides other requests at once.
     let resp = s.client().get(s.tls(), PATH);
-    assert_eq!(
-        (resp.status, deny_reason(&resp)),
-        (403, Some("client_certificate_required")),
-        "{resp:#?}"
+    assert_refused(
+        &s,
+        &resp,
+        "client_certificate_required",
+        "no certificate, while calls wait",
     );
 }
