@@ -1,14 +1,18 @@
 //! A bounded map that forgets its least recently used entry first, for the
 //! per-worker caches. Wasm VMs are single-threaded, so callers wrap it in a
 //! `RefCell`; a lookup is a hash probe plus an ordered-map update.
+//!
+//! Keys are hashed with std's keyed SipHash unless the owner chooses
+//! another hasher ([`Lru::with_hasher`]): only for keys no client chooses.
 
+use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 
 #[derive(Clone, Debug)]
-pub struct Lru<K, V> {
+pub struct Lru<K, V, S = RandomState> {
     capacity: usize,
-    entries: HashMap<K, Slot<V>>,
+    entries: HashMap<K, Slot<V>, S>,
     /// Last use → key; the first entry is the least recently used.
     recency: BTreeMap<u64, K>,
     clock: u64,
@@ -23,9 +27,16 @@ struct Slot<V> {
 impl<K: Copy + Eq + Hash, V> Lru<K, V> {
     /// Room for `capacity` entries; 0 keeps nothing.
     pub fn new(capacity: usize) -> Self {
+        Lru::with_hasher(capacity, RandomState::new())
+    }
+}
+
+impl<K: Copy + Eq + Hash, V, S: BuildHasher> Lru<K, V, S> {
+    /// Room for `capacity` entries, keys hashed by `hasher`.
+    pub fn with_hasher(capacity: usize, hasher: S) -> Self {
         Lru {
             capacity,
-            entries: HashMap::new(),
+            entries: HashMap::with_hasher(hasher),
             recency: BTreeMap::new(),
             clock: 0,
         }

@@ -19,6 +19,7 @@
 //!
 //! [`Policy::decide_with`]: crate::policy::Policy::decide_with
 
+mod connection_ids;
 mod content;
 
 use crate::decision::Decision;
@@ -26,6 +27,7 @@ use crate::effects::Rendered;
 use crate::facts::{ConnectionFacts, Handshake};
 use crate::lru::Lru;
 use crate::revocation::Revocations;
+use connection_ids::ConnectionIds;
 use std::rc::Rc;
 
 pub(crate) use content::{ByContent, CacheKey, CachedDenial, CachedVerdict};
@@ -89,7 +91,8 @@ pub fn connection_memo_capacity(verdict_cache_size: usize) -> usize {
 #[derive(Clone, Debug)]
 pub struct State {
     pub(crate) by_content: ByContent,
-    connections: Lru<u64, Connection>,
+    /// Keyed by Envoy's ids, which clients do not choose (hence the cheap hash).
+    connections: Lru<u64, Connection, ConnectionIds>,
     connection_hits: u64,
     connection_denial_hits: u64,
     /// The CRLs in force on this VM (configured, then as fetched).
@@ -104,7 +107,10 @@ impl State {
     pub fn new(capacity: usize) -> State {
         State {
             by_content: ByContent::new(capacity),
-            connections: Lru::new(connection_memo_capacity(capacity)),
+            connections: Lru::with_hasher(
+                connection_memo_capacity(capacity),
+                ConnectionIds::default(),
+            ),
             connection_hits: 0,
             connection_denial_hits: 0,
             revocation: Revocations::default(),
